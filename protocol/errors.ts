@@ -1,0 +1,67 @@
+/**
+ * The error taxonomy of the ECP library. Every error carries a stable `code` that callers
+ * switch on; messages are for people and may change. All codes are listed here, in one place.
+ */
+
+export type FramingErrorCode =
+  /** A line exceeded the decoder's `maxLineBytes`; the rest of it up to the next newline is discarded. */
+  | 'ECP_LINE_TOO_LONG'
+  /** A line was not valid UTF-8. */
+  | 'ECP_INVALID_UTF8';
+
+export type MessageErrorCode =
+  /** The line is not JSON. */
+  | 'ECP_INVALID_JSON'
+  /** The JSON value is not an object. */
+  | 'ECP_NOT_AN_OBJECT'
+  /** `type` is absent, not a string, or not a type this direction knows. */
+  | 'ECP_UNKNOWN_TYPE'
+  /** A required field is absent. `field` names it. */
+  | 'ECP_MISSING_FIELD'
+  /** A field has the wrong JSON type. `field` names it. */
+  | 'ECP_WRONG_FIELD_TYPE';
+
+export type CryptoErrorCode =
+  /** A Fernet token is malformed, fails its HMAC, or lies too far in the future. */
+  | 'ECP_INVALID_TOKEN'
+  /** A Fernet token is older than the TTL the caller asked for. */
+  | 'ECP_TOKEN_EXPIRED'
+  /** A key cannot be parsed, is not RSA, or is not a valid Fernet key. */
+  | 'ECP_INVALID_KEY'
+  /** An RSA key is smaller than the required modulus size. */
+  | 'ECP_WEAK_KEY'
+  /** RSA-OAEP decryption failed (wrong key, corrupt ciphertext or bad padding). */
+  | 'ECP_DECRYPT_FAILED';
+
+export type EcpErrorCode = FramingErrorCode | MessageErrorCode | CryptoErrorCode;
+
+export class EcpError extends Error {
+  readonly code: EcpErrorCode;
+  constructor(code: EcpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Errors from turning bytes into lines. */
+export class FramingError extends EcpError {
+  declare readonly code: FramingErrorCode;
+  override readonly name = 'FramingError';
+}
+
+/** Errors from turning a line into a typed message. `field` names the offending field, if any. */
+export class MessageError extends EcpError {
+  declare readonly code: MessageErrorCode;
+  override readonly name = 'MessageError';
+  readonly field: string | undefined;
+  constructor(code: MessageErrorCode, message: string, field?: string) {
+    super(code, message);
+    this.field = field;
+  }
+}
+
+/** Errors from Fernet, RSA and the v1 key and payload encodings. */
+export class CryptoError extends EcpError {
+  declare readonly code: CryptoErrorCode;
+  override readonly name = 'CryptoError';
+}
