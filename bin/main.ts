@@ -1,0 +1,17 @@
+/**
+ * The `ecp` command: wires each area's command module together and nothing else.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+await yargs(hideBin(process.argv))
+  .scriptName('ecp')
+  .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
+  .demandCommand(1, 'Name a command; see --help.')
+  .recommendCommands()
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .wrap(Math.min(110, process.stdout.columns || 110))
+  .parseAsync();
