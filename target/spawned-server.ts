@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type HostPort, waitUntilAccepting } from './address.ts';
+import { OutputTail } from './output-tail.ts';
+
+export interface SpawnOptions {
+  /** Shell command; every `{port}` is replaced by the port. */
+  command: string;
+  host: string;
+  port: number;
+  /** How long the server may take to accept connections. */
+  startTimeoutMs: number;
+}
+
+/** Raised when a spawned server does not start; carries its output for the report. */
+export class TargetStartError extends Error {
+  override readonly name = 'TargetStartError';
+  readonly output: string;
+  constructor(message: string, output: string) {
+    super(message);
+    this.output = output;
+  }
+}
+
+const STOP_GRACE_MS = 2000;
+
+/** One run of a server command: started, awaited until it accepts connections, stopped. */
+export class SpawnedServer {
+  readonly address: HostPort;
+  readonly output = new OutputTail();
+  #child: ChildProcess | undefined;
+  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly #options: SpawnOptions;
+
+  constructor(options: SpawnOptions) {
+    this.#options = options;
+    this.address = { host: options.host, port: options.port };
+  }
+
+  get commandLine(): string {
+    return this.#options.command.replaceAll('{port}', String(this.#options.port));
+  }
+
+  async start(): Promise<void> {
+    this.#exit = undefined;
+    // A process group of its own, so stop() also ends what a wrapper script started.
+    const child = spawn(this.commandLine, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
+    child.once('exit', (code, signal) => {
+      this.#exit = { code, signal };
+    });
+    const accepting = await waitUntilAccepting(
+      this.address,
+      this.#options.startTimeoutMs,
+      () => !!this.#exit,
+    );
+    if (!accepting) {
+      const why = this.#exit
+        ? `exited (${this.#exit.signal ?? `code ${this.#exit.code}`}) before accepting connections`
+        : `did not accept connections on ${this.address.host}:${this.address.port} within ${this.#options.startTimeoutMs} ms`;
+      await this.stop();
+      throw new TargetStartError(`server command '${this.commandLine}' ${why}`, this.output.text());
+    }
+  }
+
+  /** SIGTERM to the whole process group, SIGKILL to whatever is left of it after a grace period. */
+  async stop(): Promise<void> {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    signalGroup(pid, 'SIGTERM');
+    // The shell may exit at once while the server it started is still shutting down, so wait
+    // for the whole group, not just the child.
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    signalGroup(pid, 'SIGKILL');
+    while (groupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    this.#child = undefined;
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}

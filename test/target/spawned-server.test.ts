@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { canConnect, findFreePort } from '../../target/address.ts';
+import { SpawnedServer, TargetStartError } from '../../target/spawned-server.ts';
+
+// A tiny TCP server in plain Node: listens on the port given as argv[1] and says so on stdout.
+const LISTENER = `node -e "const n=require('net');const p=+process.argv[1];n.createServer(s=>s.end()).listen(p,'127.0.0.1',()=>console.log('listening on',p))" {port}`;
+
+describe('SpawnedServer', () => {
+  it('starts a command on the given port, keeps its output and stops it', async () => {
+    const port = await findFreePort();
+    const server = new SpawnedServer({ command: LISTENER, host: '127.0.0.1', port, startTimeoutMs: 10_000 });
+    await server.start();
+    expect(await canConnect({ host: '127.0.0.1', port })).toBe(true);
+    await server.stop();
+    expect(server.output.text()).toContain(`listening on ${port}`);
+    expect(await canConnect({ host: '127.0.0.1', port })).toBe(false);
+  });
+
+  it('reports a command that exits before listening, with what it printed', async () => {
+    const port = await findFreePort();
+    const server = new SpawnedServer({
+      command: 'echo "cannot bind: config missing" >&2; exit 3',
+      host: '127.0.0.1',
+      port,
+      startTimeoutMs: 10_000,
+    });
+    const error = await server.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TargetStartError);
+    expect((error as TargetStartError).message).toMatch(/exited \(code 3\) before accepting connections/);
+    expect((error as TargetStartError).output).toContain('cannot bind: config missing');
+  });
+
+  it('stops a server that ignores SIGTERM', async () => {
+    const port = await findFreePort();
+    const stubborn = `node -e "process.on('SIGTERM',()=>{});require('net').createServer().listen(+process.argv[1],'127.0.0.1')" {port}`;
+    const server = new SpawnedServer({ command: stubborn, host: '127.0.0.1', port, startTimeoutMs: 10_000 });
+    await server.start();
+    await server.stop();
+    expect(await canConnect({ host: '127.0.0.1', port })).toBe(false);
+  });
+});
