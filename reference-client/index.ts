@@ -1,0 +1,22 @@
+/** The ECP reference client: public API. */
+export {
+  type ClientOptions,
+  type ClientState,
+  DEFAULT_JOIN_TIMEOUT_MS,
+  DEFAULT_PORT,
+  EcpClient,
+  type JoinResult,
+  type SendOptions,
+} from './client.ts';
+export { ClientError, type ClientErrorCode, isAuthenticationError } from './errors.ts';
+export type {
+  ChatMessage,
+  ClientEvents,
+  ClosedEvent,
+  JoinedEvent,
+  KeyChangedEvent,
+  ProtocolErrorEvent,
+  SystemEvent,
+  UsersEvent,
+} from './events.ts';
+export { DEFAULT_KEY_GRACE_MS, type KeyGeneration, Keyring, type OpenedText } from './keyring.ts';
