@@ -1,0 +1,176 @@
+/**
+ * `ecp server`: runs the reference server until SIGINT or SIGTERM.
+ *
+ * Humans read stdout: where it listens, the password if one was generated (shown once, here only),
+ * where metrics are. Machines read stderr: one JSON log line per event (pino).
+ * Exit codes: 0 after a graceful shutdown, 1 if the server cannot start, 2 for invalid options.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_LIMITS } from '../protocol/index.ts';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, OptionsError, resolveLimits, resolvePassword } from './options.ts';
+import { startServer } from './server.ts';
+
+interface ServerArgs {
+  host: string;
+  port: number;
+  password: string | undefined;
+  'password-file': string | undefined;
+  'log-level': string;
+  'metrics-port': number | undefined;
+  'max-line-bytes': number;
+  'handshake-timeout-ms': number;
+  'max-pending-output-bytes': number;
+  'max-connections': number;
+  'max-username-length': number;
+}
+
+const EXIT_INVALID_OPTIONS = 2;
+/** Past this, a shutdown that has not finished is cut short (the issue asks for exit within 2 s). */
+const SHUTDOWN_DEADLINE_MS = 1900;
+
+function builder(yargs: Argv): Argv<ServerArgs> {
+  return yargs
+    .usage(
+      '$0 server [options]\n\nRun the ECP v1 reference server. The password comes from --password, --password-file or\nthe ECP_PASSWORD environment variable; with none, a random one is generated and printed once.',
+    )
+    .options({
+      host: { type: 'string', default: DEFAULT_HOST, describe: 'Interface to listen on' },
+      port: { type: 'number', default: DEFAULT_PORT, describe: 'TCP port; 0 picks a free one (printed)' },
+      password: {
+        type: 'string',
+        describe: 'Server password (visible to other local users in ps; prefer the file)',
+      },
+      'password-file': {
+        type: 'string',
+        describe: 'Read the server password from this file (one trailing newline dropped)',
+      },
+      'log-level': {
+        type: 'string',
+        choices: LOG_LEVELS,
+        default: 'info',
+        describe: 'Level of the JSON logs on stderr',
+      },
+      'metrics-port': {
+        type: 'number',
+        describe: 'Serve Prometheus /metrics and /healthz on this port (0: a free one)',
+      },
+      'max-line-bytes': {
+        type: 'number',
+        default: DEFAULT_LIMITS.maxLineBytes,
+        describe: 'Longest accepted line, bytes',
+      },
+      'handshake-timeout-ms': {
+        type: 'number',
+        default: DEFAULT_LIMITS.handshakeTimeoutMs,
+        describe: 'Time a connection has to complete its handshake, ms',
+      },
+      'max-pending-output-bytes': {
+        type: 'number',
+        default: DEFAULT_LIMITS.maxPendingOutputBytes,
+        describe: 'Unsent output per client before it is disconnected as a slow reader, bytes',
+      },
+      'max-connections': {
+        type: 'number',
+        default: DEFAULT_LIMITS.maxConnections,
+        describe: 'Open connections at once',
+      },
+      'max-username-length': {
+        type: 'number',
+        default: DEFAULT_LIMITS.maxUsernameLength,
+        describe: 'Longest username, characters',
+      },
+    })
+    .example('$0 server --port 0', 'listen on a free port with a generated password')
+    .example(
+      'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
+      'password from the environment, with metrics',
+    )
+    .fail((message, error) => {
+      if (error) throw error;
+      console.error(`ecp server: ${message}\nSee: ecp server --help`);
+      process.exit(EXIT_INVALID_OPTIONS);
+    }) as unknown as Argv<ServerArgs>;
+}
+
+async function handler(args: ServerArgs): Promise<void> {
+  let settings: Parameters<typeof startServer>[0];
+  let passwordGenerated: boolean;
+  try {
+    const limits = resolveLimits({
+      maxLineBytes: args['max-line-bytes'],
+      handshakeTimeoutMs: args['handshake-timeout-ms'],
+      maxPendingOutputBytes: args['max-pending-output-bytes'],
+      maxConnections: args['max-connections'],
+      maxUsernameLength: args['max-username-length'],
+    });
+    const resolved = resolvePassword({
+      password: args.password,
+      passwordFile: args['password-file'],
+      env: process.env.ECP_PASSWORD,
+    });
+    passwordGenerated = resolved.generated;
+    settings = {
+      host: args.host,
+      port: args.port,
+      password: resolved.password,
+      limits,
+      logLevel: args['log-level'] as LogLevel,
+      metricsPort: args['metrics-port'],
+    };
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    console.error(`ecp server: ${error.message}`);
+    process.exit(EXIT_INVALID_OPTIONS);
+  }
+
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(settings);
+  } catch (error) {
+    if (error instanceof OptionsError) {
+      console.error(`ecp server: ${error.message}`);
+      process.exit(EXIT_INVALID_OPTIONS);
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(`ecp server: cannot listen on ${args.host}:${args.port}: ${code ?? String(error)}`);
+    process.exit(1);
+  }
+
+  console.log(`ECP server listening on ${formatAddress(server.host, server.port)}`);
+  if (passwordGenerated) console.log(`password: ${server.password}`);
+  if (server.metricsPort !== undefined) {
+    console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);
+  }
+
+  const stop = (signal: NodeJS.Signals) => {
+    server.logger.info({ signal }, 'signal received');
+    setTimeout(() => {
+      console.error('ecp server: shutdown did not finish in time');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    server.close().then(
+      () => {
+        console.log('ECP server stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`ecp server: shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export const serverCommand: CommandModule<object, ServerArgs> = {
+  command: 'server',
+  describe: 'Run the ECP v1 reference server',
+  builder,
+  handler,
+};

@@ -1,0 +1,34 @@
+/**
+ * The ECP v1 reference server, as a library.
+ *
+ *   const server = await startServer({ port: 0, password: 'secret123', logLevel: 'silent' });
+ *   server.port; // the chosen port
+ *   await server.close();
+ *
+ * The building blocks below (Room, Session, Outbox, the handshake check) are exported for test
+ * fixtures that compose a server differently; the server itself has no fault-injection switches.
+ */
+export {
+  checkHandshake,
+  type HandshakePolicy,
+  type HandshakeVerdict,
+  invalidHandshakeText,
+} from './handshake.ts';
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
+export { createMetricsRegistry } from './metrics.ts';
+export {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  generatePassword,
+  OptionsError,
+  type PasswordSources,
+  type ResolvedPassword,
+  resolveLimits,
+  resolvePassword,
+} from './options.ts';
+export { FlushQueue, Outbox } from './outbox.ts';
+export { PasswordCheck } from './password.ts';
+export { Room, type RoomMember, type RoomOptions } from './room.ts';
+export { type EcpServer, type ServerOptions, startServer } from './server.ts';
+export { type CloseReason, Session, type SessionContext, type SessionState } from './session.ts';
+export { type BadInputKind, createStats, type HandshakeFailureReason, type ServerStats } from './stats.ts';

@@ -1,0 +1,105 @@
+/**
+ * Coalesced output. Each connection has an Outbox of encoded lines; lines queued during one turn of
+ * the event loop leave in ONE socket write at the end of it (setImmediate runs after the I/O
+ * callbacks that queued them). A broadcast therefore costs an array push per recipient, and the
+ * syscalls scale with turns, not with messages.
+ */
+import type { Socket } from 'node:net';
+import type { ServerStats } from './stats.ts';
+
+/** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
+const CONCAT_MAX_BYTES = 64 * 1024;
+
+/** Runs every outbox that has something queued, once, at the end of the current event-loop turn. */
+export class FlushQueue {
+  #due: Outbox[] = [];
+  #spare: Outbox[] = [];
+  #scheduled = false;
+  // Bound once so scheduling allocates no closure per turn.
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    const due = this.#due;
+    this.#due = this.#spare;
+    for (let i = 0; i < due.length; i++) due[i]!.flush();
+    due.length = 0;
+    this.#spare = due;
+  };
+
+  add(outbox: Outbox): void {
+    this.#due.push(outbox);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#run);
+    }
+  }
+}
+
+export class Outbox {
+  readonly #socket: Socket;
+  readonly #flushQueue: FlushQueue;
+  readonly #maxPendingBytes: number;
+  readonly #stats: ServerStats;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #due = false;
+
+  constructor(socket: Socket, flushQueue: FlushQueue, maxPendingBytes: number, stats: ServerStats) {
+    this.#socket = socket;
+    this.#flushQueue = flushQueue;
+    this.#maxPendingBytes = maxPendingBytes;
+    this.#stats = stats;
+  }
+
+  /** Output not yet taken by the kernel: the socket's own buffer plus what waits for the next flush. */
+  get pendingBytes(): number {
+    return this.#socket.writableLength + this.#bytes;
+  }
+
+  /**
+   * Queues one encoded line (shared, never modified). Returns false, queuing nothing, when the reader
+   * is too slow: output is already pending and this line would take it past the limit. A reader
+   * with nothing pending always gets the line, however long, so one large message never counts
+   * against a client that keeps up.
+   */
+  push(line: Buffer): boolean {
+    const pending = this.#socket.writableLength + this.#bytes;
+    if (pending > 0 && pending + line.length > this.#maxPendingBytes) return false;
+    this.#chunks.push(line);
+    this.#bytes += line.length;
+    this.#stats.deliveries++;
+    if (!this.#due) {
+      this.#due = true;
+      this.#flushQueue.add(this);
+    }
+    return true;
+  }
+
+  /** Hands everything queued to the socket now. Called by the FlushQueue, or directly before closing. */
+  flush(): void {
+    this.#due = false;
+    const count = this.#chunks.length;
+    if (count === 0) return;
+    const chunks = this.#chunks;
+    const bytes = this.#bytes;
+    this.#chunks = [];
+    this.#bytes = 0;
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    if (count === 1) {
+      socket.write(chunks[0]!);
+    } else if (bytes <= CONCAT_MAX_BYTES) {
+      socket.write(Buffer.concat(chunks, bytes));
+    } else {
+      socket.cork();
+      for (let i = 0; i < count; i++) socket.write(chunks[i]!);
+      socket.uncork();
+    }
+    this.#stats.bytesSent += bytes;
+  }
+
+  /** Drops whatever is queued (the connection is gone). */
+  discard(): void {
+    this.#chunks = [];
+    this.#bytes = 0;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The room: its members in join order, their unique names, the room key, and every broadcast.
+ * A broadcast encodes its line ONCE into a Buffer and hands that same Buffer to each member.
+ * Members that cannot take it (slow readers) are evicted after the loop, never during it.
+ */
+import type { KeyObject } from 'node:crypto';
+import { encodeMessage, Fernet, notices, wrapRoomKey } from '../protocol/index.ts';
+import { createStats, type ServerStats } from './stats.ts';
+
+/** What the room needs from a connection. Session implements it; tests can use plain objects. */
+export interface RoomMember {
+  readonly username: string;
+  /** Queues an encoded line. False when the member is a slow reader and the line was NOT queued. */
+  deliver(line: Buffer): boolean;
+  /** Disconnects a member whose `deliver` returned false; it must then leave the room. */
+  evictSlowReader(): void;
+}
+
+export interface RoomOptions {
+  /** The Fernet key text shared by every member. Default: a fresh random key. */
+  roomKey?: string;
+  stats?: ServerStats;
+}
+
+const welcomeLine = (name: string) => line(encodeMessage({ type: 'system', message: notices.welcome(name) }));
+const SECURED_LINE = line(encodeMessage({ type: 'system', message: notices.secured }));
+const ENCRYPTED_TAIL = ',"encrypted":true}\n';
+const PLAIN_TAIL = ',"encrypted":false}\n';
+
+export class Room {
+  readonly #roomKey: string;
+  readonly #stats: ServerStats;
+  #members: RoomMember[] = [];
+  /** Member → the start of every line it sends: `{"type":"message","sender":"<name>","message":`. */
+  readonly #chatPrefixes = new Map<RoomMember, string>();
+  readonly #byName = new Map<string, RoomMember>();
+  #userListLine: Buffer | undefined;
+  #closing = false;
+
+  constructor(options: RoomOptions = {}) {
+    this.#roomKey = new Fernet(options.roomKey ?? Fernet.generateKey()).keyText;
+    this.#stats = options.stats ?? createStats();
+  }
+
+  get size(): number {
+    return this.#members.length;
+  }
+
+  /** Member names in join order (a copy). */
+  get usernames(): string[] {
+    return this.#members.map((member) => member.username);
+  }
+
+  has(username: string): boolean {
+    return this.#byName.has(username);
+  }
+
+  isMember(member: RoomMember): boolean {
+    return this.#chatPrefixes.has(member);
+  }
+
+  /**
+   * Admits a member whose handshake was accepted, unless its name is taken (returns false; the
+   * caller answers `Username already taken`). The joiner gets welcome, key_exchange, secured and
+   * user_list; then every other member gets user_list and joined. Throws a CryptoError if the room
+   * key cannot be wrapped for this public key, before anything is sent or changed.
+   */
+  join(member: RoomMember, publicKey: KeyObject): boolean {
+    const name = member.username;
+    if (this.#byName.has(name)) return false;
+    const keyLine = line(
+      encodeMessage({ type: 'key_exchange', encrypted_key: wrapRoomKey(this.#roomKey, publicKey) }),
+    );
+    this.#members.push(member);
+    this.#byName.set(name, member);
+    this.#chatPrefixes.set(member, `{"type":"message","sender":${JSON.stringify(name)},"message":`);
+    this.#userListLine = undefined;
+    this.#stats.users = this.#members.length;
+    const userList = this.#userList();
+    const fits =
+      member.deliver(welcomeLine(name)) &&
+      member.deliver(keyLine) &&
+      member.deliver(SECURED_LINE) &&
+      member.deliver(userList);
+    const victims = this.#deliverToOthers(
+      member,
+      userList,
+      line(encodeMessage({ type: 'system', message: notices.joined(name) })),
+    );
+    if (!fits) member.evictSlowReader();
+    this.#evict(victims);
+    return true;
+  }
+
+  /** Removes a member; the others get user_list then left. False if it was not a member. */
+  leave(member: RoomMember): boolean {
+    if (!this.#chatPrefixes.delete(member)) return false;
+    this.#byName.delete(member.username);
+    const index = this.#members.indexOf(member);
+    if (index !== -1) this.#members.splice(index, 1);
+    this.#userListLine = undefined;
+    this.#stats.users = this.#members.length;
+    if (this.#closing) return true;
+    const leftLine = line(encodeMessage({ type: 'system', message: notices.left(member.username) }));
+    this.#evict(this.#deliverToOthers(member, this.#userList(), leftLine));
+    return true;
+  }
+
+  /**
+   * Relays a chat message: to every other member in join order, then the echo to the sender.
+   * `sender` comes from the member's authenticated name; the payload is passed through verbatim.
+   */
+  relay(sender: RoomMember, message: string, encrypted: boolean): void {
+    const prefix = this.#chatPrefixes.get(sender);
+    if (prefix === undefined) return;
+    const chat = Buffer.from(
+      prefix + JSON.stringify(message) + (encrypted ? ENCRYPTED_TAIL : PLAIN_TAIL),
+      'utf8',
+    );
+    this.#stats.messagesRelayed++;
+    const victims = this.#deliverToOthers(sender, chat, undefined);
+    if (!sender.deliver(chat)) sender.evictSlowReader();
+    this.#evict(victims);
+  }
+
+  /** Sends one encoded line to every member (but `except`). */
+  broadcast(encodedLine: Buffer, except?: RoomMember): void {
+    this.#evict(this.#deliverToOthers(except, encodedLine, undefined));
+  }
+
+  /** From now on members leave silently (the server is shutting down and says so itself). */
+  close(): void {
+    this.#closing = true;
+  }
+
+  #userList(): Buffer {
+    this.#userListLine ??= line(encodeMessage({ type: 'user_list', users: this.usernames }));
+    return this.#userListLine;
+  }
+
+  /** One loop for one or two lines, so a member evicted here cannot land between the two. */
+  #deliverToOthers(
+    except: RoomMember | undefined,
+    first: Buffer,
+    second: Buffer | undefined,
+  ): RoomMember[] | undefined {
+    let victims: RoomMember[] | undefined;
+    const members = this.#members;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]!;
+      if (member === except) continue;
+      if (!member.deliver(first) || (second !== undefined && !member.deliver(second))) {
+        if (victims === undefined) victims = [member];
+        else victims.push(member);
+      }
+    }
+    return victims;
+  }
+
+  #evict(victims: RoomMember[] | undefined): void {
+    if (victims === undefined) return;
+    for (const victim of victims) {
+      if (this.#chatPrefixes.has(victim)) victim.evictSlowReader();
+    }
+  }
+}
+
+function line(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}

@@ -1,0 +1,79 @@
+/**
+ * Plain counters the server keeps as it runs. Incrementing a number field costs nothing on the hot
+ * path; the Prometheus registry (metrics.ts) reads them only when scraped.
+ */
+
+export type HandshakeFailureReason =
+  | 'invalid_password'
+  | 'invalid_handshake'
+  | 'invalid_username'
+  | 'invalid_public_key'
+  | 'username_taken'
+  | 'handshake_timeout'
+  | 'server_full';
+
+/** Lines the server ignores (or, for `line_too_long`, closes on), each logged once per connection. */
+export type BadInputKind =
+  | 'invalid_json'
+  | 'not_an_object'
+  | 'unknown_type'
+  | 'invalid_utf8'
+  | 'line_too_long'
+  | 'chat_before_handshake'
+  | 'second_handshake'
+  | 'invalid_chat';
+
+export interface ServerStats {
+  /** Connections accepted since start (refused ones included). */
+  connectionsAccepted: number;
+  /** Connections open now (refused ones still closing excluded). */
+  connectionsOpen: number;
+  /** Members of the room now. */
+  users: number;
+  /** Chat messages relayed (one per message received from a member). */
+  messagesRelayed: number;
+  /** Lines queued for a client: every relayed copy, echo and notice. */
+  deliveries: number;
+  bytesReceived: number;
+  bytesSent: number;
+  handshakeFailures: Record<HandshakeFailureReason, number>;
+  badInput: Record<BadInputKind, number>;
+  slowReaderDisconnects: number;
+}
+
+export function createStats(): ServerStats {
+  return {
+    connectionsAccepted: 0,
+    connectionsOpen: 0,
+    users: 0,
+    messagesRelayed: 0,
+    deliveries: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    handshakeFailures: {
+      invalid_password: 0,
+      invalid_handshake: 0,
+      invalid_username: 0,
+      invalid_public_key: 0,
+      username_taken: 0,
+      handshake_timeout: 0,
+      server_full: 0,
+    },
+    badInput: {
+      invalid_json: 0,
+      not_an_object: 0,
+      unknown_type: 0,
+      invalid_utf8: 0,
+      line_too_long: 0,
+      chat_before_handshake: 0,
+      second_handshake: 0,
+      invalid_chat: 0,
+    },
+    slowReaderDisconnects: 0,
+  };
+}
+
+/** A deep copy, safe to hand out. */
+export function snapshotStats(stats: ServerStats): ServerStats {
+  return { ...stats, handshakeFailures: { ...stats.handshakeFailures }, badInput: { ...stats.badInput } };
+}
