@@ -1,7 +1,7 @@
 /**
- * Deciding on a handshake, without sockets or room state: the password, the username rules and the
- * public key. What it returns is either what a join needs or the exact `auth_error` text to send.
- * Whether the name is free is the room's question, asked only after this says yes.
+ * Deciding on a handshake, without sockets: the password, the username rules, whether the name
+ * is free, and the public key, in the order of docs/protocol.md section 4.1 (the first failing
+ * check decides). The answer is what a join needs, or the exact text to send back.
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -10,8 +10,8 @@ import {
   DEFAULT_LIMITS,
   type HandshakeMessage,
   importPublicKeyPem,
-  isValidUsername,
   type MessageError,
+  notices,
 } from '../protocol/index.ts';
 import type { PasswordCheck } from './password.ts';
 import type { HandshakeFailureReason } from './stats.ts';
@@ -19,23 +19,30 @@ import type { HandshakeFailureReason } from './stats.ts';
 export interface HandshakePolicy {
   password: PasswordCheck;
   maxUsernameLength: number;
+  /** Whether a current member has this exact name. */
+  isNameTaken(username: string): boolean;
 }
 
 export type HandshakeVerdict =
   | { ok: true; username: string; publicKey: KeyObject }
-  | { ok: false; reason: HandshakeFailureReason; authError: string };
+  /** The name is taken: answer with this `system` notice; the connection stays open for another try. */
+  | { ok: false; reason: 'username_taken'; notice: string }
+  /** Refused: answer with this `auth_error`, then close. */
+  | { ok: false; reason: Exclude<HandshakeFailureReason, 'username_taken'>; authError: string };
 
-/** Password first (nothing else is revealed without it), then the username, then the key. */
 export function checkHandshake(message: HandshakeMessage, policy: HandshakePolicy): HandshakeVerdict {
   if (!policy.password.matches(message.server_password)) {
     return { ok: false, reason: 'invalid_password', authError: authErrors.invalidPassword };
   }
-  if (!isValidUsername(message.username, policy.maxUsernameLength)) {
+  if (!isValidName(message.username, policy.maxUsernameLength)) {
     return {
       ok: false,
       reason: 'invalid_username',
       authError: invalidUsernameText(policy.maxUsernameLength),
     };
+  }
+  if (policy.isNameTaken(message.username)) {
+    return { ok: false, reason: 'username_taken', notice: notices.usernameTaken };
   }
   try {
     const publicKey = importPublicKeyPem(message.public_key);
@@ -44,6 +51,20 @@ export function checkHandshake(message: HandshakeMessage, policy: HandshakePolic
     if (!(error instanceof CryptoError)) throw error;
     return { ok: false, reason: 'invalid_public_key', authError: authErrors.invalidPublicKey(error.message) };
   }
+}
+
+// docs/protocol.md ECP-AUTH-06: refused only for control characters (general category Cc);
+// every other character, spaces and format characters such as emoji joiners included, is allowed.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** 1 to `maxLength` characters (code points), none of them a control character. */
+export function isValidName(username: string, maxLength: number): boolean {
+  if (username.length === 0 || CONTROL_CHARACTER.test(username)) return false;
+  // Code points, not UTF-16 units; the cheap upper bound avoids counting long strings.
+  if (username.length > maxLength * 2) return false;
+  let count = 0;
+  for (const _ of username) count++;
+  return count <= maxLength;
 }
 
 /**

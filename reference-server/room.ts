@@ -61,7 +61,7 @@ export class Room {
 
   /**
    * Admits a member whose handshake was accepted, unless its name is taken (returns false; the
-   * caller answers `Username already taken`). The joiner gets welcome, key_exchange, secured and
+   * handshake check asks `has` first, so that is only a guard). The joiner gets welcome, key_exchange, secured and
    * user_list; then every other member gets user_list and joined. Throws a CryptoError if the room
    * key cannot be wrapped for this public key, before anything is sent or changed.
    */

@@ -46,7 +46,6 @@ export type CloseReason =
   | 'line_too_long'
   | 'shutdown';
 
-const USERNAME_TAKEN_LINE = Buffer.from(encodeMessage({ type: 'system', message: notices.usernameTaken }));
 const SHUTTING_DOWN_LINE = Buffer.from(encodeMessage({ type: 'system', message: notices.shuttingDown }));
 
 export class Session implements RoomMember {
@@ -198,29 +197,28 @@ export class Session implements RoomMember {
     const verdict = checkHandshake(message, {
       password: context.password,
       maxUsernameLength: context.limits.maxUsernameLength,
+      isNameTaken: (name) => context.room.has(name),
     });
     if (!verdict.ok) {
-      this.#refuse(verdict.reason, verdict.authError);
+      if (verdict.reason === 'username_taken') {
+        context.stats.handshakeFailures.username_taken++;
+        this.#logger.info({ reason: verdict.reason, username: message.username }, 'handshake refused');
+        this.deliver(Buffer.from(encodeMessage({ type: 'system', message: verdict.notice })));
+      } else {
+        this.#refuse(verdict.reason, verdict.authError);
+      }
       return;
     }
-    // The room may deliver to us (and even evict us) while joining, so be a member already.
+    // The room delivers to us (and could even evict us) while admitting us, so be a member already.
     this.username = verdict.username;
     this.#state = 'member';
-    let joined: boolean;
     try {
-      joined = context.room.join(this, verdict.publicKey);
+      context.room.join(this, verdict.publicKey);
     } catch {
+      // The key passed every check yet cannot wrap the room key: refuse it like any unusable key.
       this.#state = 'handshaking';
       this.username = '';
-      this.#refuse('invalid_public_key', authErrors.invalidPublicKey('cannot encrypt the room key for it'));
-      return;
-    }
-    if (!joined) {
-      this.#state = 'handshaking';
-      this.username = '';
-      context.stats.handshakeFailures.username_taken++;
-      this.#logger.info({ reason: 'username_taken', username: verdict.username }, 'handshake refused');
-      this.deliver(USERNAME_TAKEN_LINE);
+      this.#refuse('invalid_public_key', authErrors.invalidPublicKey('cannot encrypt the room key with it'));
       return;
     }
     clearTimeout(this.#handshakeTimer);
