@@ -87,9 +87,21 @@ export function parseServerMessage(line: string): ParseResult<ServerMessage> {
   return parseWith(line, SERVER_FIELDS, 'server') as ParseResult<ServerMessage>;
 }
 
-/** Encodes one message as a single JSON line, newline included. Only the type's fields are written. */
+/**
+ * Encodes one message as a single JSON line, newline included. Only the type's fields are written.
+ * Non-ASCII characters are escaped as `\uXXXX`, as the prototype writes them: its client decodes
+ * each 1024-byte read on its own, so a multi-byte character split across two reads would break it.
+ */
 export function encodeMessage(message: AnyMessage): string {
-  return `${JSON.stringify(message, fieldsOf(message))}\n`;
+  const json = JSON.stringify(message, fieldsOf(message));
+  return `${NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, escapeCodeUnit) : json}\n`;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+
+function escapeCodeUnit(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 function fieldsOf(message: AnyMessage): string[] {
