@@ -87,18 +87,26 @@ export function parseServerMessage(line: string): ParseResult<ServerMessage> {
   return parseWith(line, SERVER_FIELDS, 'server') as ParseResult<ServerMessage>;
 }
 
-/**
- * Encodes one message as a single JSON line, newline included. Only the type's fields are written.
- * Non-ASCII characters are escaped as `\uXXXX`, as the prototype writes them: its client decodes
- * each 1024-byte read on its own, so a multi-byte character split across two reads would break it.
- */
+/** Encodes one message as a single JSON line, newline included. Only the type's fields are written. */
 export function encodeMessage(message: AnyMessage): string {
-  const json = JSON.stringify(message, fieldsOf(message));
-  return `${NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, escapeCodeUnit) : json}\n`;
+  return `${escapeNonAscii(JSON.stringify(message, fieldsOf(message)))}\n`;
+}
+
+/**
+ * JSON.stringify with every non-ASCII character escaped as `\uXXXX`, as the prototype writes JSON:
+ * its client decodes each 1024-byte read on its own, so a multi-byte character split across two
+ * reads would break it. Servers building lines by hand use this for every string they splice in.
+ */
+export function stringifyAscii(value: unknown): string {
+  return escapeNonAscii(JSON.stringify(value));
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+
+function escapeNonAscii(json: string): string {
+  return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, escapeCodeUnit) : json;
+}
 
 function escapeCodeUnit(char: string): string {
   return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
