@@ -9,6 +9,12 @@ import type { ServerStats } from './stats.ts';
 
 /** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
 const CONCAT_MAX_BYTES = 64 * 1024;
+/**
+ * A queue this large is flushed at once rather than at the end of the turn. One turn can read
+ * megabytes of input (libuv reads repeatedly per poll), and holding all of its output back would
+ * both delay it and make a healthy reader look slow to the pending-output check.
+ */
+const EARLY_FLUSH_BYTES = 64 * 1024;
 
 /** Runs every outbox that has something queued, once, at the end of the current event-loop turn. */
 export class FlushQueue {
@@ -20,7 +26,7 @@ export class FlushQueue {
     this.#scheduled = false;
     const due = this.#due;
     this.#due = this.#spare;
-    for (let i = 0; i < due.length; i++) due[i]!.flush();
+    for (let i = 0; i < due.length; i++) due[i]!.flushDue();
     due.length = 0;
     this.#spare = due;
   };
@@ -38,6 +44,7 @@ export class Outbox {
   readonly #socket: Socket;
   readonly #flushQueue: FlushQueue;
   readonly #maxPendingBytes: number;
+  readonly #earlyFlushBytes: number;
   readonly #stats: ServerStats;
   #chunks: Buffer[] = [];
   #bytes = 0;
@@ -47,6 +54,7 @@ export class Outbox {
     this.#socket = socket;
     this.#flushQueue = flushQueue;
     this.#maxPendingBytes = maxPendingBytes;
+    this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(maxPendingBytes / 4)));
     this.#stats = stats;
   }
 
@@ -67,16 +75,23 @@ export class Outbox {
     this.#chunks.push(line);
     this.#bytes += line.length;
     this.#stats.deliveries++;
-    if (!this.#due) {
+    if (this.#bytes >= this.#earlyFlushBytes) {
+      this.flush();
+    } else if (!this.#due) {
       this.#due = true;
       this.#flushQueue.add(this);
     }
     return true;
   }
 
-  /** Hands everything queued to the socket now. Called by the FlushQueue, or directly before closing. */
-  flush(): void {
+  /** The end-of-turn flush this outbox was scheduled for. */
+  flushDue(): void {
     this.#due = false;
+    this.flush();
+  }
+
+  /** Hands everything queued to the socket now (a large queue, or a last line before closing). */
+  flush(): void {
     const count = this.#chunks.length;
     if (count === 0) return;
     const chunks = this.#chunks;
