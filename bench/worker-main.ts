@@ -1,0 +1,12 @@
+/** Entry of a load worker thread (started through worker-entry.js, which registers tsx). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LoadWorker } from './load-worker.ts';
+import type { CoordinatorMessage, WorkerSetup } from './worker-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('bench/worker-main.ts runs in a worker thread');
+const worker = new LoadWorker(workerData as WorkerSetup, (message, transfer) =>
+  port.postMessage(message, transfer),
+);
+port.on('message', (message: CoordinatorMessage) => worker.handle(message));
+await worker.joinAll();
