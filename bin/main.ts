@@ -3,12 +3,14 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
 
 await yargs(hideBin(process.argv))
   .scriptName('ecp')
   .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
   .command(serverCommand)
+  .command(clientCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

@@ -19,4 +19,8 @@ export type {
   SystemEvent,
   UsersEvent,
 } from './events.ts';
+export { ExitCode, exitCodeFor } from './exit-codes.ts';
+export { HELP_TEXT, type InteractiveIo, runInteractive } from './interactive.ts';
+export { type JsonModeIo, type JsonModeOptions, runJsonMode } from './json-mode.ts';
 export { DEFAULT_KEY_GRACE_MS, type KeyGeneration, Keyring, type OpenedText } from './keyring.ts';
+export { shouldUseColor, TerminalFormat } from './terminal-format.ts';

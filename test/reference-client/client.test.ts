@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fernet, notices, sealText, wrapRoomKey } from '../../protocol/index.ts';
+import { encodeMessage, Fernet, notices, sealText, wrapRoomKey } from '../../protocol/index.ts';
 import { type ClientOptions, EcpClient } from '../../reference-client/index.ts';
 import { describeChatScenarios, keyPair } from './chat-scenarios.ts';
 import {
@@ -18,6 +18,67 @@ import { pythonJson, startPrototypeRoom } from './prototype-room.ts';
 describeChatScenarios('a prototype-like v1 server', async () => {
   const room = await startPrototypeRoom('secret123');
   return { port: room.port, password: 'secret123', close: onlyOnce(() => room.close()) };
+});
+
+describe('EcpClient in a room whose key changes mid-conversation', () => {
+  it('members follow the new key; a message sealed with the old key in flight still decrypts', async () => {
+    const room = await startPrototypeRoom('secret123');
+    const join = (username: string) =>
+      new EcpClient({ host: '127.0.0.1', port: room.port, username, password: 'secret123' });
+    const alice = join('alice');
+    const bob = join('bob');
+    // dave speaks raw v1, so he can send a payload sealed with whatever key the test picks.
+    const dave = connect({ host: '127.0.0.1', port: room.port });
+    dave.on('error', () => {});
+    try {
+      const atAlice = new EventRecorder(alice);
+      const atBob = new EventRecorder(bob);
+      await alice.connect();
+      await bob.connect();
+      const daveKeys = await keyPair(2);
+      dave.write(
+        encodeMessage({
+          type: 'handshake',
+          username: 'dave',
+          server_password: 'secret123',
+          public_key: daveKeys.publicKeyPem,
+        }),
+      );
+      await atBob.waitFor('users', (e) => e.joined.includes('dave'));
+      alice.send('before the change');
+      expect(await atBob.waitFor('message', (m) => m.sender === 'alice')).toMatchObject({
+        text: 'before the change',
+        key: 'current',
+      });
+
+      const oldKey = room.roomKey;
+      const newKey = room.rotateKey();
+      await atAlice.waitFor('keyChanged');
+      await atBob.waitFor('keyChanged');
+      // Sealed by dave before he saw the new key; the server relays it after.
+      const inFlight = sealText(new Fernet(oldKey), 'sealed before the change');
+      dave.write(encodeMessage({ type: 'message', message: inFlight, encrypted: true }));
+      for (const recorder of [atAlice, atBob]) {
+        expect(await recorder.waitFor('message', (m) => m.sender === 'dave')).toMatchObject({
+          kind: 'encrypted',
+          text: 'sealed before the change',
+          key: 'previous',
+        });
+      }
+
+      alice.send('after the change');
+      const after = await atBob.waitFor(
+        'message',
+        (m) => m.kind === 'encrypted' && m.text === 'after the change',
+      );
+      expect(after).toMatchObject({ sender: 'alice', key: 'current' });
+      expect(new Fernet(newKey).keyText).toBe(newKey);
+    } finally {
+      dave.destroy();
+      await Promise.all([alice.close(), bob.close()]);
+      await room.close();
+    }
+  });
 });
 
 describe('EcpClient against a scripted fake server', () => {
