@@ -26,6 +26,24 @@ interface ServerArgs {
 }
 
 const EXIT_INVALID_OPTIONS = 2;
+
+/** Library option names → the flags a CLI user typed, for error messages. */
+const FLAG_NAMES: Record<string, string> = {
+  maxLineBytes: '--max-line-bytes',
+  handshakeTimeoutMs: '--handshake-timeout-ms',
+  maxPendingOutputBytes: '--max-pending-output-bytes',
+  maxConnections: '--max-connections',
+  maxUsernameLength: '--max-username-length',
+  metricsPort: '--metrics-port',
+  port: '--port',
+  host: '--host',
+};
+
+function invalidOptions(error: OptionsError): never {
+  const message = error.message.replace(/^(\w+)/, (name) => FLAG_NAMES[name] ?? name);
+  console.error(`ecp server: ${message}`);
+  process.exit(EXIT_INVALID_OPTIONS);
+}
 /** Past this, a shutdown that has not finished is cut short (the issue asks for exit within 2 s). */
 const SHUTDOWN_DEADLINE_MS = 1900;
 
@@ -120,18 +138,14 @@ async function handler(args: ServerArgs): Promise<void> {
     };
   } catch (error) {
     if (!(error instanceof OptionsError)) throw error;
-    console.error(`ecp server: ${error.message}`);
-    process.exit(EXIT_INVALID_OPTIONS);
+    invalidOptions(error);
   }
 
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(settings);
   } catch (error) {
-    if (error instanceof OptionsError) {
-      console.error(`ecp server: ${error.message}`);
-      process.exit(EXIT_INVALID_OPTIONS);
-    }
+    if (error instanceof OptionsError) invalidOptions(error);
     const code = (error as NodeJS.ErrnoException).code;
     console.error(`ecp server: cannot listen on ${args.host}:${args.port}: ${code ?? String(error)}`);
     process.exit(1);

@@ -1,0 +1,108 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RsaKeyPair } from '../../protocol/index.ts';
+import { type EcpServer, startServer } from '../../reference-server/index.ts';
+import { LineClient, testKeys } from './line-client.ts';
+
+let keys: RsaKeyPair[];
+const servers: EcpServer[] = [];
+const clients: LineClient[] = [];
+beforeAll(async () => {
+  keys = await testKeys();
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function start(): Promise<EcpServer> {
+  const server = await startServer({ port: 0, password: 'pw', logLevel: 'silent', metricsPort: 0 });
+  servers.push(server);
+  return server;
+}
+
+async function scrape(
+  server: EcpServer,
+  path: string,
+): Promise<{ status: number; body: string; type: string }> {
+  const response = await fetch(`http://127.0.0.1:${server.metricsPort}${path}`);
+  return {
+    status: response.status,
+    body: await response.text(),
+    type: response.headers.get('content-type') ?? '',
+  };
+}
+
+function value(body: string, series: string): number {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no series ${series} in:\n${body}`);
+  return Number(line.slice(series.length + 1));
+}
+
+describe('metrics endpoint', () => {
+  it('is off unless asked for', async () => {
+    const server = await startServer({ port: 0, password: 'pw', logLevel: 'silent' });
+    servers.push(server);
+    expect(server.metricsPort).toBeUndefined();
+  });
+
+  it('serves /healthz and Prometheus /metrics with the relay counters', async () => {
+    const server = await start();
+    expect(server.metricsPort).toBeGreaterThan(0);
+    const health = await scrape(server, '/healthz');
+    expect(health).toMatchObject({ status: 200, body: 'ok\n' });
+
+    const alice = await LineClient.connect(server.port);
+    const bob = await LineClient.connect(server.port);
+    const wrong = await LineClient.connect(server.port);
+    clients.push(alice, bob, wrong);
+    await alice.join('alice', 'pw', keys[0]!);
+    await bob.join('bob', 'pw', keys[1]!);
+    await alice.nextN(2);
+    wrong.handshake('eve', 'nope', keys[2]!);
+    await wrong.closed();
+    alice.sendRaw('not json\n');
+    for (let i = 0; i < 3; i++) alice.send({ type: 'message', message: `m${i}`, encrypted: false });
+    await bob.nextN(3);
+    await alice.nextN(3);
+
+    const metrics = await scrape(server, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.type).toMatch(/^text\/plain/);
+    const body = metrics.body;
+    expect(value(body, 'ecp_users')).toBe(2);
+    expect(value(body, 'ecp_connections')).toBe(2);
+    expect(value(body, 'ecp_connections_accepted_total')).toBe(3);
+    expect(value(body, 'ecp_messages_relayed_total')).toBe(3);
+    // 4 + 4 join lines, 2 joined notices, 6 chat copies, 1 auth_error.
+    expect(value(body, 'ecp_deliveries_total')).toBe(4 + 4 + 2 + 6 + 1);
+    expect(value(body, 'ecp_bytes_sent_total')).toBeGreaterThan(1000);
+    expect(value(body, 'ecp_bytes_received_total')).toBeGreaterThan(1000);
+    expect(value(body, 'ecp_handshake_failures_total{reason="invalid_password"}')).toBe(1);
+    expect(value(body, 'ecp_handshake_failures_total{reason="server_full"}')).toBe(0);
+    expect(value(body, 'ecp_bad_input_total{kind="invalid_json"}')).toBe(1);
+    expect(value(body, 'ecp_slow_reader_disconnects_total')).toBe(0);
+    expect(body).toContain('# TYPE ecp_deliveries_total counter');
+    expect(body).toContain('# TYPE ecp_users gauge');
+
+    // Scraping twice reports the same totals (counters are set from the stats, not added to).
+    expect(value((await scrape(server, '/metrics')).body, 'ecp_messages_relayed_total')).toBe(3);
+    expect((await scrape(server, '/nope')).status).toBe(404);
+  });
+
+  it('keeps two servers apart (one registry each)', async () => {
+    const one = await start();
+    const two = await start();
+    const alice = await LineClient.connect(one.port);
+    clients.push(alice);
+    await alice.join('alice', 'pw', keys[0]!);
+    expect(value((await scrape(one, '/metrics')).body, 'ecp_users')).toBe(1);
+    expect(value((await scrape(two, '/metrics')).body, 'ecp_users')).toBe(0);
+  });
+
+  it('closes the metrics port with the server', async () => {
+    const server = await start();
+    const port = server.metricsPort;
+    await server.close();
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
