@@ -102,6 +102,8 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
   // Ctrl-C at the prompt leaves like /quit instead of killing the process mid-write.
   rl.on('SIGINT', () => rl.close());
   rl.on('close', () => {
+    // Ctrl-C or Ctrl-D leave the prompt (and maybe half a line) on screen: clear it.
+    if (prompt !== undefined && tty) io.output.write('\r\x1b[2K');
     prompt = undefined;
     void client.close();
   });

@@ -4,7 +4,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { WAIT_MS } from './fake-server.ts';
+
+/** Child processes start tsx first: give them longer than in-process waits, for loaded CI machines. */
+export const CLI_WAIT_MS = 20_000;
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ECP = fileURLToPath(new URL('../../bin/ecp.js', import.meta.url));
@@ -59,7 +61,7 @@ export class CliProcess {
   }
 
   /** Waits until stdout (ANSI stripped) matches `pattern`. */
-  waitForOutput(pattern: string | RegExp, timeoutMs = WAIT_MS): Promise<void> {
+  waitForOutput(pattern: string | RegExp, timeoutMs = CLI_WAIT_MS): Promise<void> {
     const matches = () =>
       typeof pattern === 'string'
         ? stripAnsi(this.stdout).includes(pattern)
@@ -91,7 +93,7 @@ export class CliProcess {
   }
 
   /** The exit code, or a failure if the process has not exited within `timeoutMs` (it is then killed). */
-  async exitCode(timeoutMs = WAIT_MS): Promise<number | null> {
+  async exitCode(timeoutMs = CLI_WAIT_MS): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

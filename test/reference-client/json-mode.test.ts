@@ -6,7 +6,7 @@ import { EcpClient } from '../../reference-client/index.ts';
 import { startServer } from '../../reference-server/index.ts';
 import { keyPair } from './chat-scenarios.ts';
 import { CliProcess } from './cli-process.ts';
-import { EventRecorder, onlyOnce } from './fake-server.ts';
+import { acceptJoin, EventRecorder, newRoomKey, onlyOnce, startFakeServer } from './fake-server.ts';
 
 const PASSWORD = 'secret123';
 
@@ -154,13 +154,99 @@ describe('ecp client --json', () => {
   it('exits 2 on bad arguments or a missing password, before connecting', async () => {
     const noPassword = jsonClient('script', {});
     noPassword.endInput();
-    expect(await noPassword.exitCode()).toBe(2);
-    expect(noPassword.stderr).toContain('--password or ECP_PASSWORD is required');
-
     const badPort = new CliProcess(['client', '--json', '--port', '70000', '-u', 'x', '-p', 'y']);
-    expect(await badPort.exitCode()).toBe(2);
     const unknown = new CliProcess(['client', '--json', '--frobnicate', '-u', 'x', '-p', 'y']);
-    expect(await unknown.exitCode()).toBe(2);
+    const codes = await Promise.all([noPassword.exitCode(), badPort.exitCode(), unknown.exitCode()]);
+    expect(codes).toEqual([2, 2, 2]);
+    expect(noPassword.stderr).toContain('--password or ECP_PASSWORD is required');
+    expect(badPort.stderr).toContain('--port must be an integer');
     expect(unknown.stderr).toContain('Unknown argument');
+  });
+
+  it('survives garbage from a scripted fake server: error events with fatal:false, then exit 0', async () => {
+    const roomKey = newRoomKey();
+    const fake = await startFakeServer(async (connection) => {
+      await acceptJoin(connection, roomKey);
+      connection.sendRaw('not json at all\n{"type": "weather", "sunny": true}\n{"type": "message"}\n');
+      connection.send({ type: 'message', sender: 'bob', message: 'in the clear', encrypted: false });
+      connection.send({ type: 'message', sender: 'bob', message: 'garbage', encrypted: true });
+      // Echo what the client sends, as a server would.
+      for (;;) {
+        const sent = await connection.next();
+        connection.send({
+          type: 'message',
+          sender: 'script',
+          message: sent.message,
+          encrypted: sent.encrypted,
+        });
+      }
+    });
+    try {
+      const cli = new CliProcess(
+        ['client', '--json', '--host', '127.0.0.1', '--port', String(fake.port), '-u', 'script'],
+        {
+          env: { ECP_PASSWORD: PASSWORD },
+        },
+      );
+      await cli.waitForOutput('"event":"joined"');
+      cli.write('still works\n');
+      cli.endInput();
+      expect(await cli.exitCode()).toBe(0);
+      const events = cli.jsonLines();
+      expect(events.filter((e) => e.event === 'error').map((e) => [e.code, e.detail, e.fatal])).toEqual([
+        ['ECP_PROTOCOL_ERROR', 'ECP_INVALID_JSON', false],
+        ['ECP_PROTOCOL_ERROR', 'ECP_UNKNOWN_TYPE', false],
+        ['ECP_PROTOCOL_ERROR', 'ECP_MISSING_FIELD', false],
+      ]);
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'message', sender: 'bob', encrypted: false, text: 'in the clear' }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          event: 'message',
+          sender: 'bob',
+          encrypted: true,
+          text: null,
+          error: expect.any(String),
+        }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'message', sender: 'script', own: true, text: 'still works' }),
+      );
+      expect(events.at(-1)).toMatchObject({ event: 'closed', by_client: true });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('exits 3 when the echoes do not come back in time', async () => {
+    const fake = await startFakeServer(async (connection) => {
+      await acceptJoin(connection, newRoomKey());
+    });
+    try {
+      const cli = new CliProcess(
+        [
+          'client',
+          '--json',
+          '--timeout',
+          '0.5',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(fake.port),
+          '-u',
+          'script',
+        ],
+        { env: { ECP_PASSWORD: PASSWORD } },
+      );
+      cli.write('never echoed\n');
+      cli.endInput();
+      expect(await cli.exitCode()).toBe(3);
+      expect(cli.jsonLines()).toContainEqual(
+        expect.objectContaining({ event: 'error', code: 'ECP_TIMEOUT', fatal: true }),
+      );
+    } finally {
+      await fake.close();
+    }
   });
 });
