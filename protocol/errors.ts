@@ -14,11 +14,11 @@ export type MessageErrorCode =
   | 'ECP_INVALID_JSON'
   /** The JSON value is not an object. */
   | 'ECP_NOT_AN_OBJECT'
-  /** `type` is absent, not a string, or not a type this direction knows. */
+  /** `type` is a string but not a type this direction knows. `field` is 'type'. */
   | 'ECP_UNKNOWN_TYPE'
-  /** A required field is absent. `field` names it. */
+  /** A required field (`type` included) is absent. `field` names it. */
   | 'ECP_MISSING_FIELD'
-  /** A field has the wrong JSON type. `field` names it. */
+  /** A field (`type` included) has the wrong JSON type. `field` names it. */
   | 'ECP_WRONG_FIELD_TYPE';
 
 export type CryptoErrorCode =

@@ -22,8 +22,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUsernameLength: 32,
 });
 
-// Unicode "Other" categories: control, format, unassigned, private use, surrogates; and separators
-// other than the plain space, which would make names that look blank or alike.
+// Unicode "Other" categories: control, format, unassigned, private use, surrogates; and the line
+// and paragraph separators, which would break a name across lines. Spaces (Zs) are allowed.
 const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
 
 /** Whether a username follows v1's rules: 1 to `maxLength` printable characters. */

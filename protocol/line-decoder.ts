@@ -28,7 +28,8 @@ export class LineDecoder {
   #parts: Buffer[] = [];
   #partBytes = 0;
   #discarding = false;
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM keeps a leading U+FEFF: a line is delivered exactly as sent.
+  readonly #utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
   constructor(options: LineDecoderOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -59,7 +60,8 @@ export class LineDecoder {
         out.push(new FramingError('ECP_LINE_TOO_LONG', `line exceeds ${this.maxLineBytes} bytes; discarded`));
         this.#discarding = nl === -1;
       } else if (nl === -1) {
-        this.#parts.push(buf.subarray(start));
+        // Copied: callers may recycle the chunk once push returns (net's `onread` does).
+        this.#parts.push(Buffer.from(buf.subarray(start)));
         this.#partBytes += buf.length - start;
       } else {
         this.#emit(buf.subarray(start, end), out);
