@@ -32,3 +32,4 @@ export { Room, type RoomMember, type RoomOptions } from './room.ts';
 export { type EcpServer, type ServerOptions, startServer } from './server.ts';
 export { type CloseReason, Session, type SessionContext, type SessionState } from './session.ts';
 export { type BadInputKind, createStats, type HandshakeFailureReason, type ServerStats } from './stats.ts';
+export { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';

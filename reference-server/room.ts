@@ -4,8 +4,9 @@
  * Members that cannot take it (slow readers) are evicted after the loop, never during it.
  */
 import type { KeyObject } from 'node:crypto';
-import { encodeMessage, Fernet, notices, wrapRoomKey } from '../protocol/index.ts';
+import { Fernet, notices, wrapRoomKey } from '../protocol/index.ts';
 import { createStats, type ServerStats } from './stats.ts';
+import { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';
 
 /** What the room needs from a connection. Session implements it; tests can use plain objects. */
 export interface RoomMember {
@@ -22,10 +23,7 @@ export interface RoomOptions {
   stats?: ServerStats;
 }
 
-const welcomeLine = (name: string) => line(encodeMessage({ type: 'system', message: notices.welcome(name) }));
-const SECURED_LINE = line(encodeMessage({ type: 'system', message: notices.secured }));
-const ENCRYPTED_TAIL = ',"encrypted":true}\n';
-const PLAIN_TAIL = ',"encrypted":false}\n';
+const SECURED_LINE = encodeLine({ type: 'system', message: notices.secured });
 
 export class Room {
   readonly #roomKey: string;
@@ -61,31 +59,32 @@ export class Room {
 
   /**
    * Admits a member whose handshake was accepted, unless its name is taken (returns false; the
-   * handshake check asks `has` first, so that is only a guard). The joiner gets welcome, key_exchange, secured and
-   * user_list; then every other member gets user_list and joined. Throws a CryptoError if the room
+   * handshake check asks `has` first, so this is only a guard). The joiner gets welcome,
+   * key_exchange, secured and user_list; then every other member gets user_list and joined. Throws a CryptoError if the room
    * key cannot be wrapped for this public key, before anything is sent or changed.
    */
   join(member: RoomMember, publicKey: KeyObject): boolean {
     const name = member.username;
     if (this.#byName.has(name)) return false;
-    const keyLine = line(
-      encodeMessage({ type: 'key_exchange', encrypted_key: wrapRoomKey(this.#roomKey, publicKey) }),
-    );
+    const keyLine = encodeLine({
+      type: 'key_exchange',
+      encrypted_key: wrapRoomKey(this.#roomKey, publicKey),
+    });
     this.#members.push(member);
     this.#byName.set(name, member);
-    this.#chatPrefixes.set(member, `{"type":"message","sender":${JSON.stringify(name)},"message":`);
+    this.#chatPrefixes.set(member, chatPrefix(name));
     this.#userListLine = undefined;
     this.#stats.users = this.#members.length;
     const userList = this.#userList();
     const fits =
-      member.deliver(welcomeLine(name)) &&
+      member.deliver(encodeLine({ type: 'system', message: notices.welcome(name) })) &&
       member.deliver(keyLine) &&
       member.deliver(SECURED_LINE) &&
       member.deliver(userList);
     const victims = this.#deliverToOthers(
       member,
       userList,
-      line(encodeMessage({ type: 'system', message: notices.joined(name) })),
+      encodeLine({ type: 'system', message: notices.joined(name) }),
     );
     if (!fits) member.evictSlowReader();
     this.#evict(victims);
@@ -101,7 +100,7 @@ export class Room {
     this.#userListLine = undefined;
     this.#stats.users = this.#members.length;
     if (this.#closing) return true;
-    const leftLine = line(encodeMessage({ type: 'system', message: notices.left(member.username) }));
+    const leftLine = encodeLine({ type: 'system', message: notices.left(member.username) });
     this.#evict(this.#deliverToOthers(member, this.#userList(), leftLine));
     return true;
   }
@@ -113,10 +112,7 @@ export class Room {
   relay(sender: RoomMember, message: string, encrypted: boolean): void {
     const prefix = this.#chatPrefixes.get(sender);
     if (prefix === undefined) return;
-    const chat = Buffer.from(
-      prefix + JSON.stringify(message) + (encrypted ? ENCRYPTED_TAIL : PLAIN_TAIL),
-      'utf8',
-    );
+    const chat = encodeChatLine(prefix, message, encrypted);
     this.#stats.messagesRelayed++;
     const victims = this.#deliverToOthers(sender, chat, undefined);
     if (!sender.deliver(chat)) sender.evictSlowReader();
@@ -134,7 +130,7 @@ export class Room {
   }
 
   #userList(): Buffer {
-    this.#userListLine ??= line(encodeMessage({ type: 'user_list', users: this.usernames }));
+    this.#userListLine ??= encodeLine({ type: 'user_list', users: this.usernames });
     return this.#userListLine;
   }
 
@@ -163,8 +159,4 @@ export class Room {
       if (this.#chatPrefixes.has(victim)) victim.evictSlowReader();
     }
   }
-}
-
-function line(text: string): Buffer {
-  return Buffer.from(text, 'utf8');
 }

@@ -3,7 +3,7 @@
  * sessions, and closes gracefully (a notice to everyone, flush, close; then force what is left).
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { authErrors, encodeMessage, type Limits } from '../protocol/index.ts';
+import { authErrors, type Limits } from '../protocol/index.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
 import {
@@ -20,6 +20,7 @@ import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
+import { encodeLine } from './wire.ts';
 
 export interface ServerOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -66,7 +67,7 @@ export interface EcpServer {
 const DEFAULT_SHUTDOWN_GRACE_MS = 1500;
 /** A refused or closing connection gets this long to read its last line. */
 const CLOSE_GRACE_MS = 1000;
-const SERVER_FULL_LINE = Buffer.from(encodeMessage({ type: 'auth_error', message: authErrors.serverFull }));
+const SERVER_FULL_LINE = encodeLine({ type: 'auth_error', message: authErrors.serverFull });
 
 /** Starts a server and resolves once it listens. Rejects on invalid options or a listen error (EADDRINUSE). */
 export async function startServer(options: ServerOptions = {}): Promise<EcpServer> {

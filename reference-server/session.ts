@@ -7,7 +7,6 @@ import type { Socket } from 'node:net';
 import {
   authErrors,
   type ClientMessage,
-  encodeMessage,
   type FramingError,
   type HandshakeMessage,
   type Limits,
@@ -22,6 +21,7 @@ import { type FlushQueue, Outbox } from './outbox.ts';
 import type { PasswordCheck } from './password.ts';
 import type { Room, RoomMember } from './room.ts';
 import type { BadInputKind, HandshakeFailureReason, ServerStats } from './stats.ts';
+import { encodeLine } from './wire.ts';
 
 /** What every session of one server shares. */
 export interface SessionContext {
@@ -46,7 +46,7 @@ export type CloseReason =
   | 'line_too_long'
   | 'shutdown';
 
-const SHUTTING_DOWN_LINE = Buffer.from(encodeMessage({ type: 'system', message: notices.shuttingDown }));
+const SHUTTING_DOWN_LINE = encodeLine({ type: 'system', message: notices.shuttingDown });
 
 export class Session implements RoomMember {
   readonly id: number;
@@ -203,7 +203,7 @@ export class Session implements RoomMember {
       if (verdict.reason === 'username_taken') {
         context.stats.handshakeFailures.username_taken++;
         this.#logger.info({ reason: verdict.reason, username: message.username }, 'handshake refused');
-        this.deliver(Buffer.from(encodeMessage({ type: 'system', message: verdict.notice })));
+        this.deliver(encodeLine({ type: 'system', message: verdict.notice }));
       } else {
         this.#refuse(verdict.reason, verdict.authError);
       }
@@ -234,10 +234,7 @@ export class Session implements RoomMember {
     }
     this.#countBadInput('line_too_long');
     const limit = this.#context.limits.maxLineBytes;
-    this.#closeWith(
-      Buffer.from(encodeMessage({ type: 'system', message: notices.lineTooLong(limit) })),
-      'line_too_long',
-    );
+    this.#closeWith(encodeLine({ type: 'system', message: notices.lineTooLong(limit) }), 'line_too_long');
   }
 
   #onHandshakeTimeout(): void {
@@ -248,7 +245,7 @@ export class Session implements RoomMember {
     this.#context.stats.handshakeFailures[reason]++;
     this.#logger.info({ reason }, 'handshake refused');
     this.#closeDetail = reason;
-    this.#closeWith(Buffer.from(encodeMessage({ type: 'auth_error', message: authError })), 'refused');
+    this.#closeWith(encodeLine({ type: 'auth_error', message: authError }), 'refused');
   }
 
   /** Says a last line, flushes and half-closes; the peer gets `closeGraceMs` to read it. */

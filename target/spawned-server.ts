@@ -23,12 +23,17 @@ export class TargetStartError extends Error {
 
 const STOP_GRACE_MS = 2000;
 
+interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /** One run of a server command: started, awaited until it accepts connections, stopped. */
 export class SpawnedServer {
   readonly address: HostPort;
   readonly output = new OutputTail();
   #child: ChildProcess | undefined;
-  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  #exit: ProcessExit | undefined;
   readonly #options: SpawnOptions;
 
   constructor(options: SpawnOptions) {
@@ -56,8 +61,10 @@ export class SpawnedServer {
       () => !!this.#exit,
     );
     if (!accepting) {
-      const why = this.#exit
-        ? `exited (${this.#exit.signal ?? `code ${this.#exit.code}`}) before accepting connections`
+      // Set by the 'exit' listener meanwhile; TypeScript cannot see that across the await.
+      const exit = this.#exit as ProcessExit | undefined;
+      const why = exit
+        ? `exited (${exit.signal ?? `code ${exit.code}`}) before accepting connections`
         : `did not accept connections on ${this.address.host}:${this.address.port} within ${this.#options.startTimeoutMs} ms`;
       await this.stop();
       throw new TargetStartError(`server command '${this.commandLine}' ${why}`, this.output.text());

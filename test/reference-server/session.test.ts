@@ -186,6 +186,24 @@ describe('v1 sequences', () => {
     expect((await alice.nextN(2)).map((m) => m.message)).toEqual(['1', '2']);
   });
 
+  it('writes ASCII-only JSON, escaping non-ASCII (safe for the prototype client)', async () => {
+    await start();
+    const alice = await connect();
+    const bytes: Buffer[] = [];
+    alice.socket.on('data', (chunk: string) => bytes.push(Buffer.from(chunk, 'utf8')));
+    await alice.join('Zoë 😀', PASSWORD, keys[0]!);
+    alice.send({ type: 'message', message: 'ça va? 李', encrypted: false });
+    expect(await alice.next()).toEqual({
+      type: 'message',
+      sender: 'Zoë 😀',
+      message: 'ça va? 李',
+      encrypted: false,
+    });
+    const raw = Buffer.concat(bytes);
+    expect(raw.every((byte) => byte < 0x80)).toBe(true);
+    expect(raw.toString()).toContain('"sender":"Zo\\u00eb \\ud83d\\ude00"');
+  });
+
   it('relays payloads verbatim: unicode, escapes, invalid tokens, the encrypted flag', async () => {
     await start();
     const [alice, bob] = await aliceAndBob();
