@@ -82,7 +82,8 @@ export async function runClientCommand(args: ClientCommandArgs): Promise<ExitCod
     return badArguments(`--timeout must be a positive number of seconds, got ${args.timeout}`);
   const canPrompt = !args.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
   let username = args.username;
-  let password = args.password ?? process.env.ECP_PASSWORD;
+  // An empty ECP_PASSWORD counts as unset (`ECP_PASSWORD= ecp client` should still ask).
+  let password = args.password ?? (process.env.ECP_PASSWORD || undefined);
   try {
     if (username === undefined || username === '') {
       if (!canPrompt) return badArguments('--username is required');

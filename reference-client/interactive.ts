@@ -27,14 +27,25 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
   // Line editing and redrawing only when both ends are a terminal (not `echo hi | ecp client`).
   const tty = io.input.isTTY === true && io.output.isTTY === true;
   const client = new EcpClient(options);
-  let prompt: Interface | undefined;
+  // Lines typed (or piped) before the join completes wait here and are sent once joined.
+  const early: string[] = [];
+  let quitWhenJoined = false;
+  let aborting = false;
+
+  // Created before connecting, so keys typed meanwhile go to the line editor, not the raw terminal.
+  // Without a terminal there is no prompt to draw: output is only the event lines.
+  let rl: Interface | undefined = createInterface({
+    input: io.input,
+    output: tty ? io.output : undefined,
+    terminal: tty,
+    prompt: '',
+  });
 
   const print = (line: string): void => {
-    if (prompt !== undefined && tty) {
+    if (rl !== undefined && tty) {
       // Clear the half-typed input line, print above it, then redraw it.
-      io.output.write('\r\x1b[2K');
-      io.output.write(`${line}\n`);
-      prompt.prompt(true);
+      io.output.write(`\r\x1b[2K${line}\n`);
+      rl.prompt(true);
     } else {
       io.output.write(`${line}\n`);
     }
@@ -47,14 +58,50 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
   client.on('protocolError', (e) => print(format.protocolError(e)));
   const closed = new Promise<ExitCode>((resolve) =>
     client.once('closed', (e) => {
-      const rl = prompt;
-      prompt = undefined;
-      if (rl !== undefined && tty) io.output.write('\r\x1b[2K');
+      const editor = rl;
+      rl = undefined;
+      if (editor !== undefined && tty) io.output.write('\r\x1b[2K');
       print(format.closed(e));
-      rl?.close();
+      editor?.close();
       resolve(e.byClient ? ExitCode.ok : exitCodeFor(e.error));
     }),
   );
+
+  rl.on('line', (line) => {
+    if (tty && rl !== undefined) eraseEnteredLine(io.output, rl.getPrompt().length + line.length);
+    const command = line.trim();
+    if (command === '/quit' || command === '/exit') {
+      rl?.close();
+      return;
+    }
+    if (command === '/help') {
+      for (const text of HELP_TEXT) print(format.help(text));
+    } else if (command === '/users') {
+      print(format.users(client.users, new Date()));
+    } else if (line.startsWith('//')) {
+      say(line.slice(1));
+    } else if (command.startsWith('/')) {
+      print(format.error(new Date(), `Unknown command ${command.split(/\s/)[0]}; type /help`));
+    } else if (command !== '') {
+      say(line);
+    }
+    if (client.state === 'joined') rl?.prompt();
+  });
+  // Ctrl-C leaves at once, even while joining, instead of killing the process mid-write.
+  rl.on('SIGINT', () => {
+    aborting = true;
+    rl?.close();
+  });
+  // End of input (Ctrl-D, end of a pipe) or /quit: leave, but only after sending what was typed.
+  rl.on('close', () => {
+    if (rl !== undefined && tty) io.output.write('\r\x1b[2K');
+    rl = undefined;
+    if (client.state === 'joining' && !aborting) {
+      quitWhenJoined = true;
+      return;
+    }
+    void client.close();
+  });
 
   print(format.notice(new Date(), `Connecting to ${client.host}:${client.port} as ${client.username}...`));
   let users: string[];
@@ -70,50 +117,19 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
     ),
   );
   print(format.users(users, new Date()));
-
-  // Without a terminal there is no prompt to draw: output is only the event lines.
-  const rl = createInterface({
-    input: io.input,
-    output: tty ? io.output : undefined,
-    terminal: tty,
-    prompt: `${client.username}> `,
-  });
-  prompt = rl;
-  rl.on('line', (line) => {
-    if (tty) eraseEnteredLine(io.output, rl.getPrompt().length + line.length);
-    const command = line.trim();
-    if (command === '/quit' || command === '/exit') {
-      rl.close();
-      return;
-    }
-    if (command === '/help') {
-      for (const text of HELP_TEXT) print(format.help(text));
-    } else if (command === '/users') {
-      print(format.users(client.users, new Date()));
-    } else if (line.startsWith('//')) {
-      sendLine(line.slice(1));
-    } else if (command.startsWith('/')) {
-      print(format.error(new Date(), `Unknown command ${command.split(/\s/)[0]}; type /help`));
-    } else if (line.trim() !== '') {
-      sendLine(line);
-    }
-    if (client.state === 'joined') rl.prompt();
-  });
-  // Ctrl-C at the prompt leaves like /quit instead of killing the process mid-write.
-  rl.on('SIGINT', () => rl.close());
-  rl.on('close', () => {
-    // Ctrl-C or Ctrl-D leave the prompt (and maybe half a line) on screen: clear it.
-    if (prompt !== undefined && tty) io.output.write('\r\x1b[2K');
-    prompt = undefined;
+  for (const text of early.splice(0)) client.send(text);
+  if (quitWhenJoined) {
     void client.close();
-  });
-  rl.prompt();
+    return closed;
+  }
+  rl?.setPrompt(`${client.username}> `);
+  rl?.prompt();
   return closed;
 
-  function sendLine(text: string): void {
-    if (client.state !== 'joined') return;
+  function say(text: string): void {
     // Shown when the server's echo arrives: that echo is the proof the room got it.
-    client.send(text);
+    if (client.state === 'joined') client.send(text);
+    else if (client.state === 'joining') early.push(text);
   }
 }
 

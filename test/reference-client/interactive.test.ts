@@ -91,6 +91,18 @@ describe('interactive client', () => {
     await bob.recorder.waitFor('users', (e) => e.left.includes('alice'));
   });
 
+  it('over plain streams: lines piped before the join are sent once joined, then end of input quits', async () => {
+    const bob = await member('bob');
+    const alice = inProcess('alice');
+    alice.input.end('typed while connecting\n/users\n');
+    expect(await alice.exit).toBe(0);
+    expect(await bob.recorder.waitFor('message', (m) => m.sender === 'alice')).toMatchObject({
+      kind: 'encrypted',
+      text: 'typed while connecting',
+    });
+    expect(alice.output()).toContain('* Disconnected: closed by client');
+  });
+
   it('over plain streams: a wrong password exits 1 and says why', async () => {
     const eve = inProcess('eve', 'wrong');
     expect(await eve.exit).toBe(1);
