@@ -4,19 +4,24 @@
  * and the bench both use this module, so a server is reached the same way by both.
  */
 import type { Limits } from '../protocol/index.ts';
-import { startServer } from '../reference-server/index.ts';
+import { createLogger, startServer } from '../reference-server/index.ts';
 import { findFreePort, type HostPort } from './address.ts';
+import { OutputTail } from './output-tail.ts';
 import { SpawnedServer } from './spawned-server.ts';
 
 export { canConnect, findFreePort, type HostPort, parseHostPort, waitUntilAccepting } from './address.ts';
 export { TargetStartError } from './spawned-server.ts';
 
-/** Starts an in-process server on a port (0: any free one) and returns how to reach and stop it. */
+/**
+ * Starts an in-process server on a port (0: any free one) and returns how to reach and stop it.
+ * What it logs goes to `output`, so reports can show it as they show a spawned server's output.
+ */
 export type EmbeddedStarter = (options: {
   host: string;
   port: number;
   password: string;
   limits: Partial<Limits>;
+  output: OutputTail;
 }) => Promise<{ port: number; close(): Promise<void> }>;
 
 export type TargetSpec =
@@ -48,7 +53,7 @@ export interface Target {
   /** Embedded and spawned targets can be restarted (e.g. per feature); a running one cannot. */
   readonly canRestart: boolean;
   restart(): Promise<void>;
-  /** What a spawned server printed (the last 256 KiB); empty for the others. */
+  /** What the server printed or logged (the last 256 KiB); empty for a running server. */
   serverOutput(): string;
   close(): Promise<void>;
 }
@@ -84,8 +89,14 @@ class RunningTarget implements Target {
   async close(): Promise<void> {}
 }
 
-const startReferenceServer: EmbeddedStarter = async ({ host, port, password, limits }) =>
-  startServer({ host, port, password, limits, logLevel: 'silent' });
+const startReferenceServer: EmbeddedStarter = async ({ host, port, password, limits, output }) =>
+  startServer({
+    host,
+    port,
+    password,
+    limits,
+    logger: createLogger('info', { write: (line: string) => output.append(Buffer.from(line)) }),
+  });
 
 class EmbeddedTarget implements Target {
   readonly kind = 'embedded';
@@ -93,6 +104,7 @@ class EmbeddedTarget implements Target {
   readonly password: string;
   address: HostPort = { host: '127.0.0.1', port: 0 };
   #server: { port: number; close(): Promise<void> } | undefined;
+  readonly #output = new OutputTail();
   readonly #start: EmbeddedStarter;
   readonly #limits: Partial<Limits>;
   readonly #label: string;
@@ -113,11 +125,12 @@ class EmbeddedTarget implements Target {
       port: 0,
       password: this.password,
       limits: this.#limits,
+      output: this.#output,
     });
     this.address = { host: '127.0.0.1', port: this.#server.port };
   }
   serverOutput(): string {
-    return '';
+    return this.#output.text();
   }
   async close(): Promise<void> {
     const server = this.#server;
