@@ -15,6 +15,12 @@ export interface ScanSink {
 
 const KEY = Buffer.from('"message":', 'ascii');
 const PREFIX = Buffer.from(PAYLOAD_PREFIX, 'ascii');
+
+/** Byte by byte: cheaper than a native `compare` call for eight bytes. */
+function hasPrefix(buf: Buffer, at: number): boolean {
+  for (let i = 0; i < PREFIX.length; i++) if (buf[at + i] !== PREFIX[i]) return false;
+  return true;
+}
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
 
@@ -42,6 +48,8 @@ export class DeliveryScanner {
       }
       if (this.#overlong) {
         this.#overlong = false;
+      } else if ((this.#tail as Buffer).length + newline > this.#maxLineBytes) {
+        this.overlongLines++;
       } else {
         const line = Buffer.concat([this.#tail as Buffer, chunk.subarray(0, newline + 1)]);
         this.#scan(line, 0, line.length, sink);
@@ -95,7 +103,7 @@ export class DeliveryScanner {
           buf[v] === QUOTE &&
           v + 1 + length < end &&
           buf[v + 1 + length] === QUOTE &&
-          buf.compare(PREFIX, 0, PREFIX.length, v + 1, v + 1 + PREFIX.length) === 0 &&
+          hasPrefix(buf, v + 1) &&
           readPayloadFields(buf, v + 1, this.#fields)
         ) {
           sink.delivery(this.#fields, buf, pos, end);

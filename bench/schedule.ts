@@ -45,10 +45,11 @@ export function nextDueAt(schedule: Schedule, sender: number, sent: number): num
 
 /**
  * The number of q >= 0 with q * senders + sender below `k` (or at most `k` when `inclusive`).
- * A tiny epsilon absorbs floating-point error when k lands exactly on a message.
+ * A relative epsilon absorbs floating-point error when k lands exactly on a message.
  */
 function countBelow(schedule: Schedule, sender: number, k: number, inclusive: boolean): number {
   const span = k - sender;
-  if (inclusive) return span < -1e-9 ? 0 : Math.floor(span / schedule.senders + 1e-9) + 1;
-  return span <= 1e-9 ? 0 : Math.ceil(span / schedule.senders - 1e-9);
+  const epsilon = 1e-12 * Math.max(1, Math.abs(k));
+  if (inclusive) return span < -epsilon ? 0 : Math.floor(span / schedule.senders + epsilon) + 1;
+  return span <= epsilon ? 0 : Math.ceil(span / schedule.senders - epsilon);
 }

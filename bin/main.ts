@@ -3,6 +3,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { benchCommand } from '../bench/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
 
@@ -11,6 +12,7 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
   .command(serverCommand)
   .command(clientCommand)
+  .command(benchCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

@@ -1,0 +1,66 @@
+/**
+ * The sweep chart: deliveries/s and p99 latency against the swept parameter, two panels side by
+ * side, drawn by vega-lite (compiled to a vega spec) and rendered to SVG by vega, headless.
+ */
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import type { SweepReport } from './report-schema.ts';
+
+export async function sweepChartSvg(sweep: SweepReport): Promise<string> {
+  const data = sweep.points.flatMap(({ value, report }) => [
+    {
+      x: value,
+      figure: 'deliveries/s',
+      y: report.summary.deliveriesPerSecond.median,
+      low: report.summary.deliveriesPerSecond.min,
+      high: report.summary.deliveriesPerSecond.max,
+    },
+    {
+      x: value,
+      figure: 'p99 latency (ms)',
+      y: report.summary.latencyP99Ms.median,
+      low: report.summary.latencyP99Ms.min,
+      high: report.summary.latencyP99Ms.max,
+    },
+  ]);
+  const logX = sweep.points.length > 2 && Math.min(...sweep.points.map((p) => p.value)) > 0;
+  const xField = {
+    field: 'x',
+    type: 'quantitative',
+    title: sweep.parameter,
+    scale: { type: logX ? 'log' : 'linear' },
+  };
+  const panel = (figure: string, color: string) => ({
+    title: figure,
+    width: 320,
+    height: 220,
+    transform: [{ filter: { field: 'figure', equal: figure } }],
+    layer: [
+      {
+        mark: { type: 'rule', color },
+        encoding: { x: xField, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
+      },
+      {
+        mark: { type: 'line', point: true, color },
+        encoding: { x: xField, y: { field: 'y', type: 'quantitative', title: figure } },
+      },
+    ],
+  });
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: {
+      text: `ecp bench: ${sweep.label ?? sweep.target.description}`,
+      subtitle: `median of runs (bars: min-max); ${sweep.machine.cores} cores, ${sweep.machine.cpuModel}, Node ${sweep.machine.node}`,
+    },
+    data: { values: data },
+    hconcat: [panel('deliveries/s', '#1f77b4'), panel('p99 latency (ms)', '#d62728')],
+    config: { font: 'sans-serif' },
+  };
+  const compiled = vegaLite.compile(spec as unknown as vegaLite.TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * `ecp bench`: the broadcast benchmark, and `ecp bench compare A.json B.json`.
+ * Exit codes: 0 done, 1 the bench could not run (server unreachable, join refused), 2 invalid options.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { parseHostPort, type TargetSpec, TargetStartError } from '../target/index.ts';
+import {
+  type BenchHooks,
+  DEFAULT_CONFIG,
+  parseSweep,
+  resolveConfig,
+  runBench,
+  runSweep,
+} from './bench-runner.ts';
+import { sweepChartSvg } from './chart.ts';
+import { asBenchReport, compareReports, formatComparison } from './compare.ts';
+import { progressHooks } from './progress.ts';
+import { formatMarkdown, formatSweepMarkdown, formatSweepText, formatText } from './report-format.ts';
+import type { BenchConfig } from './report-schema.ts';
+
+const EXIT_FAILED = 1;
+const EXIT_INVALID_OPTIONS = 2;
+
+interface RunArgs {
+  target: string | undefined;
+  spawn: string | undefined;
+  password: string;
+  clients: number;
+  senders: number | undefined;
+  rate: number;
+  'in-flight': number;
+  size: number;
+  duration: number;
+  warmup: number;
+  runs: number;
+  workers: number;
+  verify: boolean;
+  'sample-every': number;
+  'connect-concurrency': number;
+  'key-pool': number;
+  drain: number;
+  json: string | undefined;
+  md: string | undefined;
+  sweep: string | undefined;
+  chart: string | undefined;
+  label: string | undefined;
+  quiet: boolean;
+}
+
+function runBuilder(yargs: Argv): Argv<RunArgs> {
+  return yargs
+    .usage(
+      '$0 bench [options]\n\nBroadcast benchmark: N clients join the room, S of them send real v1 sealed messages, and\n' +
+        'every delivery is counted per recipient (losses, duplicates, reordering) and timed from its\n' +
+        'scheduled send time. Targets the embedded reference server unless --target or --spawn is given.',
+    )
+    .options({
+      target: { type: 'string', describe: 'A running server, host:port', conflicts: 'spawn' },
+      spawn: {
+        type: 'string',
+        describe: "Command that starts the server; '{port}' is replaced by a free port",
+      },
+      password: { type: 'string', default: 'secret123', describe: 'Server password' },
+      clients: {
+        type: 'number',
+        default: DEFAULT_CONFIG.clients,
+        describe: 'Clients in the room (all receive)',
+      },
+      senders: {
+        type: 'number',
+        describe: `Clients that also send [default: min(clients, ${DEFAULT_CONFIG.senders})]`,
+      },
+      rate: {
+        type: 'number',
+        default: 0,
+        describe: 'Messages/s in total, paced evenly (open loop); 0: closed-loop maximum',
+      },
+      'in-flight': {
+        type: 'number',
+        default: DEFAULT_CONFIG.inFlight,
+        describe: 'Closed loop: messages per sender awaiting its echo',
+      },
+      size: { type: 'number', default: DEFAULT_CONFIG.size, describe: 'Plaintext bytes per message' },
+      duration: {
+        type: 'number',
+        default: DEFAULT_CONFIG.durationSeconds,
+        describe: 'Measurement window, seconds',
+      },
+      warmup: {
+        type: 'number',
+        default: DEFAULT_CONFIG.warmupSeconds,
+        describe: 'Warm-up before the window, seconds',
+      },
+      runs: { type: 'number', default: 1, describe: 'Repeat K times: median and spread' },
+      workers: { type: 'number', default: DEFAULT_CONFIG.workers, describe: 'Load worker threads' },
+      verify: { type: 'boolean', default: false, describe: 'Decrypt and check every delivery (slower)' },
+      'sample-every': {
+        type: 'number',
+        default: DEFAULT_CONFIG.sampleEvery,
+        describe: 'Otherwise check one delivery in N',
+      },
+      'connect-concurrency': {
+        type: 'number',
+        default: DEFAULT_CONFIG.connectConcurrency,
+        describe: 'Joins in progress at once',
+      },
+      'key-pool': {
+        type: 'number',
+        default: DEFAULT_CONFIG.keyPoolSize,
+        describe: 'RSA key pairs shared by the clients',
+      },
+      drain: {
+        type: 'number',
+        default: DEFAULT_CONFIG.drainSeconds,
+        describe: 'After the window, wait up to this long for deliveries, seconds',
+      },
+      json: { type: 'string', describe: 'Write the report as JSON (schema ecp-bench/1)' },
+      md: { type: 'string', describe: 'Write the report as Markdown' },
+      sweep: { type: 'string', describe: 'Run once per value, e.g. clients=10,100,500,1000' },
+      chart: {
+        type: 'string',
+        describe: 'Sweep chart (SVG) path [default: beside --json or --md, else bench-results/]',
+      },
+      label: { type: 'string', describe: 'A name for this report (e.g. the server build)' },
+      quiet: { type: 'boolean', default: false, describe: 'No progress output' },
+    }) as unknown as Argv<RunArgs>;
+}
+
+function targetSpec(args: RunArgs): TargetSpec {
+  if (args.target) return { kind: 'running', address: parseHostPort(args.target), password: args.password };
+  if (args.spawn) return { kind: 'spawned', command: args.spawn, password: args.password };
+  return { kind: 'embedded', password: args.password };
+}
+
+function configOf(args: RunArgs): Partial<BenchConfig> {
+  return {
+    clients: args.clients,
+    senders: args.senders,
+    rate: args.rate,
+    inFlight: args['in-flight'],
+    size: args.size,
+    durationSeconds: args.duration,
+    warmupSeconds: args.warmup,
+    runs: args.runs,
+    workers: args.workers,
+    verify: args.verify,
+    sampleEvery: args['sample-every'],
+    connectConcurrency: args['connect-concurrency'],
+    keyPoolSize: args['key-pool'],
+    drainSeconds: args.drain,
+  };
+}
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+async function runHandler(args: RunArgs): Promise<void> {
+  let spec: TargetSpec;
+  let sweep: ReturnType<typeof parseSweep> | undefined;
+  let config: Partial<BenchConfig>;
+  try {
+    spec = targetSpec(args);
+    config = configOf(args);
+    resolveConfig(config);
+    sweep = args.sweep ? parseSweep(args.sweep) : undefined;
+  } catch (error) {
+    console.error(`ecp bench: ${(error as Error).message}`);
+    process.exit(EXIT_INVALID_OPTIONS);
+  }
+  const progress = progressHooks(process.stderr, args.quiet);
+  const hooks: BenchHooks = progress;
+  const label = args.label ?? null;
+  try {
+    if (sweep) {
+      const report = await runSweep(spec, config, sweep.parameter, sweep.values, hooks, label);
+      progress.stop();
+      const chartPath =
+        args.chart ??
+        (args.json ?? args.md)?.replace(/\.(json|md)$/i, '.svg') ??
+        `bench-results/sweep-${sweep.parameter}.svg`;
+      write(chartPath, await sweepChartSvg(report));
+      process.stdout.write(formatSweepText(report));
+      if (args.json) write(args.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (args.md) write(args.md, formatSweepMarkdown(report, relativeTo(args.md, chartPath)));
+      process.stdout.write(`chart: ${chartPath}\n`);
+    } else {
+      const report = await runBench(spec, config, hooks, label);
+      progress.stop();
+      process.stdout.write(formatText(report));
+      if (args.json) write(args.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (args.md) write(args.md, formatMarkdown(report));
+    }
+  } catch (error) {
+    progress.stop();
+    console.error(`ecp bench: ${(error as Error).message}`);
+    if (error instanceof TargetStartError && error.output) console.error(error.output);
+    process.exitCode = EXIT_FAILED;
+  }
+}
+
+/** The chart's path as the Markdown file should link it. */
+function relativeTo(markdownPath: string, chartPath: string): string {
+  const base = dirname(markdownPath);
+  return base === '.' || !chartPath.startsWith(`${base}/`) ? chartPath : chartPath.slice(base.length + 1);
+}
+
+interface CompareArgs {
+  a: string;
+  b: string;
+  alpha: number;
+}
+
+const compareCommand: CommandModule<object, CompareArgs> = {
+  command: 'compare <a> <b>',
+  describe: 'Compare two bench reports (JSON) with a significance test',
+  builder: (yargs) =>
+    yargs
+      .positional('a', { type: 'string', demandOption: true, describe: 'Baseline report (JSON)' })
+      .positional('b', { type: 'string', demandOption: true, describe: 'Report to compare with it (JSON)' })
+      .option('alpha', {
+        type: 'number',
+        default: 0.05,
+        describe: 'Significance level',
+      }) as unknown as Argv<CompareArgs>,
+  handler: (args) => {
+    try {
+      const a = asBenchReport(JSON.parse(readFileSync(args.a, 'utf8')), args.a);
+      const b = asBenchReport(JSON.parse(readFileSync(args.b, 'utf8')), args.b);
+      process.stdout.write(formatComparison(a, b, compareReports(a, b, args.alpha), args.alpha));
+    } catch (error) {
+      console.error(`ecp bench compare: ${(error as Error).message}`);
+      process.exitCode = EXIT_INVALID_OPTIONS;
+    }
+  },
+};
+
+const runCommand: CommandModule<object, RunArgs> = {
+  command: '$0',
+  describe: 'Run the broadcast benchmark',
+  builder: runBuilder,
+  handler: runHandler,
+};
+
+export const benchCommand: CommandModule = {
+  command: 'bench',
+  describe: 'Broadcast benchmark of any ECP server (and `bench compare A.json B.json`)',
+  builder: (yargs) => yargs.command(compareCommand).command(runCommand),
+  handler: () => {},
+};
