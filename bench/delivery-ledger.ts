@@ -17,6 +17,11 @@ export interface LedgerWindow {
   endMicros: number;
 }
 
+/** The one test of window membership, used by senders (published) and receivers (expected) alike. */
+export function inWindow(window: LedgerWindow, micros: number): boolean {
+  return micros >= window.startMicros && micros < window.endMicros;
+}
+
 /** What one worker hands the coordinator for the latency to the last recipient of each message. */
 export interface LastArrivalTable {
   /** Per sender, indexed by sequence number: how many of this worker's clients received it. */
@@ -133,12 +138,12 @@ export class DeliveryLedger {
       return false;
     }
     const window = this.#window;
-    if (receivedMicros >= window.startMicros && receivedMicros < window.endMicros) {
+    if (inWindow(window, receivedMicros)) {
       totals.windowArrivals++;
       if (isEcho) totals.windowEchoes++;
       this.perRecipientWindowArrivals[recipient]!++;
     }
-    if (scheduledMicros < window.startMicros || scheduledMicros >= window.endMicros) return true;
+    if (!inWindow(window, scheduledMicros)) return true;
     const column = this.#columns[sender]!;
     if (!column.mark(seq, recipient)) {
       totals.duplicated++;

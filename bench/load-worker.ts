@@ -8,9 +8,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Fernet, openText, parseServerMessage } from '../protocol/index.ts';
 import { BenchClient, type ClientReceiver } from './bench-client.ts';
 import { nowMicros } from './clock.ts';
-import { DeliveryLedger } from './delivery-ledger.ts';
+import { DeliveryLedger, inWindow } from './delivery-ledger.ts';
 import { encodeHistogram, type Histogram, newHistogram } from './histogram.ts';
-import { type PayloadFields, payloadLength, plaintextFor, sealPayload } from './payload.ts';
+import { carriedMicros, type PayloadFields, payloadLength, plaintextFor, sealPayload } from './payload.ts';
 import { dueCount, nextDueAt, type Schedule, scheduledAt } from './schedule.ts';
 import type { CoordinatorMessage, WorkerMessage, WorkerResult, WorkerSetup } from './worker-protocol.ts';
 
@@ -239,17 +239,16 @@ export class LoadWorker {
   #send(sender: LocalSender, count: number, now: number, scheduled: (seq: number) => number): void {
     const room = this.#room;
     if (!room) return;
-    const { startMicros, endMicros } = this.#window;
     const fields: PayloadFields = { sender: sender.index, seq: 0, scheduledMicros: 0 };
     let text = '';
     for (let i = 0; i < count; i++) {
       const seq = sender.sent++;
-      const at = scheduled(seq);
+      const at = carriedMicros(scheduled(seq));
       fields.seq = seq;
       fields.scheduledMicros = at;
       text += `{"type":"message","message":"${sealPayload(room, fields, this.#setup.size)}","encrypted":true}\n`;
       this.#sendLag.recordValue(Math.max(0, Math.round(now - at)));
-      if (at >= startMicros && at < endMicros) {
+      if (inWindow(this.#window, at)) {
         if (sender.firstWindowSeq < 0) sender.firstWindowSeq = seq;
         sender.published++;
       }
@@ -285,7 +284,7 @@ export class LoadWorker {
         receivedMicros,
         isEcho,
       );
-      if (receivedMicros >= this.#window.startMicros && receivedMicros < this.#window.endMicros) {
+      if (inWindow(this.#window, receivedMicros)) {
         this.#windowBytes += end - start + 1;
       }
       if (isEcho && this.#setup.rate === 0) {

@@ -35,11 +35,21 @@ export function payloadLength(size: number): number {
   return Math.ceil(token / 3) * 4;
 }
 
+/**
+ * The scheduled time as the IV carries it: whole microseconds. A sender must judge whether its
+ * message falls in the measurement window by THIS value, the one its receivers read back; judged by
+ * the unrounded time, a message within half a microsecond of a window edge would be counted as
+ * published by the sender and as outside the window by every receiver, i.e. as lost.
+ */
+export function carriedMicros(micros: number): number {
+  return Math.max(0, Math.round(micros));
+}
+
 export function encodeIv(fields: PayloadFields): Buffer {
   const iv = Buffer.alloc(16);
   iv.writeUInt32BE(fields.sender >>> 0, 0);
   iv.writeUInt32BE(fields.seq >>> 0, 4);
-  const micros = Math.max(0, Math.round(fields.scheduledMicros));
+  const micros = carriedMicros(fields.scheduledMicros);
   iv.writeUInt32BE(Math.floor(micros / 2 ** 32), 8);
   iv.writeUInt32BE(micros % 2 ** 32, 12);
   return iv;

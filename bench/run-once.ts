@@ -111,9 +111,11 @@ export async function runOnce(
     const lastJoined = Math.max(...joins.map((j) => j.lastJoinedMicros));
     const connectPhaseSeconds = Math.max(1e-6, (lastJoined - firstStart) / 1e6);
 
-    const startMicros = nowMicros() + START_DELAY_MICROS;
-    const windowStartMicros = startMicros + config.warmupSeconds * 1e6;
-    const windowEndMicros = windowStartMicros + config.durationSeconds * 1e6;
+    // Whole microseconds, as payloads carry times (payload.ts): with no warm-up the first message is
+    // due exactly at the window's start, and must not round to just before it.
+    const startMicros = Math.round(nowMicros() + START_DELAY_MICROS);
+    const windowStartMicros = startMicros + Math.round(config.warmupSeconds * 1e6);
+    const windowEndMicros = windowStartMicros + Math.round(config.durationSeconds * 1e6);
     inbox.broadcast({ type: 'go', startMicros, windowStartMicros, windowEndMicros });
 
     // Generator and server CPU over exactly the window.
