@@ -141,7 +141,8 @@ export class LoadWorker {
   }
 
   handle(message: CoordinatorMessage): void {
-    if (message.type === 'go') this.#go(message);
+    if (message.type === 'join') void this.joinAll();
+    else if (message.type === 'go') this.#go(message);
     else this.#finish();
   }
 

@@ -105,6 +105,9 @@ export async function runOnce(
       received: 0,
       expected: undefined,
     });
+    // Workers take a while to load (each compiles its modules); none starts joining before all can.
+    await inbox.collect('ready');
+    inbox.broadcast({ type: 'join' });
     const joins = (await inbox.collect('joined')) as JoinReport[];
     const afterJoin = sampleServer();
     const firstStart = Math.min(...joins.map((j) => j.firstStartMicros));

@@ -9,4 +9,4 @@ const worker = new LoadWorker(workerData as WorkerSetup, (message, transfer) =>
   port.postMessage(message, transfer),
 );
 port.on('message', (message: CoordinatorMessage) => worker.handle(message));
-await worker.joinAll();
+port.postMessage({ type: 'ready' });

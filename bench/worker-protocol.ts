@@ -29,6 +29,8 @@ export interface WorkerSetup {
 }
 
 export type CoordinatorMessage =
+  /** Every worker is ready: start joining now (together, so the join phase is timed fairly). */
+  | { type: 'join' }
   | { type: 'go'; startMicros: number; windowStartMicros: number; windowEndMicros: number }
   | { type: 'finish' };
 
@@ -77,6 +79,8 @@ export interface WorkerResult {
 }
 
 export type WorkerMessage =
+  /** Loaded, clients built: waiting for `join`. */
+  | { type: 'ready' }
   | JoinReport
   | ProgressReport
   | PublishedReport
