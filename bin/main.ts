@@ -4,14 +4,22 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from '../bench/command.ts';
+import { conformanceCommand } from '../conformance/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
+
+// `ecp conformance --list | head`: a closed pipe ends the output, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 await yargs(hideBin(process.argv))
   .scriptName('ecp')
   .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
   .command(serverCommand)
   .command(clientCommand)
+  .command(conformanceCommand)
   .command(benchCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()

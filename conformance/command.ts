@@ -1,0 +1,239 @@
+/**
+ * `ecp conformance`: runs the features against a server and reports, like h2spec or Autobahn.
+ * Exit codes: 0 every selected scenario passed (or was skipped as not checkable), 1 a scenario
+ * failed, 2 the target could not be reached or started, or the arguments are wrong.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { Limits } from '../protocol/index.ts';
+import { parseHostPort, type TargetSpec } from '../target/index.ts';
+import { formatLimits, parseLimitsOption } from './limits-option.ts';
+import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
+import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
+import { REPORT_FILES, writeReports } from './reports/write.ts';
+import { formatRequirement, loadRequirements } from './requirements.ts';
+import { DEFAULT_TIMEOUT_MS, planScenarios, runConformance, TargetUnavailableError } from './runner.ts';
+import { traceRequirements } from './traceability.ts';
+import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
+
+export const EXIT_PASSED = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_UNUSABLE = 2;
+
+/**
+ * The embedded reference server runs with short limits, so the robustness scenarios take a
+ * second rather than the defaults' ten (handshake timeout) or 8 MiB floods (pending output).
+ * The limit logic is the same at any value.
+ */
+export const EMBEDDED_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
+  handshakeTimeoutMs: 1000,
+  maxLineBytes: 64 * 1024,
+  maxPendingOutputBytes: 256 * 1024,
+  maxConnections: 100,
+});
+
+interface ConformanceArgs {
+  target: string | undefined;
+  spawn: string | undefined;
+  port: number | undefined;
+  'start-timeout': number;
+  password: string;
+  timeout: number;
+  tags: string | undefined;
+  profile: ProfileSelection;
+  parallel: number;
+  restart: RestartPolicy;
+  limits: string | undefined;
+  list: boolean;
+  uncovered: boolean;
+  out: string;
+}
+
+function builder(yargs: Argv): Argv<ConformanceArgs> {
+  return yargs
+    .usage(
+      '$0 conformance [options]\n\nCheck an ECP v1 server against the specification (docs/protocol.md). Targets the embedded\n' +
+        'reference server unless --target or --spawn is given.',
+    )
+    .options({
+      target: { type: 'string', describe: 'A running server, host:port', conflicts: 'spawn' },
+      spawn: {
+        type: 'string',
+        describe: "Command that starts the server; '{port}' is replaced by a free port",
+      },
+      port: {
+        type: 'number',
+        describe: 'With --spawn, for a command without {port}: the port it listens on',
+      },
+      'start-timeout': {
+        type: 'number',
+        default: 10,
+        describe: 'With --spawn: seconds the server may take to accept connections',
+      },
+      password: { type: 'string', default: 'secret123', describe: 'Server password' },
+      timeout: {
+        type: 'number',
+        default: DEFAULT_TIMEOUT_MS / 1000,
+        describe: 'Seconds each expectation waits',
+      },
+      profile: {
+        choices: PROFILE_SELECTIONS,
+        default: 'all' as ProfileSelection,
+        describe: 'core: MUSTs; strict: order and wording; robustness: hardening',
+      },
+      tags: { type: 'string', describe: "Cucumber tag expression, e.g. '@ECP-HS-03 or @ECP-KX-02'" },
+      parallel: {
+        type: 'number',
+        default: 1,
+        describe: 'Worker processes, each with its own server (embedded or --spawn)',
+      },
+      restart: {
+        choices: RESTART_POLICIES,
+        default: 'none' as RestartPolicy,
+        describe: 'Restart a spawned or embedded server per feature or per scenario',
+      },
+      limits: {
+        type: 'string',
+        describe: "The server's limits where they differ from the defaults, e.g. handshakeTimeoutMs=2000",
+      },
+      list: { type: 'boolean', default: false, describe: 'List the selected scenarios and exit' },
+      uncovered: {
+        type: 'boolean',
+        default: false,
+        describe: 'With --list: the requirements no scenario checks',
+      },
+      out: { type: 'string', default: 'reports', describe: 'Directory for the reports' },
+    })
+    .example('$0 conformance', 'the embedded reference server, every profile')
+    .example('$0 conformance --target 127.0.0.1:8888 --profile core', 'a running server')
+    .example(
+      '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
+      'a server the kit starts',
+    )
+    .example('$0 conformance --list --uncovered', 'requirements without a scenario')
+    .check((args) => {
+      if (!(args.timeout > 0))
+        throw new Error(`--timeout must be a positive number of seconds, got ${args.timeout}`);
+      if (!Number.isInteger(args.parallel) || args.parallel < 1) {
+        throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
+      }
+      if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
+      if (args.port !== undefined && !args.spawn) throw new Error('--port goes with --spawn');
+      return true;
+    })
+    .fail((message, error) => {
+      if (error && !message) throw error;
+      console.error(`ecp conformance: ${message ?? error?.message}\nSee: ecp conformance --help`);
+      process.exit(EXIT_UNUSABLE);
+    }) as unknown as Argv<ConformanceArgs>;
+}
+
+function targetSpec(args: ConformanceArgs, limits: Partial<Limits>): TargetSpec {
+  if (args.target) return { kind: 'running', address: parseHostPort(args.target), password: args.password };
+  if (args.spawn) {
+    const spec: TargetSpec = {
+      kind: 'spawned',
+      command: args.spawn,
+      password: args.password,
+      startTimeoutMs: args['start-timeout'] * 1000,
+    };
+    if (args.port !== undefined) spec.port = args.port;
+    return spec;
+  }
+  return { kind: 'embedded', password: args.password, limits };
+}
+
+async function handler(args: ConformanceArgs): Promise<void> {
+  process.exitCode = await runCommand(args);
+}
+
+export async function runCommand(args: ConformanceArgs): Promise<number> {
+  if (args.list) return list(args);
+  let spec: TargetSpec;
+  let limits: Partial<Limits>;
+  try {
+    const declared = args.limits ? parseLimitsOption(args.limits) : {};
+    limits = args.target || args.spawn ? declared : { ...EMBEDDED_LIMITS, ...declared };
+    spec = targetSpec(args, limits);
+  } catch (error) {
+    console.error(`ecp conformance: ${(error as Error).message}`);
+    return EXIT_UNUSABLE;
+  }
+  const out = consoleFor(process.stdout);
+  const outDir = resolve(args.out);
+  await mkdir(outDir, { recursive: true });
+  out.write(
+    `ECP conformance · profile ${args.profile}${args.tags ? ` · tags ${args.tags}` : ''} · timeout ${args.timeout} s` +
+      `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
+  );
+  let run: Awaited<ReturnType<typeof runConformance>>;
+  try {
+    run = await runConformance({
+      target: spec,
+      profile: args.profile,
+      ...(args.tags ? { tags: args.tags } : {}),
+      timeoutMs: args.timeout * 1000,
+      limits,
+      restart: args.restart,
+      parallel: args.parallel,
+      outDir,
+      onScenario: progressPrinter(out),
+    });
+  } catch (error) {
+    if (error instanceof TargetUnavailableError || error instanceof RangeError) {
+      console.error(`ecp conformance: ${error.message}`);
+      if (error instanceof TargetUnavailableError && error.output) console.error(error.output.trimEnd());
+      return EXIT_UNUSABLE;
+    }
+    throw error;
+  }
+  const summary = await writeReports(outDir, run, loadRequirements());
+  const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
+  out.write(
+    formatEnd(
+      summary,
+      out,
+      [REPORT_FILES.summaryMarkdown, REPORT_FILES.summaryJson, REPORT_FILES.html, REPORT_FILES.junit].map(
+        shown,
+      ),
+    ),
+  );
+  if (summary.totals.total === 0) {
+    console.error('ecp conformance: no scenario matches the profile and tags');
+    return EXIT_UNUSABLE;
+  }
+  return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
+}
+
+async function list(args: ConformanceArgs): Promise<number> {
+  const scenarios = await planScenarios(args.profile, args.tags);
+  if (args.uncovered) {
+    const requirements = loadRequirements();
+    const { uncovered, unknown } = traceRequirements(requirements, scenarios);
+    for (const requirement of uncovered) console.log(`uncovered  ${formatRequirement(requirement)}`);
+    for (const { id, location } of unknown) console.log(`unknown    ${id} named by ${location}`);
+    const checkable = requirements.filter((item) => item.party === 'server' && item.level !== 'MAY').length;
+    console.log(
+      `${checkable - uncovered.length}/${checkable} server MUST and SHOULD requirements have a scenario; ${unknown.length} unknown IDs`,
+    );
+    return uncovered.length === 0 && unknown.length === 0 ? EXIT_PASSED : EXIT_FAILED;
+  }
+  const width = (texts: string[]) => Math.max(0, ...texts.map((text) => text.length));
+  const idsWidth = width(scenarios.map((item) => item.requirements.join(' ')));
+  const locationWidth = width(scenarios.map((item) => item.location));
+  for (const item of scenarios) {
+    console.log(
+      `${(item.profile ?? '?').padEnd(10)} ${item.requirements.join(' ').padEnd(idsWidth)}  ${item.location.padEnd(locationWidth)}  ${item.name}`,
+    );
+  }
+  console.log(`${scenarios.length} scenarios`);
+  return EXIT_PASSED;
+}
+
+export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
+  command: 'conformance',
+  describe: 'Check a server against the ECP v1 specification',
+  builder,
+  handler,
+};

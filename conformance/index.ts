@@ -1,0 +1,22 @@
+/**
+ * The conformance kit as a library: run the features against a target and write the reports.
+ *
+ *   const run = await runConformance({ target: { kind: 'running', address, password }, profile: 'core' });
+ *   const summary = await writeReports('reports', run, loadRequirements());
+ */
+export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
+export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';
+export { formatMarkdown } from './reports/markdown.ts';
+export { buildSummary, type ConformanceSummary, SUMMARY_SCHEMA } from './reports/summary.ts';
+export { writeReports } from './reports/write.ts';
+export { loadRequirements, type Requirement } from './requirements.ts';
+export type { ScenarioResult } from './results.ts';
+export {
+  type ConformanceOptions,
+  type ConformanceRun,
+  type PlannedScenario,
+  planScenarios,
+  runConformance,
+  TargetUnavailableError,
+} from './runner.ts';
+export { traceRequirements } from './traceability.ts';

@@ -1,0 +1,70 @@
+/**
+ * The requirement lines of docs/protocol.md, e.g.
+ * `- [ECP-HS-03] MUST (server): The server sends ...`. The kit tags scenarios with these IDs,
+ * quotes their text in failure messages and checks that every server MUST and SHOULD is covered.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export type RequirementLevel = 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY';
+export type RequirementParty = 'server' | 'client';
+
+export interface Requirement {
+  /** e.g. `ECP-HS-03`. */
+  id: string;
+  level: RequirementLevel;
+  party: RequirementParty;
+  text: string;
+  /** 1-based line in the document, for people looking it up. */
+  line: number;
+}
+
+/** The path of docs/protocol.md in this checkout. */
+export const PROTOCOL_DOC_PATH = fileURLToPath(new URL('../docs/protocol.md', import.meta.url));
+
+// Longest levels first, so `MUST NOT` is not read as `MUST` followed by text.
+const REQUIREMENT_LINE =
+  /^- \[(ECP-[A-Z]+-\d{2})\] (MUST NOT|MUST|SHOULD NOT|SHOULD|MAY) \((server|client)\): (.+)$/;
+
+/** Every requirement line in a Markdown text, in document order. Other lines are ignored. */
+export function extractRequirements(markdown: string): Requirement[] {
+  const requirements: Requirement[] = [];
+  markdown.split(/\r?\n/).forEach((line, index) => {
+    const match = REQUIREMENT_LINE.exec(line);
+    if (!match) return;
+    requirements.push({
+      id: match[1]!,
+      level: match[2] as RequirementLevel,
+      party: match[3] as RequirementParty,
+      text: match[4]!.trim(),
+      line: index + 1,
+    });
+  });
+  return requirements;
+}
+
+/** Reads and extracts docs/protocol.md (or another file). A missing file yields no requirements. */
+export function loadRequirements(path = PROTOCOL_DOC_PATH): Requirement[] {
+  let markdown: string;
+  try {
+    markdown = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return extractRequirements(markdown);
+}
+
+/** The requirements a server conformance kit must cover: a server's MUSTs and SHOULDs (not MAYs). */
+export function isCheckableOnServer(requirement: Requirement): boolean {
+  return requirement.party === 'server' && requirement.level !== 'MAY';
+}
+
+/** `ECP-HS-03 MUST (server): text`, the way failure messages and reports quote a requirement. */
+export function formatRequirement(requirement: Requirement): string {
+  return `${requirement.id} ${requirement.level} (${requirement.party}): ${requirement.text}`;
+}
+
+/** Tags that are requirement IDs (`@ECP-HS-03` → `ECP-HS-03`). */
+export function requirementIdsOf(tags: readonly string[]): string[] {
+  return tags.filter((tag) => /^@ECP-[A-Z]+-\d{2}$/.test(tag)).map((tag) => tag.slice(1));
+}

@@ -1,0 +1,219 @@
+/**
+ * Runs the features against a target through cucumber's API and collects one result per scenario.
+ * Cucumber writes the HTML and JUnit reports itself; everything else is built from the results.
+ *
+ * Serial runs share the target this process opened with the support code (it may be an
+ * in-process server that cannot travel as JSON, e.g. a test fixture). Parallel runs hand each
+ * worker the target's JSON spec, and each worker starts its own server.
+ */
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import {
+  type IRunEnvironment,
+  type ISupportCodeLibrary,
+  loadConfiguration,
+  runCucumber,
+} from '@cucumber/cucumber/api';
+import type { Envelope } from '@cucumber/messages';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
+import { canConnect, openTarget, type Target, type TargetSpec } from '../target/index.ts';
+import type { ProfileSelection } from './profiles.ts';
+import { tagExpressionFor } from './profiles.ts';
+import { PROTOCOL_DOC_PATH } from './requirements.ts';
+import { ResultCollector, type ScenarioResult } from './results.ts';
+import {
+  type ConformanceWorldParameters,
+  type RestartPolicy,
+  shareOpenTarget,
+  type TargetReference,
+  unshareOpenTarget,
+} from './world-parameters.ts';
+
+/** The project root: cucumber resolves features and support code from here, wherever `ecp` runs. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FEATURES = 'features/**/*.feature';
+const SUPPORT = ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
+
+export const DEFAULT_TIMEOUT_MS = 2000;
+export const DEFAULT_KEY_POOL_SIZE = 16;
+
+export interface ConformanceOptions {
+  target: TargetSpec;
+  profile?: ProfileSelection;
+  /** A cucumber tag expression, combined with the profile: `@ECP-HS-03 or @ECP-KX-02`. */
+  tags?: string;
+  /** How long each expectation waits. */
+  timeoutMs?: number;
+  /** The target's limits where they differ from the specification's defaults. */
+  limits?: Partial<Limits>;
+  restart?: RestartPolicy;
+  /** Worker processes; 1 or less runs in this process. */
+  parallel?: number;
+  /** Where cucumber writes `cucumber.html` and `junit.xml`; none when undefined. */
+  outDir?: string;
+  /** Called as each scenario finishes, for progress output. */
+  onScenario?: (result: ScenarioResult) => void;
+  keyPoolSize?: number;
+}
+
+export interface ConformanceRun {
+  target: { kind: TargetSpec['kind']; description: string };
+  profile: ProfileSelection;
+  tags: string | undefined;
+  limits: Limits;
+  timeoutMs: number;
+  startedAt: Date;
+  durationMs: number;
+  scenarios: ScenarioResult[];
+}
+
+/** The target could not be started or reached: nothing was tested. */
+export class TargetUnavailableError extends Error {
+  override readonly name = 'TargetUnavailableError';
+  /** What a spawned server printed before it failed, if anything. */
+  readonly output: string;
+  constructor(message: string, output = '') {
+    super(message);
+    this.output = output;
+  }
+}
+
+/** Support code can be imported once per process (ES modules are cached): later runs reuse it. */
+let supportLibrary: ISupportCodeLibrary | undefined;
+
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceRun> {
+  const profile = options.profile ?? 'all';
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const parallel = options.parallel ?? 1;
+  if (parallel > 1 && options.target.kind === 'running') {
+    throw new RangeError('--parallel needs a server the kit starts (embedded or --spawn), one per worker');
+  }
+  if (parallel > 1 && options.target.kind === 'embedded' && options.target.start) {
+    throw new RangeError('--parallel cannot run a custom in-process server; run it serially');
+  }
+
+  const target = await openReachableTarget(options.target);
+  const startedAt = new Date();
+  let reference: TargetReference;
+  if (parallel > 1) {
+    // Each worker opens its own; this one only proved that the server starts.
+    await target.close();
+    reference = { spec: options.target };
+  } else {
+    reference = shareOpenTarget(target);
+  }
+  const collector = new ResultCollector(options.onScenario);
+  try {
+    const parameters: ConformanceWorldParameters = {
+      target: reference,
+      restart: options.restart ?? 'none',
+      timeoutMs,
+      limits,
+      runId: randomBytes(3)
+        .toString('base64url')
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x'),
+      requirementsPath: PROTOCOL_DOC_PATH,
+      keyPoolSize: options.keyPoolSize ?? DEFAULT_KEY_POOL_SIZE,
+    };
+    await runFeatures(
+      {
+        tags: tagExpressionFor(profile, options.tags),
+        worldParameters: parameters as unknown as Record<string, never>,
+        parallel: parallel > 1 ? parallel : 0,
+        format: options.outDir ? reportFormats(resolve(options.outDir)) : [],
+        formatOptions: { junit: { suiteName: 'ECP conformance' } },
+      },
+      collector.onMessage,
+    );
+  } finally {
+    if ('ref' in reference) unshareOpenTarget(reference.ref);
+    await target.close();
+  }
+  return {
+    target: { kind: target.kind, description: target.description },
+    profile,
+    tags: options.tags,
+    limits,
+    timeoutMs,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    scenarios: collector.results,
+  };
+}
+
+export interface PlannedScenario {
+  location: string;
+  feature: string;
+  name: string;
+  profile: ScenarioResult['profile'];
+  requirements: string[];
+  /** False when a step has no definition in the kit (or more than one). */
+  defined: boolean;
+}
+
+/** The scenarios a profile and tag expression select, without running them (a cucumber dry run). */
+export async function planScenarios(
+  profile: ProfileSelection = 'all',
+  tags?: string,
+): Promise<PlannedScenario[]> {
+  const collector = new ResultCollector();
+  await runFeatures({ tags: tagExpressionFor(profile, tags), dryRun: true }, collector.onMessage);
+  return collector.results.map(({ location, feature, name, profile, requirements, status }) => ({
+    location,
+    feature,
+    name,
+    profile,
+    requirements,
+    defined: status !== 'undefined' && status !== 'ambiguous',
+  }));
+}
+
+async function openReachableTarget(spec: TargetSpec): Promise<Target> {
+  let target: Target;
+  try {
+    target = await openTarget(spec);
+  } catch (error) {
+    const output = (error as { output?: unknown }).output;
+    throw new TargetUnavailableError((error as Error).message, typeof output === 'string' ? output : '');
+  }
+  if (spec.kind === 'running' && !(await canConnect(target.address, 3000))) {
+    throw new TargetUnavailableError(
+      `nothing accepts connections at ${target.address.host}:${target.address.port}; is the server running?`,
+    );
+  }
+  return target;
+}
+
+function reportFormats(outDir: string): [string, string][] {
+  return [
+    ['html', join(outDir, 'cucumber.html')],
+    ['junit', join(outDir, 'junit.xml')],
+  ];
+}
+
+async function runFeatures(
+  provided: Record<string, unknown>,
+  onMessage: (envelope: Envelope) => void,
+): Promise<void> {
+  const environment: IRunEnvironment = {
+    cwd: ROOT,
+    // Cucumber's own console output is replaced by ours (built from the same messages).
+    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    stderr: process.stderr,
+    env: { ...process.env, CUCUMBER_PUBLISH_QUIET: 'true' },
+  };
+  const { runConfiguration } = await loadConfiguration(
+    { file: false, provided: { paths: [FEATURES], import: SUPPORT, strict: true, ...provided } },
+    environment,
+  );
+  const { support } = await runCucumber(
+    { ...runConfiguration, support: supportLibrary ?? runConfiguration.support },
+    environment,
+    onMessage,
+  );
+  supportLibrary = support;
+}

@@ -1,0 +1,95 @@
+/**
+ * One line of advice per server requirement, shown under a failure. Written for a student whose
+ * server just failed the scenario: what to change, not what the specification says.
+ */
+export const HINTS: Readonly<Record<string, string>> = {
+  'ECP-FR-01':
+    'Write each message as json.dumps(obj) + "\\n" in one write; never print extra newlines, and end the last line before closing.',
+  'ECP-FR-03':
+    'Keep a per-connection buffer: append every read, split on b"\\n", keep the incomplete tail for the next read.',
+  'ECP-FR-04':
+    'Parse every line with a real JSON parser; never match field text or assume an order or spacing.',
+  'ECP-FR-05':
+    'Strip one trailing "\\r" after splitting on "\\n" (or let the JSON parser treat it as whitespace).',
+  'ECP-MSG-01':
+    'Build each outgoing message from the table in section 3.1: the right "type" and every field with its JSON type.',
+  'ECP-MSG-02':
+    'Read the fields you need and ignore any others; do not reject a message for an unknown field.',
+  'ECP-HS-02':
+    'After a handshake passes every check, send key_exchange (the room key wrapped with the client key) and a user_list that includes the new name.',
+  'ECP-HS-03':
+    'Send the join sequence in exactly this order: welcome notice, key_exchange, "Secure connection established..." notice, user_list.',
+  'ECP-HS-04': 'When someone is admitted, send the updated user_list to every other member too.',
+  'ECP-HS-05':
+    'Right after that user_list, send "{name} has joined the chat" to the other members only, not to the newcomer.',
+  'ECP-AUTH-01':
+    'Compare server_password before admitting; on a mismatch send auth_error and close, whatever the other fields say.',
+  'ECP-AUTH-02': 'Use the exact text "Invalid server password" for the wrong-password auth_error.',
+  'ECP-AUTH-03':
+    'A name in use gets a system notice and no admission; keep the connection open and unauthenticated. Compare names exactly (case-sensitive).',
+  'ECP-AUTH-04': 'Use the exact text "Username already taken" for the taken-name notice.',
+  'ECP-AUTH-05':
+    'After "Username already taken", go back to waiting for a handshake on that connection; process the next one like a first one.',
+  'ECP-AUTH-06':
+    'Refuse names that are empty, longer than 32 code points or contain a control character (category Cc); count code points, not bytes or UTF-16 units.',
+  'ECP-KX-02':
+    'Generate the Fernet key once when the server starts and give the same key to every member; never one key per client.',
+  'ECP-KX-03':
+    'encrypted_key = base64(RSA-OAEP-SHA256(client public key, the 44 ASCII bytes of the Fernet key text)); OAEP hash and MGF1 both SHA-256, no label.',
+  'ECP-KX-04':
+    'Load public_key as PEM SubjectPublicKeyInfo and check it is RSA before admitting; otherwise send auth_error "Invalid public key: ..." and close.',
+  'ECP-KX-05':
+    'Check the RSA modulus size (key.key_size in Python) and refuse anything under 2048 bits with auth_error "Invalid public key: ...".',
+  'ECP-CHAT-01':
+    'For each chat message from a member, send {"type":"message","sender":name,"message":...,"encrypted":...} to every member, the sender included.',
+  'ECP-CHAT-02': 'Relay each chat message to every other member before echoing it to the sender.',
+  'ECP-CHAT-03':
+    'Set "sender" from the name the connection was admitted with; never copy a sender field from the client.',
+  'ECP-CHAT-04':
+    'Copy "message" and "encrypted" exactly as received; do not decode, decrypt, validate or re-encode the payload.',
+  'ECP-CHAT-05':
+    "Handle each connection's lines in order and queue each member's output in order; never drop a line when a write is partial.",
+  'ECP-UL-01':
+    'Build user_list from the set of admitted members only: add a name on admission, remove it when the connection ends, never twice.',
+  'ECP-UL-02':
+    'Keep members in an ordered list: append on admission, remove on leave; a member who rejoins goes last.',
+  'ECP-SYS-01':
+    'On SIGTERM (or your stop command) send "Server is shutting down" to every member, flush what is queued, then close.',
+  'ECP-LV-01':
+    "When a member's connection ends for any reason (EOF, reset, error, closed by you), remove it and send the new user_list to everyone left.",
+  'ECP-LV-02': 'Right after that user_list, send "{name} has left the chat" to the remaining members.',
+  'ECP-LV-03': "Remove a departed member's name from the room so a later handshake can use it again.",
+  'ECP-LV-04':
+    'Only announce the departure of connections that were admitted; a never-admitted connection (even one that asked for a taken name) leaves silently.',
+  'ECP-ERR-01':
+    'Wrap the JSON parse in try/except (and UTF-8 decoding too): skip the line, log it, keep the connection and keep serving everyone.',
+  'ECP-ERR-02':
+    'Dispatch on "type"; for anything other than handshake and message, do nothing and keep reading.',
+  'ECP-ERR-03':
+    'Ignore chat messages from a connection until it has been admitted; do not relay or answer them.',
+  'ECP-ERR-04':
+    'Once a connection is admitted, ignore any further handshake on it: no new name, no new join sequence.',
+  'ECP-ERR-05':
+    'Check that "message" is a string and "encrypted" a boolean before relaying; skip the line otherwise, without closing.',
+  'ECP-ERR-06':
+    'Check that username, server_password and public_key are all present and all strings; otherwise refuse and close.',
+  'ECP-ERR-07':
+    'Before closing for a malformed handshake, send auth_error "Invalid handshake: missing field \'x\'" (or "field \'x\' must be a string").',
+  'ECP-LIM-01':
+    'Count the bytes buffered without a newline; past the limit send "Line too long (limit N bytes); closing connection" and close.',
+  'ECP-LIM-02':
+    'Start a timer when you accept a connection; if it is not admitted when the timer fires, send auth_error "Handshake timeout" and close.',
+  'ECP-LIM-03':
+    'Never block the room on one socket: give each member its own output queue (or a writer task) instead of blocking writes under a lock.',
+  'ECP-LIM-04':
+    'Track the bytes queued for each member and close the connection once they exceed the pending-output limit.',
+  'ECP-LIM-05': 'Count open connections; beyond the limit answer auth_error "Server full" and close.',
+  'ECP-SEC-01':
+    'Only send key_exchange, user_list and relayed chat to admitted members; keep unadmitted connections out of every broadcast.',
+  'ECP-SEC-02':
+    'Never include the received password in a message or a log line; compare it with hmac.compare_digest.',
+};
+
+export function hintFor(requirementId: string): string | undefined {
+  return HINTS[requirementId];
+}

@@ -1,0 +1,55 @@
+/**
+ * Lifecycle: the target and key pool per cucumber process (BeforeAll/AfterAll), a restart when the
+ * policy asks for one, and the evidence attached to every failing scenario: each client's wire
+ * transcript and what a spawned server printed meanwhile.
+ */
+import {
+  After,
+  AfterAll,
+  Before,
+  BeforeAll,
+  Status,
+  setDefaultTimeout,
+  setWorldConstructor,
+} from '@cucumber/cucumber';
+import type { ConformanceWorldParameters } from '../world-parameters.ts';
+import { closeSession, openSession, session } from './session.ts';
+import { ConformanceWorld } from './world.ts';
+
+setWorldConstructor(ConformanceWorld);
+// Steps bound their own waits with --timeout; this only stops a scenario that hangs for another reason.
+setDefaultTimeout(180_000);
+
+BeforeAll(async function () {
+  // The runner is the only one that sets world parameters, always with this shape.
+  await openSession(this.parameters as unknown as ConformanceWorldParameters);
+});
+
+AfterAll(async () => {
+  await closeSession();
+});
+
+Before(async function (this: ConformanceWorld, { pickle }) {
+  await session().beforeScenario(pickle.uri);
+  this.begin(pickle.tags.map((tag) => tag.name));
+  this.remembered.set('server output before', this.target.serverOutput());
+});
+
+After(async function (this: ConformanceWorld, { result }) {
+  if (result?.status === Status.FAILED) {
+    for (const { label, text } of this.transcripts()) {
+      this.attach(text, { mediaType: 'text/plain', fileName: `transcript-${label}.txt` });
+    }
+    const output = outputSince(
+      String(this.remembered.get('server output before') ?? ''),
+      this.target.serverOutput(),
+    );
+    if (output.trim()) this.attach(output, { mediaType: 'text/plain', fileName: 'server-output.txt' });
+  }
+  await this.closeAll();
+});
+
+/** What a server printed during the scenario; the whole kept tail when the start was cut off. */
+function outputSince(before: string, now: string): string {
+  return now.startsWith(before) ? now.slice(before.length) : now;
+}

@@ -1,0 +1,193 @@
+/**
+ * Handshakes: valid ones in every encoding, and every kind of fault one at a time.
+ */
+import { Given, Then, When } from '@cucumber/cucumber';
+import { fullyEscapedJson, pythonStyleJson, reversedFields } from '../json-styles.ts';
+import type { ConformanceWorld } from '../world.ts';
+import { MEMBER } from './parameter-types.ts';
+
+When('{member} sends a valid handshake', async function (this: ConformanceWorld, label: string) {
+  await this.handshakeFrom(label);
+});
+
+When(
+  '{member} sends a valid handshake one byte at a time',
+  async function (this: ConformanceWorld, label: string) {
+    const client = this.client(label);
+    const fields = client.handshakeFields();
+    client.requestedNames.push(client.username);
+    await client.sendInPieces(`${JSON.stringify(fields)}\n`, 1, 'sent one byte per write');
+  },
+);
+
+const ENCODINGS: Record<string, (fields: Record<string, unknown>) => string> = {
+  compactly: (fields) => JSON.stringify(fields),
+  "with Python's separators": pythonStyleJson,
+  'with the fields in reverse order': (fields) => JSON.stringify(reversedFields(fields)),
+  'with every character escaped as \\uXXXX': fullyEscapedJson,
+};
+
+When(
+  new RegExp(`^(${MEMBER}) sends a valid handshake written (.+)$`),
+  async function (this: ConformanceWorld, label: string, style: string) {
+    const encode = ENCODINGS[style];
+    if (!encode)
+      throw new Error(`unknown JSON style '${style}'; known: ${Object.keys(ENCODINGS).join('; ')}`);
+    const client = this.client(label);
+    client.requestedNames.push(client.username);
+    client.sendLine(encode(client.handshakeFields()));
+  },
+);
+
+When(
+  '{member} sends a valid handshake with the extra field {string}: {string}',
+  async function (this: ConformanceWorld, label: string, field: string, value: string) {
+    await this.handshakeFrom(label, { [field]: value });
+  },
+);
+
+When(
+  '{member} sends a valid handshake with a 32-character name of spaces, letters and emoji',
+  async function (this: ConformanceWorld, label: string) {
+    // Unique per scenario, so a shared server never sees it twice; padded to 32 code points.
+    const start = `😀 ${this.nameOf(label)} `;
+    const name = start + '🎉'.repeat(32 - [...start].length);
+    await this.handshakeFrom(label, { username: name });
+  },
+);
+
+When(
+  '{member} sends another valid handshake with the name {string}',
+  async function (this: ConformanceWorld, label: string, word: string) {
+    const client = this.client(label);
+    // Not recorded as a requested name: the member must keep its first one.
+    client.send(client.handshakeFields({ username: this.extraName(word) }));
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password',
+  async function (this: ConformanceWorld, label: string) {
+    await this.handshakeFrom(label, { server_password: `not-${this.target.password}` });
+  },
+);
+
+When(
+  '{member} sends a handshake with a distinctive wrong password',
+  async function (this: ConformanceWorld, label: string) {
+    const password = `wrong-${Math.random().toString(36).slice(2, 12)}`;
+    this.remembered.set('wrong password', password);
+    await this.handshakeFrom(label, { server_password: password });
+  },
+);
+
+const WRONG_PASSWORDS: Record<string, (right: string) => string | undefined> = {
+  'that is empty': () => '',
+  'that is the right one in upper case': (right) =>
+    right.toUpperCase() !== right
+      ? right.toUpperCase()
+      : right.toLowerCase() !== right
+        ? right.toLowerCase()
+        : undefined,
+  'that is the right one with a trailing space': (right) => `${right} `,
+  'that is the right one without its last character': (right) => right.slice(0, -1),
+  'that is the right one with an extra character': (right) => `${right}x`,
+};
+
+When(
+  new RegExp(`^(${MEMBER}) sends a handshake with the password (.+)$`),
+  async function (this: ConformanceWorld, label: string, which: string) {
+    const make = WRONG_PASSWORDS[which];
+    if (!make) throw new Error(`unknown wrong password '${which}'`);
+    const password = make(this.target.password);
+    // A password without letters has no other case: nothing to check then.
+    if (password === undefined) return 'skipped';
+    await this.handshakeFrom(label, { server_password: password });
+  },
+);
+
+const BAD_USERNAMES: Record<string, (world: ConformanceWorld) => string> = {
+  'an empty username': () => '',
+  'a username one character over the limit': (world) => 'u'.repeat(world.limits.maxUsernameLength + 1),
+  'a username containing a line feed': (world) => `bad\n${world.extraName('name')}`,
+  'a username containing an escape character': (world) => `bad\u001b[31m${world.extraName('name')}`,
+  'a username containing a delete character': (world) => `bad\u007f${world.extraName('name')}`,
+};
+
+When(
+  new RegExp(`^(${MEMBER}) sends a handshake with (an empty username|a username .+)$`),
+  async function (this: ConformanceWorld, label: string, which: string) {
+    const make = BAD_USERNAMES[which];
+    if (!make) throw new Error(`unknown bad username '${which}'`);
+    await this.handshakeFrom(label, { username: make(this) });
+  },
+);
+
+const BAD_KEYS: Record<string, (world: ConformanceWorld) => string> = {
+  'a PEM block that holds no key': (world) => world.session.keys.malformedPem,
+  'an EC P-256 public key': (world) => world.session.keys.ecPublicKeyPem,
+  'a public key that is not PEM at all': () => 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ this is not PEM',
+  'a 1024-bit RSA public key': (world) => world.session.keys.weakRsa.publicKeyPem,
+};
+
+When(
+  new RegExp(`^(${MEMBER}) sends a handshake with (a PEM block .+|an EC .+|a public key .+|a 1024-bit .+)$`),
+  async function (this: ConformanceWorld, label: string, which: string) {
+    const make = BAD_KEYS[which];
+    if (!make) throw new Error(`unknown bad key '${which}'`);
+    await this.handshakeFrom(label, { public_key: make(this) });
+  },
+);
+
+const WRONG_TYPES: Record<string, unknown> = { 'a number': 42, null: null, 'a list': ['a', 'list'] };
+
+When(
+  new RegExp(
+    `^(${MEMBER}) sends a handshake (?:without the (\\w+) field|whose (\\w+) is (a number|null|a list))$`,
+  ),
+  async function (
+    this: ConformanceWorld,
+    label: string,
+    missing: string | undefined,
+    field: string | undefined,
+    wrongType: string | undefined,
+  ) {
+    if (missing) await this.handshakeFrom(label, { [missing]: undefined });
+    else await this.handshakeFrom(label, { [field!]: WRONG_TYPES[wrongType!] });
+  },
+);
+
+When(
+  "{member} asks to join with {member}'s name",
+  async function (this: ConformanceWorld, label: string, other: string) {
+    await this.handshakeFrom(label, { username: this.memberName(other) });
+  },
+);
+
+When(
+  "{member} asks to join with {member}'s name in upper case",
+  async function (this: ConformanceWorld, label: string, other: string) {
+    await this.handshakeFrom(label, { username: this.memberName(other).toUpperCase() });
+  },
+);
+
+Given(
+  "{member} was told that {member}'s name is taken",
+  async function (this: ConformanceWorld, label: string, other: string) {
+    await this.handshakeFrom(label, { username: this.memberName(other) });
+    await this.expectLine(
+      label,
+      (line) => line.message?.type === 'system',
+      `${label}, asking for ${other}'s name, receives a system notice that it is taken`,
+      { hint: "A handshake with a current member's name gets a system notice and stays open (ECP-AUTH-03)." },
+    );
+  },
+);
+
+Then('{member} receives a key_exchange', async function (this: ConformanceWorld, label: string) {
+  await this.expectLine(
+    label,
+    (line) => line.message?.type === 'key_exchange',
+    `${label} receives a key_exchange`,
+  );
+});

@@ -1,0 +1,156 @@
+/**
+ * The limits a server puts on one peer (docs/protocol.md section 12): line length, handshake
+ * timeout, pending output of a reader that stopped, number of connections. Each step uses the
+ * limits the target declared (`--limits`), or the specification's defaults.
+ */
+import { Given, Then, When } from '@cucumber/cucumber';
+import { notices } from '../../../protocol/index.ts';
+import type { ConformanceWorld, FloodReport } from '../world.ts';
+
+/** The label of the client that connects beyond the connection limit. */
+const OVER_LIMIT = 'over-limit';
+/** Opening more connections than this would be a load test, not a conformance check. */
+const MAX_CONNECTIONS_CHECKED = 2000;
+
+/** A plain-text chat message line of exactly `bytes` bytes (without its line feed). */
+function chatLineOfLength(bytes: number): { line: string; payload: string } {
+  const empty = JSON.stringify({ type: 'message', message: '', encrypted: false });
+  const payload = 'x'.repeat(Math.max(0, bytes - empty.length));
+  return { line: JSON.stringify({ type: 'message', message: payload, encrypted: false }), payload };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+// --- line length -------------------------------------------------------------------------------
+
+When(
+  '{member} sends a line one byte longer than the line limit',
+  async function (this: ConformanceWorld, label: string) {
+    const limit = this.limits.maxLineBytes;
+    const { line } = chatLineOfLength(limit + 1);
+    this.client(label).sendBytes(
+      Buffer.from(`${line}\n`),
+      `a chat message line of ${limit + 1} bytes (limit + 1)`,
+    );
+  },
+);
+
+When(
+  '{member} sends a chat message exactly as long as the line limit',
+  async function (this: ConformanceWorld, label: string) {
+    const limit = this.limits.maxLineBytes;
+    const { line, payload } = chatLineOfLength(limit);
+    this.remembered.set('payload', payload);
+    this.client(label).sendBytes(Buffer.from(`${line}\n`), `a chat message line of exactly ${limit} bytes`);
+  },
+);
+
+Then(
+  '{member} receives the line-too-long notice with the line limit',
+  async function (this: ConformanceWorld, label: string) {
+    const text = notices.lineTooLong(this.limits.maxLineBytes);
+    await this.expectLine(
+      label,
+      (line) => line.message?.type === 'system' && line.message.message === text,
+      `${label} receives {"type":"system","message":${JSON.stringify(text)}}`,
+      {
+        hint: `Count the bytes of a line as they arrive; past ${this.limits.maxLineBytes} send that notice and close. If your limit differs, declare it: --limits maxLineBytes=N.`,
+      },
+    );
+  },
+);
+
+Then(
+  '{member} receives that message from {member}',
+  async function (this: ConformanceWorld, receiver: string, sender: string) {
+    const payload = String(this.remembered.get('payload'));
+    const name = this.memberName(sender);
+    await this.expectLine(
+      receiver,
+      (line) =>
+        line.message?.type === 'message' && line.message.sender === name && line.message.message === payload,
+      `${receiver} receives ${sender}'s message of ${payload.length} characters unchanged`,
+    );
+  },
+);
+
+// --- handshake timeout -------------------------------------------------------------------------
+
+When(
+  '{member} sends nothing for the handshake timeout',
+  async function (this: ConformanceWorld, label: string) {
+    const client = this.client(label);
+    const elapsed = performance.now() - this.startedAt - client.connectedAtMs;
+    client.log.event(`waiting out the handshake timeout (${this.limits.handshakeTimeoutMs} ms)`);
+    // A little past the timeout, so a member that is (wrongly) timed out has been by the next step.
+    await sleep(this.limits.handshakeTimeoutMs - elapsed + this.graceMs);
+  },
+);
+
+// --- readers that stop reading -------------------------------------------------------------------
+
+When('{member} stops reading', async function (this: ConformanceWorld, label: string) {
+  this.client(label).pauseReading();
+});
+
+When(
+  '{member} floods the room with more than the pending-output limit',
+  async function (this: ConformanceWorld, label: string) {
+    this.remembered.set('flood', await this.flood(label, this.floodBytes));
+  },
+);
+
+Then(
+  "{member} receives every one of {member}'s messages promptly",
+  async function (this: ConformanceWorld, receiver: string, sender: string) {
+    const flood = this.remembered.get('flood') as FloodReport;
+    const received = flood.received.get(receiver) ?? 0;
+    const stall = flood.stall;
+    if (stall !== undefined || received !== flood.texts.length) {
+      const who = stall?.label ?? receiver;
+      this.fail({
+        expected: `${receiver} receives all of ${sender}'s messages in order, each batch within ${this.timeoutMs} ms, while a member does not read`,
+        actual: stall?.outOfOrder
+          ? `out of order: ${stall.outOfOrder}`
+          : `${who} had received ${stall?.received ?? received} of the ${stall?.expected ?? flood.texts.length} messages sent (${(flood.bytes / 1048576).toFixed(1)} MiB so far) and nothing more within ${this.timeoutMs} ms`,
+      });
+    }
+  },
+);
+
+// --- connection limit ----------------------------------------------------------------------------
+
+Given('as many connections as the connection limit allows are open', async function (this: ConformanceWorld) {
+  const limit = this.limits.maxConnections;
+  if (limit > MAX_CONNECTIONS_CHECKED) {
+    this.log(
+      `Not checked: the connection limit is ${limit}. Declare a smaller one the server runs with, e.g. --limits maxConnections=100.`,
+    );
+    return 'skipped';
+  }
+  // The next scenario gets a fresh server where the kit can start one: none of these linger.
+  this.session.restartBeforeNextScenario();
+  await this.holdConnections(limit);
+});
+
+When('one more client connects and sends a valid handshake', async function (this: ConformanceWorld) {
+  await this.connect(OVER_LIMIT);
+  this.sendHandshake(OVER_LIMIT);
+});
+
+Then(
+  'the connection over the limit receives the auth_error {string}',
+  async function (this: ConformanceWorld, text: string) {
+    await this.expectLine(
+      OVER_LIMIT,
+      (line) => line.message?.type === 'auth_error' && line.message.message === text,
+      `the connection beyond the limit of ${this.limits.maxConnections} receives {"type":"auth_error","message":${JSON.stringify(text)}}`,
+    );
+  },
+);
+
+Then('the server closes the connection over the limit', async function (this: ConformanceWorld) {
+  await this.expectEnd(OVER_LIMIT);
+});

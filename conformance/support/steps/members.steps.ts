@@ -1,0 +1,124 @@
+/**
+ * Connecting, joining and leaving, and whether a client is (still) a member.
+ */
+import { Given, Then, When } from '@cucumber/cucumber';
+import type { ConformanceWorld } from '../world.ts';
+
+Given('{member} is connected', async function (this: ConformanceWorld, label: string) {
+  await this.connect(label);
+});
+
+Given(
+  '{member} is connected with a {int}-bit RSA key',
+  async function (this: ConformanceWorld, label: string, bits: number) {
+    await this.connect(label, await this.session.keys.rsaOfBits(bits));
+  },
+);
+
+Given('{member} is in the room', async function (this: ConformanceWorld, label: string) {
+  await this.joinAll([label]);
+});
+
+Given('{members} are in the room', async function (this: ConformanceWorld, labels: string[]) {
+  await this.joinAll(labels);
+});
+
+// Joining in a When step leaves what the others receive about it unread, for the Then steps to check.
+When('{member} joins', async function (this: ConformanceWorld, label: string) {
+  await this.join(label);
+});
+
+When('{member} joins again', async function (this: ConformanceWorld, label: string) {
+  await this.join(label);
+});
+
+When('{members} join', async function (this: ConformanceWorld, labels: string[]) {
+  for (const label of labels) await this.join(label);
+});
+
+When('{member} leaves', async function (this: ConformanceWorld, label: string) {
+  await this.leave(label);
+});
+
+When("{member}'s connection is closed", async function (this: ConformanceWorld, label: string) {
+  await this.leave(label);
+});
+
+When("{member}'s connection is reset", async function (this: ConformanceWorld, label: string) {
+  this.reset(label);
+  // A reset gets no answer to wait for: give the server a moment to notice it.
+  await new Promise((resolve) => setTimeout(resolve, Math.min(100, this.graceMs)));
+});
+
+Then('{member} is admitted', async function (this: ConformanceWorld, label: string) {
+  await this.expectAdmitted(label);
+});
+
+Then('{member} is not admitted', async function (this: ConformanceWorld, label: string) {
+  const client = this.client(label);
+  const keyExchange = await client.next((line) => line.message?.type === 'key_exchange', this.graceMs);
+  if (keyExchange) {
+    this.fail({
+      expected: `${label} is not admitted: no key_exchange`,
+      actual: `${label} received ${this.describeLine(keyExchange)}`,
+    });
+  }
+});
+
+Then('{member} is never admitted', async function (this: ConformanceWorld, label: string) {
+  const client = this.client(label);
+  const name = client.requestedNames.at(-1) ?? client.username;
+  const admitted = client.lines.find(
+    (line) => line.message?.type === 'key_exchange' || line.message?.type === 'user_list',
+  );
+  if (admitted) {
+    this.fail({
+      expected: `${label} is never admitted: no key_exchange and no user_list`,
+      actual: `${label} received ${this.describeLine(admitted)}`,
+    });
+  }
+  for (const member of this.members) {
+    const seen = (await this.probe(member)).find(
+      (line) =>
+        (line.message?.type === 'user_list' && line.message.users.includes(name)) ||
+        (line.message?.type === 'system' && line.message.message === `${name} has joined the chat`),
+    );
+    if (seen) {
+      this.fail({
+        expected: `${member} never sees ${name} join the room`,
+        actual: `${member} received ${this.describeLine(seen)}`,
+      });
+    }
+  }
+});
+
+Then("the server closes {member}'s connection", async function (this: ConformanceWorld, label: string) {
+  await this.expectEnd(label);
+});
+
+Then(
+  "the server closes {member}'s and {member}'s connections",
+  async function (this: ConformanceWorld, first: string, second: string) {
+    await this.expectEnd(first);
+    await this.expectEnd(second);
+  },
+);
+
+Then("{member}'s connection stays open", async function (this: ConformanceWorld, label: string) {
+  await this.expectStaysOpen(label);
+});
+
+Then('{member} is still in the room', async function (this: ConformanceWorld, label: string) {
+  const name = this.memberName(label);
+  const dropped = (await this.probe(label, `${label} is still a member: the echo of a chat message`)).find(
+    (line) =>
+      (line.message?.type === 'user_list' && !line.message.users.includes(name)) ||
+      (line.message?.type === 'system' && line.message.message === `${name} has left the chat`),
+  );
+  if (dropped) {
+    this.fail({
+      expected: `${label} is still listed as a member`,
+      actual: `${label} received ${this.describeLine(dropped)}`,
+    });
+  }
+});

@@ -1,0 +1,262 @@
+/**
+ * What the server tells people: auth_error refusals, system notices, user lists, and the order in
+ * which they come.
+ */
+import { type DataTable, Then } from '@cucumber/cucumber';
+import type { ReceivedLine } from '../wire-client.ts';
+import type { ConformanceWorld } from '../world.ts';
+
+function isSystem(text: string) {
+  return (line: ReceivedLine) => line.message?.type === 'system' && line.message.message === text;
+}
+
+function isUserList(
+  line: ReceivedLine,
+): line is ReceivedLine & { message: { type: 'user_list'; users: string[] } } {
+  return line.message?.type === 'user_list';
+}
+
+// --- auth_error ------------------------------------------------------------------------------
+
+Then('{member} receives an auth_error', async function (this: ConformanceWorld, label: string) {
+  await this.expectLine(
+    label,
+    (line) => line.message?.type === 'auth_error',
+    `${label} receives an auth_error`,
+  );
+});
+
+Then(
+  '{member} receives the auth_error {string}',
+  async function (this: ConformanceWorld, label: string, text: string) {
+    await this.expectLine(
+      label,
+      (line) => line.message?.type === 'auth_error' && line.message.message === text,
+      `${label} receives {"type":"auth_error","message":${JSON.stringify(text)}}`,
+      { timeoutMs: this.timeoutMs },
+    );
+  },
+);
+
+Then(
+  '{member} receives an auth_error starting {string}',
+  async function (this: ConformanceWorld, label: string, prefix: string) {
+    await this.expectLine(
+      label,
+      (line) => line.message?.type === 'auth_error' && line.message.message.startsWith(prefix),
+      `${label} receives an auth_error whose message begins ${JSON.stringify(prefix)}`,
+    );
+  },
+);
+
+// --- system notices --------------------------------------------------------------------------
+
+Then('{member} receives a system notice', async function (this: ConformanceWorld, label: string) {
+  await this.expectLine(
+    label,
+    (line) => line.message?.type === 'system',
+    `${label} receives a system message`,
+  );
+});
+
+Then(
+  '{member} receives the system notice {string}',
+  async function (this: ConformanceWorld, label: string, template: string) {
+    const text = this.fill(template);
+    await this.expectLine(
+      label,
+      isSystem(text),
+      `${label} receives {"type":"system","message":${JSON.stringify(text)}}`,
+    );
+  },
+);
+
+Then(
+  '{members} receive the system notice {string}',
+  async function (this: ConformanceWorld, labels: string[], template: string) {
+    const text = this.fill(template);
+    for (const label of labels) {
+      await this.expectLine(
+        label,
+        isSystem(text),
+        `${label} receives {"type":"system","message":${JSON.stringify(text)}}`,
+      );
+    }
+  },
+);
+
+Then(
+  /^(\w+) receives no notice that (\w+) has (joined|left) the chat$/,
+  async function (this: ConformanceWorld, label: string, about: string, what: string) {
+    const text = `${this.memberName(about)} has ${what} the chat`;
+    const notice = (await this.probe(label)).find(isSystem(text));
+    if (notice) {
+      this.fail({
+        expected: `${label} receives no notice ${JSON.stringify(text)}`,
+        actual: `${label} received ${this.describeLine(notice)}`,
+      });
+    }
+  },
+);
+
+Then(
+  "{member}'s next messages are, in this order:",
+  async function (this: ConformanceWorld, label: string, table: DataTable) {
+    const rows = table
+      .hashes()
+      .map((row) => ({ type: row.type ?? '', message: this.fill(row.message ?? '') }));
+    const client = this.client(label);
+    const deadline = performance.now() + this.timeoutMs;
+    const from = client.lines.length - client.unread.length;
+    let lines: ReceivedLine[] = [];
+    while (performance.now() < deadline) {
+      lines = client.unread.filter((line) => !this.isForeign(line));
+      if (lines.length >= rows.length || !client.isOpen) break;
+      await client.waitForUnread(client.unread.length + 1, deadline - performance.now());
+    }
+    const describe = (row: { type: string; message: string }) =>
+      row.message ? `${row.type} ${JSON.stringify(row.message)}` : row.type;
+    const mismatch = rows.findIndex((row, index) => {
+      const line = lines[index];
+      if (!line?.message || line.message.type !== row.type) return true;
+      return row.message !== '' && 'message' in line.message && line.message.message !== row.message;
+    });
+    if (mismatch !== -1) {
+      this.fail({
+        expected: `${label}'s next ${rows.length} messages are, in this order:\n${rows.map((row, index) => `${index + 1}. ${describe(row)}`).join('\n')}`,
+        actual: `message ${mismatch + 1} differs; ${label} received:\n${
+          lines
+            .slice(0, rows.length + 1)
+            .map((line, index) => `${index + 1}. ${this.describeLine(line)}`)
+            .join('\n') || this.describeSince(client, from, this.timeoutMs)
+        }`,
+      });
+    }
+    client.consume(lines.at(rows.length - 1)!.index + 1 - from);
+  },
+);
+
+// --- user lists ------------------------------------------------------------------------------
+
+Then(
+  '{member} receives a user list that includes {members}',
+  async function (this: ConformanceWorld, label: string, included: string[]) {
+    const names = included.map((member) => this.memberName(member));
+    await this.expectLine(
+      label,
+      (line) => isUserList(line) && names.every((name) => line.message.users.includes(name)),
+      `${label} receives a user_list that includes ${names.join(', ')}`,
+    );
+  },
+);
+
+Then(
+  '{members} receive(s) a user list without {member}',
+  async function (this: ConformanceWorld, labels: string[], gone: string) {
+    const name = this.memberName(gone);
+    for (const label of labels) {
+      const own = this.memberName(label);
+      await this.expectLine(
+        label,
+        (line) => isUserList(line) && !line.message.users.includes(name) && line.message.users.includes(own),
+        `${label} receives a user_list without ${name} (and still with ${own})`,
+      );
+    }
+  },
+);
+
+/** The newest user_list a member received, once the newest names everyone in `names`. */
+async function latestUserList(world: ConformanceWorld, label: string, names: string[]): Promise<string[]> {
+  const client = world.client(label);
+  const namesAll = (line: ReceivedLine) =>
+    isUserList(line) && names.every((name) => line.message.users.includes(name));
+  const latest = () => client.lines.findLast(isUserList);
+  const now = latest();
+  if (!now || !namesAll(now)) {
+    await world.expectLine(label, namesAll, `${label} receives a user_list naming ${names.join(', ')}`);
+  }
+  return latest()?.message.users ?? [];
+}
+
+Then(
+  "{member}'s latest user list names {members} exactly once each",
+  async function (this: ConformanceWorld, label: string, listed: string[]) {
+    const names = listed.map((member) => this.memberName(member));
+    const users = await latestUserList(this, label, names);
+    const wrong = names.filter((name) => users.filter((user) => user === name).length !== 1);
+    if (wrong.length > 0) {
+      this.fail({
+        expected: `${label}'s user_list names ${names.join(', ')} exactly once each`,
+        actual: `it is ${JSON.stringify(users)}`,
+      });
+    }
+  },
+);
+
+Then(
+  "{member}'s latest user list names {members} in that order",
+  async function (this: ConformanceWorld, label: string, listed: string[]) {
+    const names = listed.map((member) => this.memberName(member));
+    const users = await latestUserList(this, label, names);
+    // Other scenarios' members may be listed too on a shared server: only ours are compared.
+    const ours = users.filter((user) => names.includes(user));
+    if (JSON.stringify(ours) !== JSON.stringify(names)) {
+      this.fail({
+        expected: `${label}'s user_list names ${names.join(', ')} in that order (join order)`,
+        actual: `it is ${JSON.stringify(users)}`,
+      });
+    }
+  },
+);
+
+Then(
+  'no user list {member} received names {member}',
+  async function (this: ConformanceWorld, label: string, other: string) {
+    await this.probe(label);
+    const name = this.memberName(other);
+    const listed = this.client(label).lines.find(
+      (line) => isUserList(line) && line.message.users.includes(name),
+    );
+    if (listed) {
+      this.fail({
+        expected: `no user_list ${label} receives names ${name}`,
+        actual: `${label} received ${this.describeLine(listed)}`,
+      });
+    }
+  },
+);
+
+Then(
+  'every user list {member} received names {member} exactly once',
+  async function (this: ConformanceWorld, label: string, other: string) {
+    await this.probe(label);
+    const name = this.memberName(other);
+    const wrong = this.client(label).lines.find(
+      (line) => isUserList(line) && line.message.users.filter((user) => user === name).length !== 1,
+    );
+    if (wrong) {
+      this.fail({
+        expected: `every user_list ${label} receives names ${name} exactly once`,
+        actual: `${label} received ${this.describeLine(wrong)}`,
+      });
+    }
+  },
+);
+
+Then(
+  '{member} receives nothing about {member}',
+  async function (this: ConformanceWorld, label: string, other: string) {
+    const name = this.memberName(other);
+    const about = (await this.probe(label)).find(
+      (line) =>
+        (isUserList(line) && line.message.users.includes(name)) ||
+        (line.message?.type === 'system' && line.message.message.includes(name)),
+    );
+    if (about) {
+      this.fail({
+        expected: `${label} receives nothing about ${name}, who never joined`,
+        actual: `${label} received ${this.describeLine(about)}`,
+      });
+    }
+  },
+);

@@ -1,0 +1,444 @@
+/**
+ * A test client that works at the level of raw lines, so scenarios can send anything, including
+ * malformed input, and see exactly what the server sends back. It splits what it receives on 0x0A
+ * itself (rather than with the lenient LineDecoder a real client uses) so that it can report
+ * framing faults: invalid UTF-8, blank lines, a last line without its line feed.
+ */
+import { Socket } from 'node:net';
+import {
+  Fernet,
+  openText,
+  parseServerMessage,
+  type RsaKeyPair,
+  type ServerMessage,
+  sealText,
+  unwrapRoomKey,
+} from '../../protocol/index.ts';
+import type { HostPort } from '../../target/index.ts';
+import type { WireLog } from './wire-log.ts';
+
+export interface ReceivedLine {
+  /** Position among every line received by every client of the scenario, to compare order across clients. */
+  order: number;
+  /** Position among this client's lines. */
+  index: number;
+  atMs: number;
+  /** The line as text (with U+FFFD where it was not valid UTF-8), without its line feed. */
+  text: string;
+  validUtf8: boolean;
+  /** False for a last line the server never ended with a line feed before closing. */
+  terminated: boolean;
+  /** The parsed JSON value, when the line is JSON. */
+  json?: unknown;
+  /** The typed message, when the line is a valid v1 server message. */
+  message?: ServerMessage;
+  /** Why the line is not a valid v1 server message. */
+  problem?: string;
+  /** For an encrypted chat payload this client could open: the text. */
+  decrypted?: string;
+}
+
+export interface WireClientOptions {
+  address: HostPort;
+  /** What scenarios call the client: `alice`. */
+  label: string;
+  /** The name it asks for: unique per scenario, e.g. `alice_k3x_12`. */
+  username: string;
+  /** The server's password, so the transcript can say whether a redacted password was the right one. */
+  serverPassword: string;
+  log: WireLog;
+  /** Shared by the clients of a scenario: hands out `ReceivedLine.order`. */
+  nextOrder: () => number;
+  startedAt: number;
+  connectTimeoutMs: number;
+}
+
+type Waiter = () => void;
+
+export class WireClient {
+  readonly label: string;
+  readonly username: string;
+  readonly log: WireLog;
+  readonly lines: ReceivedLine[] = [];
+  /** The key pair used in this client's handshakes. */
+  keys: RsaKeyPair | undefined;
+  /** The room key, once a `key_exchange` was received and could be decrypted. */
+  roomKey: Fernet | undefined;
+  /** Why the last `key_exchange` could not be decrypted. */
+  roomKeyProblem: string | undefined;
+  /** Set once the connection has ended, with how. */
+  ended: { atMs: number; how: string } | undefined;
+  bytesReceived = 0;
+  /** When the connection was established, on the scenario clock (ms). */
+  readonly connectedAtMs: number;
+  /** The usernames this client has asked for in handshakes, oldest first. */
+  readonly requestedNames: string[] = [];
+  #cursor = 0;
+  #pending = Buffer.alloc(0);
+  readonly #socket: Socket;
+  readonly #options: WireClientOptions;
+  readonly #waiters = new Set<Waiter>();
+  readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  private constructor(socket: Socket, options: WireClientOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.label = options.label;
+    this.username = options.username;
+    this.log = options.log;
+    this.connectedAtMs = performance.now() - options.startedAt;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd('the server closed the connection'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      this.#onEnd(`connection error ${error.code ?? error.message}`),
+    );
+    socket.on('close', () => this.#onEnd('the connection closed'));
+  }
+
+  static connect(options: WireClientOptions): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new Socket();
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new Error(
+            `could not connect to ${options.address.host}:${options.address.port} within ${options.connectTimeoutMs} ms`,
+          ),
+        );
+      }, options.connectTimeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`could not connect to ${options.address.host}:${options.address.port}: ${error.message}`),
+        );
+      });
+      socket.connect(options.address.port, options.address.host, () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        options.log.event(`connected to ${options.address.host}:${options.address.port}`);
+        resolve(new WireClient(socket, options));
+      });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.ended === undefined;
+  }
+
+  /** The lines not yet consumed by an expectation. */
+  get unread(): readonly ReceivedLine[] {
+    return this.lines.slice(this.#cursor);
+  }
+
+  get lastLine(): ReceivedLine | undefined {
+    return this.lines.at(-1);
+  }
+
+  // --- sending -------------------------------------------------------------------------------
+
+  /** Sends a text line; a line feed is added unless `terminator` says otherwise. */
+  sendLine(text: string, terminator = '\n'): void {
+    this.log.sent(this.#redact(text), this.#noteFor(text));
+    this.#write(Buffer.from(text + terminator, 'utf8'));
+  }
+
+  /** Sends a message object as compact JSON. */
+  send(message: Record<string, unknown>): void {
+    this.sendLine(JSON.stringify(message));
+  }
+
+  /** Sends raw bytes (garbage, invalid UTF-8, partial lines); `description` goes to the transcript. */
+  sendBytes(bytes: Uint8Array, description: string): void {
+    this.log.sent(description);
+    this.#write(bytes);
+  }
+
+  /** Sends bytes in pieces of `pieceSize` bytes, each in its own write, waiting between writes. */
+  async sendInPieces(text: string, pieceSize: number, description: string): Promise<void> {
+    this.log.sent(this.#redact(text.replace(/\n$/, '')), `${description}`);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let offset = 0; offset < bytes.length; offset += pieceSize) {
+      this.#write(bytes.subarray(offset, offset + pieceSize));
+      // A macrotask between writes, so each piece leaves in its own TCP segment.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The handshake fields for this client with the given overrides. */
+  handshakeFields(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      type: 'handshake',
+      username: this.username,
+      server_password: this.#options.serverPassword,
+      public_key: this.keys?.publicKeyPem,
+      ...overrides,
+    };
+  }
+
+  /** Seals a text with the room key (the v1 double encoding). */
+  seal(text: string): string {
+    if (!this.roomKey) throw new Error(`${this.label} holds no room key to encrypt with`);
+    return sealText(this.roomKey, text);
+  }
+
+  /** Waits until what was written so far has been handed to the operating system. */
+  flushed(): Promise<void> {
+    if (this.#socket.writableLength === 0 || this.#socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.once('drain', done);
+      this.#socket.once('close', done);
+    });
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  /** False while the client has stopped reading (a slow reader). */
+  get reading(): boolean {
+    return !this.#socket.isPaused();
+  }
+
+  /** Stops reading from the socket (a slow reader); the server's writes then back up. */
+  pauseReading(): void {
+    this.log.event('stopped reading');
+    this.#socket.pause();
+  }
+
+  /**
+   * Waits for the first unread line that matches, and consumes every line up to it. Resolves
+   * undefined when `timeoutMs` passes or the connection ends first.
+   */
+  async next(match: (line: ReceivedLine) => boolean, timeoutMs: number): Promise<ReceivedLine | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      for (let index = this.#cursor; index < this.lines.length; index += 1) {
+        const line = this.lines[index]!;
+        if (match(line)) {
+          this.#cursor = index + 1;
+          return line;
+        }
+      }
+      if (!this.isOpen) return undefined;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return undefined;
+      await this.#changed(remaining);
+    }
+  }
+
+  /** Waits until at least `count` lines are unread, or the time is up or the connection ends. */
+  async waitForUnread(count: number, timeoutMs: number): Promise<readonly ReceivedLine[]> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.unread.length < count && this.isOpen) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      await this.#changed(remaining);
+    }
+    return this.unread;
+  }
+
+  /** Resolves true once `condition()` holds (checked on every change), false after `timeoutMs`. */
+  async waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!condition()) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 || !this.isOpen) return condition();
+      await this.#changed(remaining);
+    }
+    return true;
+  }
+
+  /** Marks every line up to and including `line` as read; returns it. */
+  readPast(line: ReceivedLine): ReceivedLine {
+    this.#cursor = Math.max(this.#cursor, line.index + 1);
+    return line;
+  }
+
+  /** Marks `count` unread lines as read. */
+  consume(count: number): void {
+    this.#cursor = Math.min(this.lines.length, this.#cursor + count);
+  }
+
+  /** Resolves true once the connection has ended, false if it is still open after `timeoutMs`. */
+  async waitForEnd(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.isOpen) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return false;
+      await this.#changed(remaining);
+    }
+    return true;
+  }
+
+  // --- closing -------------------------------------------------------------------------------
+
+  /** Closes gracefully (FIN) and waits, at most `timeoutMs`, for the server to close its side. */
+  async leave(timeoutMs: number): Promise<void> {
+    if (!this.isOpen) return;
+    this.log.event('closing the connection');
+    this.#socket.end();
+    this.#socket.resume();
+    if (!(await this.waitForEnd(timeoutMs))) this.#socket.destroy();
+  }
+
+  /** Ends the connection abruptly with a TCP reset. */
+  reset(): void {
+    this.log.event('resetting the connection (RST)');
+    this.#socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  #write(bytes: Uint8Array): void {
+    if (this.#socket.destroyed || this.#socket.writableEnded) {
+      this.log.event('(not sent: the connection is closed)');
+      return;
+    }
+    this.#socket.write(bytes);
+  }
+
+  #onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    let data = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
+    let newline = data.indexOf(0x0a);
+    while (newline !== -1) {
+      this.#addLine(data.subarray(0, newline), true);
+      data = data.subarray(newline + 1);
+      newline = data.indexOf(0x0a);
+    }
+    this.#pending = Buffer.from(data);
+    this.#notify();
+  }
+
+  #onEnd(how: string): void {
+    if (this.ended) return;
+    if (this.#pending.length > 0) {
+      this.#addLine(this.#pending, false);
+      this.#pending = Buffer.alloc(0);
+    }
+    this.ended = { atMs: performance.now() - this.#options.startedAt, how };
+    this.log.event(how);
+    this.#notify();
+  }
+
+  #addLine(bytes: Buffer, terminated: boolean): void {
+    let text: string;
+    let validUtf8 = true;
+    try {
+      text = this.#utf8.decode(bytes);
+    } catch {
+      validUtf8 = false;
+      text = bytes.toString('utf8');
+    }
+    const line: ReceivedLine = {
+      order: this.#options.nextOrder(),
+      index: this.lines.length,
+      atMs: performance.now() - this.#options.startedAt,
+      text,
+      validUtf8,
+      terminated,
+    };
+    this.#classify(line);
+    this.lines.push(line);
+    const notes = [
+      line.decrypted !== undefined ? `decrypted: ${JSON.stringify(line.decrypted)}` : undefined,
+      !validUtf8 ? 'not valid UTF-8' : undefined,
+      !terminated ? 'no line feed before the connection ended' : undefined,
+      line.problem && validUtf8 ? `not a valid v1 message: ${line.problem}` : undefined,
+    ].filter(Boolean);
+    this.log.received(text, notes.length > 0 ? notes.join('; ') : undefined);
+  }
+
+  #classify(line: ReceivedLine): void {
+    if (line.text.trim() === '') {
+      line.problem = 'blank line';
+      return;
+    }
+    try {
+      line.json = JSON.parse(line.text) as unknown;
+    } catch {
+      line.problem = 'not JSON';
+      return;
+    }
+    const parsed = parseServerMessage(line.text);
+    if (!parsed.ok) {
+      line.problem = parsed.error.message;
+      return;
+    }
+    line.message = parsed.message;
+    if (parsed.message.type === 'key_exchange') this.#takeRoomKey(parsed.message.encrypted_key);
+    if (parsed.message.type === 'message' && parsed.message.encrypted && this.roomKey) {
+      try {
+        line.decrypted = openText(this.roomKey, parsed.message.message);
+      } catch {
+        // Not a sealed text under our key; scenarios that care say so.
+      }
+    }
+  }
+
+  #takeRoomKey(encryptedKey: string): void {
+    if (!this.keys) return;
+    try {
+      this.roomKey = new Fernet(unwrapRoomKey(encryptedKey, this.keys.privateKey));
+      this.roomKeyProblem = undefined;
+    } catch (error) {
+      this.roomKey = undefined;
+      this.roomKeyProblem = (error as Error).message;
+    }
+  }
+
+  /** Passwords never appear in transcripts; the note says whether it was the right one. */
+  #redact(text: string): string {
+    return text.replace(
+      /("server_password"\s*:\s*)("(?:[^"\\]|\\.)*")/g,
+      (_all, key: string, value: string) => {
+        let password: unknown;
+        try {
+          password = JSON.parse(value);
+        } catch {
+          password = undefined;
+        }
+        const which = password === this.#options.serverPassword ? 'the server password' : 'a wrong password';
+        return `${key}"<redacted: ${which}>"`;
+      },
+    );
+  }
+
+  #noteFor(text: string): string | undefined {
+    if (!this.roomKey) return undefined;
+    try {
+      const value = JSON.parse(text) as { type?: unknown; message?: unknown; encrypted?: unknown };
+      if (value.type === 'message' && value.encrypted === true && typeof value.message === 'string') {
+        return `encrypted text: ${JSON.stringify(openText(this.roomKey, value.message))}`;
+      }
+    } catch {
+      // Not a sealed chat message: nothing to add.
+    }
+    return undefined;
+  }
+
+  #changed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
+
+  #notify(): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Which requirements of docs/protocol.md the features check. Every server MUST and SHOULD needs at
+ * least one scenario; every requirement a scenario names must exist.
+ */
+import { isCheckableOnServer, type Requirement } from './requirements.ts';
+
+export interface Traced {
+  location: string;
+  requirements: readonly string[];
+}
+
+export interface Traceability {
+  /** Server MUSTs and SHOULDs that no scenario names. */
+  uncovered: Requirement[];
+  /** IDs that scenarios name but docs/protocol.md does not define. */
+  unknown: { id: string; location: string }[];
+  /** Scenarios per requirement ID. */
+  scenariosById: Map<string, number>;
+}
+
+export function traceRequirements(
+  requirements: readonly Requirement[],
+  scenarios: readonly Traced[],
+): Traceability {
+  const defined = new Set(requirements.map((item) => item.id));
+  const scenariosById = new Map<string, number>();
+  const unknown: Traceability['unknown'] = [];
+  for (const scenario of scenarios) {
+    for (const id of scenario.requirements) {
+      scenariosById.set(id, (scenariosById.get(id) ?? 0) + 1);
+      if (!defined.has(id)) unknown.push({ id, location: scenario.location });
+    }
+  }
+  const uncovered = requirements.filter((item) => isCheckableOnServer(item) && !scenariosById.has(item.id));
+  return { uncovered, unknown, scenariosById };
+}
