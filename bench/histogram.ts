@@ -5,6 +5,19 @@ import * as hdr from 'hdr-histogram-js';
 
 export type Histogram = hdr.Histogram;
 
+let webAssembly = false;
+
+/**
+ * From now on this thread builds WebAssembly histograms: a load worker records a latency per
+ * delivery, a million a second, and the WebAssembly recordValue costs about 16 ns where the
+ * JavaScript one costs about 100 (measured on the bench machine). Their memory lives until the
+ * thread ends, which for a load worker is the end of its run.
+ */
+export async function useWebAssemblyHistograms(): Promise<void> {
+  await hdr.initWebAssembly();
+  webAssembly = true;
+}
+
 /** A histogram for microseconds, 3 significant digits, from 1 µs up to an hour (it resizes beyond). */
 export function newHistogram(): Histogram {
   return hdr.build({
@@ -12,6 +25,7 @@ export function newHistogram(): Histogram {
     highestTrackableValue: 3_600_000_000,
     numberOfSignificantValueDigits: 3,
     autoResize: true,
+    useWebAssembly: webAssembly,
   });
 }
 
