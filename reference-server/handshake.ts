@@ -9,11 +9,11 @@ import {
   CryptoError,
   DEFAULT_LIMITS,
   type HandshakeMessage,
-  importPublicKeyPem,
   type MessageError,
   notices,
 } from '../protocol/index.ts';
 import type { PasswordCheck } from './password.ts';
+import { importHandshakeKey } from './public-key.ts';
 import type { HandshakeFailureReason } from './stats.ts';
 
 export interface HandshakePolicy {
@@ -45,7 +45,7 @@ export function checkHandshake(message: HandshakeMessage, policy: HandshakePolic
     return { ok: false, reason: 'username_taken', notice: notices.usernameTaken };
   }
   try {
-    const publicKey = importPublicKeyPem(message.public_key);
+    const publicKey = importHandshakeKey(message.public_key);
     return { ok: true, username: message.username, publicKey };
   } catch (error) {
     if (!(error instanceof CryptoError)) throw error;
