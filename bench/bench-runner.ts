@@ -15,6 +15,7 @@ import {
 } from './report-schema.ts';
 import { type RunProgress, runOnce } from './run-once.ts';
 import { summarizeRuns } from './summary.ts';
+import { LoadWorkerPool } from './worker-pool.ts';
 
 export const TOOL_VERSION = '1.0.0';
 
@@ -108,19 +109,25 @@ async function runOnTarget(
   point?: string,
 ): Promise<BenchReport> {
   const keys = await keyPool(config.keyPoolSize);
+  const pool = new LoadWorkerPool(Math.max(1, Math.min(config.workers, config.clients)));
   const runs = [];
-  for (let run = 1; run <= config.runs; run++) {
-    hooks.runStarted?.(run, config.runs, point);
-    runs.push(
-      await runOnce(
-        config,
-        { ...target.address, password: target.password, embedded: kind === 'embedded' },
-        keys,
-        run,
-        hooks.progress,
-      ),
-    );
-    hooks.runFinished?.(run);
+  try {
+    for (let run = 1; run <= config.runs; run++) {
+      hooks.runStarted?.(run, config.runs, point);
+      runs.push(
+        await runOnce(
+          config,
+          { ...target.address, password: target.password, embedded: kind === 'embedded' },
+          keys,
+          run,
+          pool,
+          hooks.progress,
+        ),
+      );
+      hooks.runFinished?.(run);
+    }
+  } finally {
+    await pool.close();
   }
   return {
     schema: SCHEMA,

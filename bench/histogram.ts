@@ -33,6 +33,13 @@ export function encodeHistogram(histogram: Histogram): string {
   return hdr.encodeIntoCompressedBase64(histogram);
 }
 
+/** Encodes a histogram this thread no longer needs and frees it (WebAssembly memory is not collected). */
+export function encodeAndFree(histogram: Histogram): string {
+  const encoded = encodeHistogram(histogram);
+  histogram.destroy();
+  return encoded;
+}
+
 export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded);
 }

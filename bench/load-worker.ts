@@ -9,7 +9,7 @@ import { Fernet, openText, parseServerMessage } from '../protocol/index.ts';
 import { BenchClient, type ClientReceiver } from './bench-client.ts';
 import { nowMicros } from './clock.ts';
 import { DeliveryLedger, inWindow } from './delivery-ledger.ts';
-import { encodeHistogram, type Histogram, newHistogram } from './histogram.ts';
+import { encodeAndFree, type Histogram, newHistogram } from './histogram.ts';
 import { carriedMicros, type PayloadFields, payloadLength, plaintextFor, sealPayload } from './payload.ts';
 import { dueCount, nextDueAt, type Schedule, scheduledAt } from './schedule.ts';
 import type { CoordinatorMessage, WorkerMessage, WorkerResult, WorkerSetup } from './worker-protocol.ts';
@@ -131,8 +131,8 @@ export class LoadWorker {
     for (const client of this.#clients) client.receiveWith(this.#receiver);
     this.#post({
       type: 'joined',
-      connectMicros: encodeHistogram(connect),
-      handshakeMicros: encodeHistogram(handshake),
+      connectMicros: encodeAndFree(connect),
+      handshakeMicros: encodeAndFree(handshake),
       firstStartMicros: firstStart,
       lastJoinedMicros: lastJoined,
       keysUnwrapped: this.#clients.filter((c) => c.roomKey !== undefined).length,
@@ -350,8 +350,8 @@ export class LoadWorker {
     const result: WorkerResult = {
       type: 'result',
       workerIndex: this.#setup.workerIndex,
-      latencyMicros: encodeHistogram(ledger.latency),
-      sendLagMicros: encodeHistogram(this.#sendLag),
+      latencyMicros: encodeAndFree(ledger.latency),
+      sendLagMicros: encodeAndFree(this.#sendLag),
       totals: ledger.totals,
       perClientWindowArrivals: Array.from(ledger.perRecipientWindowArrivals),
       lastArrivals,

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { median } from 'simple-statistics';
 import { nowMicros } from './clock.ts';
 import { lastRecipientLatency } from './delivery-ledger.ts';
@@ -13,6 +13,7 @@ import type { PooledKeyPair } from './key-pool.ts';
 import { machineCoresBusy, machineCpuTicks } from './machine.ts';
 import type { BenchConfig, RunResult } from './report-schema.ts';
 import { findListeningPid, type ProcessSample, sampleProcess } from './server-process.ts';
+import type { LoadWorkerPool } from './worker-pool.ts';
 import type {
   CoordinatorMessage,
   JoinReport,
@@ -58,9 +59,10 @@ export async function runOnce(
   target: RunTarget,
   keys: PooledKeyPair[],
   run: number,
+  pool: LoadWorkerPool,
   onProgress: (progress: RunProgress) => void = () => {},
 ): Promise<RunResult> {
-  const workerCount = Math.max(1, Math.min(config.workers, config.clients));
+  const workerCount = pool.workers.length;
   // A fresh name prefix per run, so a server still dropping the last run's clients cannot refuse them.
   const prefix = randomBytes(2).toString('hex');
   const names = Array.from({ length: config.clients }, (_, i) => `${prefix}${i}`);
@@ -92,10 +94,9 @@ export async function runOnce(
   };
   const rssTimer = setInterval(sampleServer, 250);
 
-  const workers = setups.map(
-    (setup) => new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: setup }),
-  );
+  const workers = pool.workers;
   const inbox = new WorkerInbox(workers);
+  for (const [w, worker] of workers.entries()) worker.postMessage({ type: 'setup', setup: setups[w]! });
   try {
     sampleServer();
     onProgress({
@@ -199,7 +200,7 @@ export async function runOnce(
     });
   } finally {
     clearInterval(rssTimer);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    inbox.detach();
   }
 }
 
@@ -225,17 +226,25 @@ class WorkerInbox {
   #onFailure: ((error: Error) => void) | undefined;
   #rateWindow = { at: Date.now(), arrivals: 0, rate: 0 };
 
+  readonly #detachers: Array<() => void> = [];
+
   constructor(workers: Worker[]) {
     this.#workers = workers;
     workers.forEach((worker, index) => {
-      worker.on('message', (message: WorkerMessage) => this.#receive(index, message));
-      worker.on('error', (error) =>
-        this.#fail(new BenchRunError(`load worker ${index} crashed: ${error.message}`)),
-      );
-      worker.on('exit', (code) => {
+      const onMessage = (message: WorkerMessage) => this.#receive(index, message);
+      const onError = (error: Error) =>
+        this.#fail(new BenchRunError(`load worker ${index} crashed: ${error.message}`));
+      const onExit = (code: number) => {
         if (code !== 0) this.#fail(new BenchRunError(`load worker ${index} exited with code ${code}`));
-      });
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      this.#detachers.push(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
     });
+  }
+
+  /** Stops listening: the pool's workers serve the next run's inbox. */
+  detach(): void {
+    for (const detach of this.#detachers) detach();
   }
 
   #fail(error: Error): void {

@@ -29,6 +29,8 @@ export interface WorkerSetup {
 }
 
 export type CoordinatorMessage =
+  /** A new run: build its clients, then say `ready`. */
+  | { type: 'setup'; setup: WorkerSetup }
   /** Every worker is ready: start joining now (together, so the join phase is timed fairly). */
   | { type: 'join' }
   | { type: 'go'; startMicros: number; windowStartMicros: number; windowEndMicros: number }
@@ -79,7 +81,7 @@ export interface WorkerResult {
 }
 
 export type WorkerMessage =
-  /** Loaded, clients built: waiting for `join`. */
+  /** Clients built: waiting for `join`. */
   | { type: 'ready' }
   | JoinReport
   | ProgressReport
