@@ -3,7 +3,7 @@
  * and returns the report.
  */
 import { availableParallelism } from 'node:os';
-import { openTarget, type TargetSpec } from '../target/index.ts';
+import { canConnect, openTarget, type TargetSpec } from '../target/index.ts';
 import { keyPool } from './key-pool.ts';
 import { machineInfo } from './machine.ts';
 import {
@@ -13,7 +13,7 @@ import {
   type SweepParameter,
   type SweepReport,
 } from './report-schema.ts';
-import { type RunProgress, runOnce } from './run-once.ts';
+import { BenchRunError, type RunProgress, runOnce } from './run-once.ts';
 import { summarizeRuns } from './summary.ts';
 import { LoadWorkerPool } from './worker-pool.ts';
 
@@ -108,6 +108,9 @@ async function runOnTarget(
   label: string | null,
   point?: string,
 ): Promise<BenchReport> {
+  if (!(await canConnect(target.address))) {
+    throw new BenchRunError(`nothing accepts connections at ${target.address.host}:${target.address.port}`);
+  }
   const keys = await keyPool(config.keyPoolSize);
   const pool = new LoadWorkerPool(Math.max(1, Math.min(config.workers, config.clients)));
   const runs = [];

@@ -125,7 +125,21 @@ function runBuilder(yargs: Argv): Argv<RunArgs> {
       },
       label: { type: 'string', describe: 'A name for this report (e.g. the server build)' },
       quiet: { type: 'boolean', default: false, describe: 'No progress output' },
-    }) as unknown as Argv<RunArgs>;
+    })
+    .example('$0 bench --clients 100 --duration 10 --runs 5', 'closed-loop maximum, median of 5 runs')
+    .example('$0 bench --rate 5000 --json a.json', 'open loop, 5,000 messages/s (500,000 deliveries/s)')
+    .example('$0 bench --sweep clients=10,100,500,1000 --md sweep.md', 'a table and an SVG chart')
+    .example('$0 bench --target 127.0.0.1:8888 --password secret123', 'a server already running')
+    .fail(failWithUsage('ecp bench')) as unknown as Argv<RunArgs>;
+}
+
+/** yargs' own errors (unknown option, wrong type) exit 2 like every invalid option. */
+function failWithUsage(command: string) {
+  return (message: string, error: Error | undefined): void => {
+    if (error) throw error;
+    console.error(`${command}: ${message}\nSee: ${command} --help`);
+    process.exit(EXIT_INVALID_OPTIONS);
+  };
 }
 
 function targetSpec(args: RunArgs): TargetSpec {
@@ -225,7 +239,8 @@ const compareCommand: CommandModule<object, CompareArgs> = {
         type: 'number',
         default: 0.05,
         describe: 'Significance level',
-      }) as unknown as Argv<CompareArgs>,
+      })
+      .fail(failWithUsage('ecp bench compare')) as unknown as Argv<CompareArgs>,
   handler: (args) => {
     try {
       const a = asBenchReport(JSON.parse(readFileSync(args.a, 'utf8')), args.a);

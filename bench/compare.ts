@@ -4,7 +4,7 @@
  * which few noisy runs on a shared machine would not support). With few runs the smallest
  * reachable p-value is itself large, and the comparison says so instead of claiming significance.
  */
-import { median } from 'simple-statistics';
+import { errorFunction, median } from 'simple-statistics';
 import { formatNumber } from './report-format.ts';
 import { type BenchReport, HEADLINE_FIGURES, type HeadlineFigure, SCHEMA } from './report-schema.ts';
 
@@ -56,6 +56,8 @@ export function mannWhitneyU(a: number[], b: number[]): MannWhitneyResult {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) return { u: Number.NaN, p: 1, minimumP: 1, exact: true };
+  // Two of the C(n1+n2, n1) arrangements are as extreme as a complete separation, whatever the data.
+  const minimumP = Math.min(1, 2 / binomial(n1 + n2, n1));
   const ranks = midRanks([...a, ...b]);
   const rankSumA = ranks.slice(0, n1).reduce((s, r) => s + r, 0);
   const u = rankSumA - (n1 * (n1 + 1)) / 2;
@@ -64,9 +66,7 @@ export function mannWhitneyU(a: number[], b: number[]): MannWhitneyResult {
   if (binomial(n1 + n2, n1) <= EXACT_LIMIT) {
     const sums = rankSums(ranks, n1);
     const extreme = sums.filter((s) => Math.abs(s - meanSum) >= observed - 1e-9).length;
-    const maxDeviation = Math.max(...sums.map((s) => Math.abs(s - meanSum)));
-    const atMax = sums.filter((s) => Math.abs(s - meanSum) >= maxDeviation - 1e-9).length;
-    return { u, p: extreme / sums.length, minimumP: atMax / sums.length, exact: true };
+    return { u, p: extreme / sums.length, minimumP, exact: true };
   }
   // Normal approximation with tie correction and continuity correction.
   const n = n1 + n2;
@@ -75,19 +75,11 @@ export function mannWhitneyU(a: number[], b: number[]): MannWhitneyResult {
   const ties = [...counts.values()].reduce((s, t) => s + (t ** 3 - t), 0);
   const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
   const z = variance > 0 ? Math.max(0, observed - 0.5) / Math.sqrt(variance) : 0;
-  return { u, p: Math.min(1, 2 * (1 - normalCdf(z))), minimumP: 0, exact: false };
+  return { u, p: Math.min(1, 2 * (1 - normalCdf(z))), minimumP, exact: false };
 }
 
 function normalCdf(z: number): number {
-  // Abramowitz-Stegun 7.1.26 through erf.
-  const x = z / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const erf =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-x * x);
-  return 0.5 * (1 + Math.sign(x) * erf);
+  return 0.5 * (1 + errorFunction(z / Math.SQRT2));
 }
 
 export type Verdict = 'better' | 'worse' | 'no significant difference' | 'too few runs to tell' | 'no data';
@@ -149,11 +141,11 @@ export function formatComparison(
   rows: FigureComparison[],
   alpha = 0.05,
 ): string {
-  const header = ['figure', 'A median', 'B median', 'B/A', 'p', 'verdict (B vs A)'];
+  const header = ['', 'A median', 'B median', 'B/A', 'p', 'verdict (B vs A)'];
   const table = rows.map((r) => [
-    r.figure,
-    formatNumber(r.medianA, 3),
-    formatNumber(r.medianB, 3),
+    HEADLINE_FIGURES[r.figure].label,
+    formatNumber(r.medianA, HEADLINE_FIGURES[r.figure].digits),
+    formatNumber(r.medianB, HEADLINE_FIGURES[r.figure].digits),
     Number.isFinite(r.ratio) ? `${r.ratio.toFixed(3)}x` : '-',
     r.verdict === 'no data' ? '-' : r.test.p.toFixed(3),
     r.verdict,

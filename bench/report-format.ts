@@ -1,29 +1,14 @@
 /** The bench report for people: a text table for the terminal, Markdown for `--md`. */
-import type { BenchReport, FigureSummary, HeadlineFigure, RunResult, SweepReport } from './report-schema.ts';
+import {
+  type BenchReport,
+  type FigureSummary,
+  HEADLINE_FIGURES,
+  type HeadlineFigure,
+  type RunResult,
+  type SweepReport,
+} from './report-schema.ts';
 
-interface Row {
-  label: string;
-  figure: HeadlineFigure;
-  digits: number;
-}
-
-const ROWS: Row[] = [
-  { label: 'deliveries/s', figure: 'deliveriesPerSecond', digits: 0 },
-  { label: 'publishes/s', figure: 'publishesPerSecond', digits: 0 },
-  { label: 'goodput MB/s', figure: 'goodputMBps', digits: 2 },
-  { label: 'delivery ratio', figure: 'deliveryRatio', digits: 6 },
-  { label: 'lost', figure: 'lost', digits: 0 },
-  { label: 'duplicated', figure: 'duplicated', digits: 0 },
-  { label: 'reordered', figure: 'reordered', digits: 0 },
-  { label: 'latency p50 ms', figure: 'latencyP50Ms', digits: 2 },
-  { label: 'latency p99 ms', figure: 'latencyP99Ms', digits: 2 },
-  { label: 'latency p99.9 ms', figure: 'latencyP999Ms', digits: 2 },
-  { label: 'latency max ms', figure: 'latencyMaxMs', digits: 2 },
-  { label: 'last recipient p99 ms', figure: 'lastRecipientP99Ms', digits: 2 },
-  { label: 'handshakes/s', figure: 'handshakesPerSecond', digits: 0 },
-  { label: 'server CPU cores', figure: 'serverCpuCores', digits: 2 },
-  { label: 'server peak RSS MB', figure: 'serverPeakRssMB', digits: 1 },
-];
+const FIGURES = Object.keys(HEADLINE_FIGURES) as HeadlineFigure[];
 
 export function formatNumber(value: number, digits: number): string {
   if (!Number.isFinite(value)) return '-';
@@ -87,7 +72,10 @@ export function formatText(report: BenchReport): string {
   const lines = [`ecp bench: ${report.target.description}`, describeLoad(report), ''];
   const table = [
     ['', 'median', 'min', 'max'],
-    ...ROWS.map((row) => [row.label, ...cells(report.summary[row.figure], row.digits)]),
+    ...FIGURES.map((figure) => {
+      const { label, digits } = HEADLINE_FIGURES[figure];
+      return [label, ...cells(report.summary[figure], digits)];
+    }),
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((r) => r[i]!.length)));
   for (const row of table) {
@@ -130,7 +118,10 @@ export function formatMarkdown(report: BenchReport): string {
     '',
     '| figure | median | min | max |',
     '|---|---:|---:|---:|',
-    ...ROWS.map((row) => `| ${row.label} | ${cells(report.summary[row.figure], row.digits).join(' | ')} |`),
+    ...FIGURES.map((figure) => {
+      const { label, digits } = HEADLINE_FIGURES[figure];
+      return `| ${label} | ${cells(report.summary[figure], digits).join(' | ')} |`;
+    }),
     '',
     '| run | deliveries/s | relayed/s | lost | dup | reord | p50 ms | p99 ms | p99.9 ms | max ms | last-recipient p99 ms | handshakes/s | generator ELU | bound |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',

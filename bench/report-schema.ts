@@ -133,23 +133,26 @@ export interface FigureSummary {
   values: number[];
 }
 
-/** The figures summarised over runs and compared by `ecp bench compare`. */
+/**
+ * The figures summarised over runs and compared by `ecp bench compare`, in the order reports show
+ * them: how people read each one, with how many decimals, and which way is better.
+ */
 export const HEADLINE_FIGURES = {
-  deliveriesPerSecond: { better: 'higher', unit: '/s' },
-  publishesPerSecond: { better: 'higher', unit: '/s' },
-  goodputMBps: { better: 'higher', unit: 'MB/s' },
-  deliveryRatio: { better: 'higher', unit: '' },
-  lost: { better: 'lower', unit: '' },
-  duplicated: { better: 'lower', unit: '' },
-  reordered: { better: 'lower', unit: '' },
-  latencyP50Ms: { better: 'lower', unit: 'ms' },
-  latencyP99Ms: { better: 'lower', unit: 'ms' },
-  latencyP999Ms: { better: 'lower', unit: 'ms' },
-  latencyMaxMs: { better: 'lower', unit: 'ms' },
-  lastRecipientP99Ms: { better: 'lower', unit: 'ms' },
-  handshakesPerSecond: { better: 'higher', unit: '/s' },
-  serverCpuCores: { better: 'lower', unit: 'cores' },
-  serverPeakRssMB: { better: 'lower', unit: 'MB' },
+  deliveriesPerSecond: { label: 'deliveries/s', digits: 0, better: 'higher' },
+  publishesPerSecond: { label: 'publishes/s', digits: 0, better: 'higher' },
+  goodputMBps: { label: 'goodput MB/s', digits: 2, better: 'higher' },
+  deliveryRatio: { label: 'delivery ratio', digits: 6, better: 'higher' },
+  lost: { label: 'lost', digits: 0, better: 'lower' },
+  duplicated: { label: 'duplicated', digits: 0, better: 'lower' },
+  reordered: { label: 'reordered', digits: 0, better: 'lower' },
+  latencyP50Ms: { label: 'latency p50 ms', digits: 2, better: 'lower' },
+  latencyP99Ms: { label: 'latency p99 ms', digits: 2, better: 'lower' },
+  latencyP999Ms: { label: 'latency p99.9 ms', digits: 2, better: 'lower' },
+  latencyMaxMs: { label: 'latency max ms', digits: 2, better: 'lower' },
+  lastRecipientP99Ms: { label: 'last recipient p99 ms', digits: 2, better: 'lower' },
+  handshakesPerSecond: { label: 'handshakes/s', digits: 0, better: 'higher' },
+  serverCpuCores: { label: 'server CPU cores', digits: 2, better: 'lower' },
+  serverPeakRssMB: { label: 'server peak RSS MB', digits: 1, better: 'lower' },
 } as const;
 
 export type HeadlineFigure = keyof typeof HEADLINE_FIGURES;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitneyU } from '../../bench/compare.ts';
+import { compareReports, mannWhitneyU } from '../../bench/compare.ts';
+import { type BenchReport, HEADLINE_FIGURES, type HeadlineFigure } from '../../bench/report-schema.ts';
 
 describe('mannWhitneyU', () => {
   it('gives the exact two-sided p of a complete separation', () => {
@@ -28,5 +29,36 @@ describe('mannWhitneyU', () => {
     const r = mannWhitneyU(a, b);
     expect(r.exact).toBe(false);
     expect(r.p).toBeLessThan(0.001);
+  });
+});
+
+/** A report whose runs gave these values of each figure (the rest as 0). */
+function reportWith(values: Partial<Record<HeadlineFigure, number[]>>, runs: number): BenchReport {
+  const summary = Object.fromEntries(
+    (Object.keys(HEADLINE_FIGURES) as HeadlineFigure[]).map((figure) => {
+      const v = values[figure] ?? new Array<number>(runs).fill(0);
+      return [figure, { median: 0, min: 0, max: 0, values: v }];
+    }),
+  );
+  return { summary } as unknown as BenchReport;
+}
+
+describe('compareReports', () => {
+  it('calls a separated figure better or worse by which way is better for it', () => {
+    const a = reportWith({ deliveriesPerSecond: [10, 11, 12, 13, 14], latencyP99Ms: [1, 2, 3, 4, 5] }, 5);
+    const b = reportWith({ deliveriesPerSecond: [20, 21, 22, 23, 24], latencyP99Ms: [6, 7, 8, 9, 10] }, 5);
+    const rows = new Map(compareReports(a, b).map((row) => [row.figure, row]));
+    expect(rows.get('deliveriesPerSecond')).toMatchObject({ verdict: 'better', medianA: 12, medianB: 22 });
+    expect(rows.get('deliveriesPerSecond')!.ratio).toBeCloseTo(22 / 12, 10);
+    expect(rows.get('latencyP99Ms')!.verdict).toBe('worse');
+    // Equal values on both sides: no difference, not a lack of runs.
+    expect(rows.get('lost')!.verdict).toBe('no significant difference');
+  });
+
+  it('says when the runs are too few for any verdict', () => {
+    const a = reportWith({ deliveriesPerSecond: [10, 11, 12] }, 3);
+    const b = reportWith({ deliveriesPerSecond: [20, 21, 22] }, 3);
+    const row = compareReports(a, b).find((r) => r.figure === 'deliveriesPerSecond');
+    expect(row?.verdict).toBe('too few runs to tell');
   });
 });
