@@ -1,0 +1,126 @@
+/**
+ * The reference server's performance goals (docs/benchmarks.md), measured by `ecp bench` against
+ * the server in its own process, so the generator's CPU and memory are not counted as the server's:
+ *
+ *   npx tsx bench/goals.ts [--out docs/bench] [--runs 5] [--no-sweep]
+ *
+ * Writes each report (JSON and Markdown), the sweep chart (SVG) and goals.md, and prints whether
+ * each goal is met. Exit code 0 when every goal is met, 1 when one is missed, 2 for bad options.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { TargetSpec } from '../target/index.ts';
+import { runBench, runSweep } from './bench-runner.ts';
+import { sweepChartSvg } from './chart.ts';
+import { progressHooks } from './progress.ts';
+import { formatMarkdown, formatNumber, formatSweepMarkdown, formatText } from './report-format.ts';
+import type { BenchConfig, BenchReport } from './report-schema.ts';
+
+const SERVER_COMMAND = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
+const LABEL = 'reference server (own process)';
+
+interface Goal {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+let options: { out: string; runs: number; sweep: boolean };
+try {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: 'docs/bench' },
+      runs: { type: 'string', default: '5' },
+      'no-sweep': { type: 'boolean', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new RangeError(`--runs must be a positive integer, got ${values.runs}`);
+  options = { out: values.out, runs, sweep: !values['no-sweep'] };
+} catch (error) {
+  console.error(`bench/goals.ts: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+const spec: TargetSpec = { kind: 'spawned', command: SERVER_COMMAND, password: 'secret123' };
+const progress = progressHooks(process.stderr);
+mkdirSync(options.out, { recursive: true });
+
+async function bench(name: string, config: Partial<BenchConfig>): Promise<BenchReport> {
+  const report = await runBench(spec, config, progress, `${LABEL}: ${name}`);
+  progress.stop();
+  process.stdout.write(`\n${formatText(report)}`);
+  writeFileSync(join(options.out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(options.out, `${name}.md`), formatMarkdown(report));
+  return report;
+}
+
+const common = { clients: 100, size: 128, warmupSeconds: 2, runs: options.runs };
+const throughput = await bench('throughput-100', { ...common, rate: 0, durationSeconds: 10 });
+const latency = await bench('latency-500k', { ...common, rate: 5000, durationSeconds: 10 });
+const memory = await bench('memory-1000', {
+  ...common,
+  clients: 1000,
+  rate: 500,
+  durationSeconds: 5,
+  runs: Math.min(3, options.runs),
+});
+
+const lostInEveryRun = (report: BenchReport) => report.runs.reduce((n, run) => n + run.deliveries.lost, 0);
+const peakRss = Math.max(...memory.runs.map((run) => run.server.peakRssBytes ?? Number.POSITIVE_INFINITY));
+const goals: Goal[] = [
+  {
+    name: 'throughput, 100 clients, 128-byte texts',
+    target: '>= 1,000,000 deliveries/s, no loss',
+    measured: `${formatNumber(throughput.summary.deliveriesPerSecond.median, 0)} deliveries/s (median; ${formatNumber(throughput.summary.deliveriesPerSecond.min, 0)}-${formatNumber(throughput.summary.deliveriesPerSecond.max, 0)}), ${lostInEveryRun(throughput)} lost`,
+    met: throughput.summary.deliveriesPerSecond.median >= 1_000_000 && lostInEveryRun(throughput) === 0,
+  },
+  {
+    name: 'latency at half that rate (open loop, 5,000 msg/s x 100 clients)',
+    target: 'p99 <= 50 ms',
+    measured: `p99 ${formatNumber(latency.summary.latencyP99Ms.median, 2)} ms (median; ${formatNumber(latency.summary.latencyP99Ms.min, 2)}-${formatNumber(latency.summary.latencyP99Ms.max, 2)}), ${lostInEveryRun(latency)} lost`,
+    met: latency.summary.latencyP99Ms.median <= 50 && lostInEveryRun(latency) === 0,
+  },
+  {
+    name: 'memory, 1,000 connected clients (500,000 deliveries/s)',
+    target: 'server RSS < 300 MB',
+    measured: `peak RSS ${formatNumber(peakRss / 1e6, 1)} MB (highest of ${memory.runs.length} runs), ${lostInEveryRun(memory)} lost`,
+    met: peakRss < 300e6,
+  },
+  {
+    name: 'handshakes, 100 clients joining 64 at a time',
+    target: '>= 1,000 handshakes/s',
+    measured: `${formatNumber(throughput.summary.handshakesPerSecond.median, 0)}/s (median; ${formatNumber(throughput.summary.handshakesPerSecond.min, 0)}-${formatNumber(throughput.summary.handshakesPerSecond.max, 0)})`,
+    met: throughput.summary.handshakesPerSecond.median >= 1000,
+  },
+];
+
+if (options.sweep) {
+  const sweep = await runSweep(
+    spec,
+    { ...common, runs: Math.min(3, options.runs), durationSeconds: 5 },
+    'clients',
+    [10, 100, 500, 1000],
+    progress,
+    `${LABEL}: closed loop`,
+  );
+  progress.stop();
+  writeFileSync(join(options.out, 'sweep-clients.json'), `${JSON.stringify(sweep, null, 2)}\n`);
+  writeFileSync(join(options.out, 'sweep-clients.svg'), await sweepChartSvg(sweep));
+  writeFileSync(join(options.out, 'sweep-clients.md'), formatSweepMarkdown(sweep, 'sweep-clients.svg'));
+}
+
+const table = [
+  '| goal | target | measured | met |',
+  '|---|---|---|---|',
+  ...goals.map((g) => `| ${g.name} | ${g.target} | ${g.measured} | ${g.met ? 'yes' : 'no'} |`),
+];
+writeFileSync(
+  join(options.out, 'goals.md'),
+  `# Reference server goals\n\n${throughput.machine.cpuModel}, ${throughput.machine.cores} cores, Node ${throughput.machine.node}, ${throughput.createdAt}\n\n${table.join('\n')}\n`,
+);
+process.stdout.write(`\n${table.join('\n')}\n`);
+process.exitCode = goals.every((g) => g.met) ? 0 : 1;
