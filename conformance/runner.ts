@@ -44,6 +44,8 @@ export interface ConformanceOptions {
   profile?: ProfileSelection;
   /** A cucumber tag expression, combined with the profile: `@ECP-HS-03 or @ECP-KX-02`. */
   tags?: string;
+  /** Only scenarios whose name matches one of these regular expressions. */
+  names?: string[];
   /** How long each expectation waits. */
   timeoutMs?: number;
   /** The target's limits where they differ from the specification's defaults. */
@@ -122,6 +124,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     await runFeatures(
       {
         tags: tagExpressionFor(profile, options.tags),
+        name: options.names ?? [],
         worldParameters: parameters as unknown as Record<string, never>,
         parallel: parallel > 1 ? parallel : 0,
         format: options.outDir ? reportFormats(resolve(options.outDir)) : [],

@@ -16,7 +16,10 @@ export interface FailureDetails {
   hint?: string;
 }
 
-/** A server failed a requirement. Its message is the whole report; the stack would only add noise. */
+/**
+ * A server failed a requirement. Its message is the whole report. It has no stack: a stack trace
+ * would only add noise, and cucumber's stack parser backtracks catastrophically on long lines.
+ */
 export class ConformanceFailure extends Error {
   override readonly name = 'ConformanceFailure';
   constructor(
@@ -24,7 +27,7 @@ export class ConformanceFailure extends Error {
     readonly requirementIds: readonly string[],
   ) {
     super(message);
-    this.stack = message;
+    this.stack = undefined;
   }
 }
 

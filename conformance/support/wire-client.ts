@@ -15,7 +15,7 @@ import {
   unwrapRoomKey,
 } from '../../protocol/index.ts';
 import type { HostPort } from '../../target/index.ts';
-import type { WireLog } from './wire-log.ts';
+import { quoteShort, type WireLog } from './wire-log.ts';
 
 export interface ReceivedLine {
   /** Position among every line received by every client of the scenario, to compare order across clients. */
@@ -348,7 +348,7 @@ export class WireClient {
     this.#classify(line);
     this.lines.push(line);
     const notes = [
-      line.decrypted !== undefined ? `decrypted: ${JSON.stringify(line.decrypted)}` : undefined,
+      line.decrypted !== undefined ? `decrypted: ${quoteShort(line.decrypted)}` : undefined,
       !validUtf8 ? 'not valid UTF-8' : undefined,
       !terminated ? 'no line feed before the connection ended' : undefined,
       line.problem && validUtf8 ? `not a valid v1 message: ${line.problem}` : undefined,
@@ -416,7 +416,7 @@ export class WireClient {
     try {
       const value = JSON.parse(text) as { type?: unknown; message?: unknown; encrypted?: unknown };
       if (value.type === 'message' && value.encrypted === true && typeof value.message === 'string') {
-        return `encrypted text: ${JSON.stringify(openText(this.roomKey, value.message))}`;
+        return `encrypted text: ${quoteShort(openText(this.roomKey, value.message))}`;
       }
     } catch {
       // Not a sealed chat message: nothing to add.

@@ -71,6 +71,13 @@ export class WireLog {
   }
 }
 
+/** A text as a JSON string, shortened like the string values `abbreviate` shortens. */
+export function quoteShort(text: string): string {
+  return JSON.stringify(
+    text.length > LONG_STRING ? `${text.slice(0, LONG_STRING / 2)}…(${text.length} chars)` : text,
+  );
+}
+
 /** Shortens long JSON string values (keys, payloads) and long lines, keeping the shape visible. */
 export function abbreviate(text: string): string {
   let shown = text;

@@ -12,7 +12,7 @@ import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { ConformanceFailure, type FailureDetails, formatFailure } from './failure.ts';
 import { type Session, session } from './session.ts';
 import { type ReceivedLine, WireClient } from './wire-client.ts';
-import { abbreviate, WireLog } from './wire-log.ts';
+import { abbreviate, quoteShort, WireLog } from './wire-log.ts';
 
 export type LineMatch = (line: ReceivedLine) => boolean;
 
@@ -552,7 +552,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     if (!line) return 'none';
     return (
       abbreviate(line.text) +
-      (line.decrypted !== undefined ? ` (decrypted: ${JSON.stringify(line.decrypted)})` : '')
+      (line.decrypted !== undefined ? ` (decrypted: ${quoteShort(line.decrypted)})` : '')
     );
   }
 
