@@ -17,7 +17,7 @@ import { BenchRunError, type RunProgress, runOnce } from './run-once.ts';
 import { summarizeRuns } from './summary.ts';
 import { LoadWorkerPool } from './worker-pool.ts';
 
-export const TOOL_VERSION = '1.0.0';
+export const TOOL_VERSION = '1.1.0';
 
 export const DEFAULT_CONFIG: BenchConfig = {
   clients: 100,

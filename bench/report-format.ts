@@ -4,6 +4,7 @@ import {
   type FigureSummary,
   HEADLINE_FIGURES,
   type HeadlineFigure,
+  OTHER_LOAD_WARNING_CORES,
   type RunResult,
   type SweepReport,
 } from './report-schema.ts';
@@ -54,6 +55,12 @@ export function warnings(runs: RunResult[]): string[] {
     if (run.clientsDisconnected > 0)
       out.push(`${tag}: ${run.clientsDisconnected} clients were disconnected during the run`);
     if (!run.connect.keysAgree) out.push(`${tag}: clients received different room keys`);
+    const other = run.server.otherCpuCores;
+    if (other !== null && other > OTHER_LOAD_WARNING_CORES) {
+      out.push(
+        `${tag}: the machine was not quiet: ${other.toFixed(2)} cores busy with other work during the window`,
+      );
+    }
     if (run.deliveries.unrecognised > 0)
       out.push(`${tag}: ${run.deliveries.unrecognised} deliveries named no sender of this run`);
   }
@@ -96,7 +103,7 @@ export function formatText(report: BenchReport): string {
         `p99.9 ${l.p999Ms} max ${l.maxMs} ms; clients ${formatNumber(run.fairness.clientDeliveriesPerSecond.min, 0)}/` +
         `${formatNumber(run.fairness.clientDeliveriesPerSecond.median, 0)}/${formatNumber(run.fairness.clientDeliveriesPerSecond.max, 0)} ` +
         `deliveries/s (min/median/max); handshake p99 ${run.connect.handshakeMs.p99Ms} ms; generator ELU ` +
-        `${run.generator.eventLoopUtilization.join('/')}, process CPU ${run.generator.processCpuCores} cores, machine ${run.server.machineCpuCores.toFixed(2)} cores`,
+        `${run.generator.eventLoopUtilization.join('/')}, process CPU ${run.generator.processCpuCores} cores, machine ${run.server.machineCpuCores.toFixed(2)} cores (other work ${run.server.otherCpuCores?.toFixed(2) ?? '?'})`,
     );
   }
   const note = serverNote(report);

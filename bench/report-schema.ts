@@ -116,6 +116,13 @@ export interface RunResult {
     peakRssBytes: number | null;
     /** All cores of the machine, busy over the window, in cores. */
     machineCpuCores: number;
+    /**
+     * Cores busy over the window with anything but the bench's process and the server's: other
+     * programs, and kernel work charged to neither (about 0.2 in quiet runs on the bench machine).
+     * Null when the server's own CPU is unknown. Above OTHER_LOAD_WARNING_CORES the report warns
+     * that the machine was not quiet. (Added in ecp-bench/1 with tool 1.1.0.)
+     */
+    otherCpuCores: number | null;
   };
   histograms: {
     perDeliveryMicros: string;
@@ -125,6 +132,9 @@ export interface RunResult {
     sendLagMicros: string;
   };
 }
+
+/** Above this, other work on the machine may have slowed the run (see `server.otherCpuCores`). */
+export const OTHER_LOAD_WARNING_CORES = 0.5;
 
 export interface FigureSummary {
   median: number;

@@ -317,7 +317,7 @@ interface MergeInput {
   expected: number;
   processCpuCores: number;
   machineCpuCores: number;
-  server: RunResult['server'];
+  server: Omit<RunResult['server'], 'otherCpuCores'>;
 }
 
 function mergeRun(input: MergeInput): RunResult {
@@ -419,6 +419,7 @@ function mergeRun(input: MergeInput): RunResult {
     server: {
       ...input.server,
       cpuCores: input.server.cpuCores === null ? null : round(input.server.cpuCores, 2),
+      otherCpuCores: otherCpuCores(input),
     },
     histograms: {
       perDeliveryMicros: encodeHistogram(latency),
@@ -428,6 +429,14 @@ function mergeRun(input: MergeInput): RunResult {
       sendLagMicros: encodeHistogram(sendLag),
     },
   };
+}
+
+/** What the machine did besides the bench and the server (whose CPU the bench's includes when embedded). */
+function otherCpuCores(input: MergeInput): number | null {
+  const { server, machineCpuCores, processCpuCores } = input;
+  if (server.sharedWithGenerator) return round(Math.max(0, machineCpuCores - processCpuCores), 2);
+  if (server.cpuCores === null) return null;
+  return round(Math.max(0, machineCpuCores - processCpuCores - server.cpuCores), 2);
 }
 
 function round(value: number, digits: number): number {
