@@ -142,7 +142,7 @@ Feature: Robustness
   Scenario: A line of exactly the line limit is processed normally
     Given alice and bob are in the room
     When alice sends a chat message exactly as long as the line limit
-    Then bob receives that message from alice
+    Then bob receives exactly that payload from alice
 
   @robustness @ECP-LIM-02
   Scenario: An idle connection that never sends a handshake is closed

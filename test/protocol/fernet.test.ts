@@ -2,7 +2,8 @@ import { createCipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CryptoError, FERNET_MAX_CLOCK_SKEW_SECONDS, Fernet } from '../../protocol/index.ts';
+import { type CryptoError, FERNET_MAX_CLOCK_SKEW_SECONDS, Fernet } from '../../protocol/index.ts';
+import { thrownCryptoError } from './crypto-error.ts';
 
 // The shared vectors sit beside the checkout (/work/shared here and in CI); never copied into the repo.
 const VECTORS = new URL('../../../shared/vectors/fernet/', import.meta.url);
@@ -24,16 +25,6 @@ function vectors(name: string): Vector[] {
 const generate = vectors('generate.json');
 const verify = vectors('verify.json');
 const invalid = vectors('invalid.json');
-
-function thrown(fn: () => unknown): CryptoError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return error as CryptoError;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
-}
 
 function base64urlPadded(bytes: Uint8Array): string {
   const text = Buffer.from(bytes).toString('base64url');
@@ -70,7 +61,7 @@ describe('Fernet specification vectors', () => {
   });
 
   it.each(invalid)('invalid: $desc', (vector) => {
-    const error = thrown(() =>
+    const error = thrownCryptoError(() =>
       new Fernet(vector.secret).decrypt(vector.token, {
         ttlSeconds: vector.ttl_sec,
         now: new Date(vector.now),
@@ -129,11 +120,11 @@ describe('Fernet keys', () => {
   ];
 
   it.each(badKeyTexts)('refuses a key text that is %s with ECP_INVALID_KEY', (_name, keyText) => {
-    expect(thrown(() => new Fernet(keyText)).code).toBe('ECP_INVALID_KEY');
+    expect(thrownCryptoError(() => new Fernet(keyText)).code).toBe('ECP_INVALID_KEY');
   });
 
   it.each([0, 16, 31, 33, 64])('refuses a key of %i bytes with ECP_INVALID_KEY', (length) => {
-    expect(thrown(() => new Fernet(new Uint8Array(length))).code).toBe('ECP_INVALID_KEY');
+    expect(thrownCryptoError(() => new Fernet(new Uint8Array(length))).code).toBe('ECP_INVALID_KEY');
   });
 });
 
@@ -198,9 +189,10 @@ describe('Fernet tokens', () => {
       for (const flip of [0x01, 0x80, 0xff]) {
         const tampered = Buffer.from(raw);
         tampered[i] = (tampered[i] ?? 0) ^ flip;
-        expect(thrown(() => fernet.decrypt(base64urlPadded(tampered))).code, `byte ${i} ^ ${flip}`).toBe(
-          'ECP_INVALID_TOKEN',
-        );
+        expect(
+          thrownCryptoError(() => fernet.decrypt(base64urlPadded(tampered))).code,
+          `byte ${i} ^ ${flip}`,
+        ).toBe('ECP_INVALID_TOKEN');
         rejected++;
       }
     }
@@ -234,14 +226,18 @@ describe('Fernet tokens', () => {
       raw.subarray(0, -16),
       Buffer.concat([raw, Buffer.alloc(1)]),
     ]) {
-      expect(thrown(() => fernet.decrypt(base64urlPadded(changed))).code).toBe('ECP_INVALID_TOKEN');
+      expect(thrownCryptoError(() => fernet.decrypt(base64urlPadded(changed))).code).toBe(
+        'ECP_INVALID_TOKEN',
+      );
     }
-    expect(thrown(() => fernet.decrypt('')).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => fernet.decrypt('')).code).toBe('ECP_INVALID_TOKEN');
   });
 
   it('rejects a token made with another key', () => {
     const other = new Fernet(Fernet.generateKey());
-    expect(thrown(() => fernet.decrypt(other.encrypt('not for you'))).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => fernet.decrypt(other.encrypt('not for you'))).code).toBe(
+      'ECP_INVALID_TOKEN',
+    );
   });
 
   it('rejects a token with characters outside base64url', () => {
@@ -253,7 +249,7 @@ describe('Fernet tokens', () => {
       Buffer.from(token, 'base64url').toString('base64'),
     ]) {
       if (bad === token) continue;
-      expect(thrown(() => fernet.decrypt(bad)).code).toBe('ECP_INVALID_TOKEN');
+      expect(thrownCryptoError(() => fernet.decrypt(bad)).code).toBe('ECP_INVALID_TOKEN');
     }
   });
 
@@ -262,7 +258,7 @@ describe('Fernet tokens', () => {
     const token = fernet.encrypt('old', { now: made });
     expect(fernet.decrypt(token, { now: Date.UTC(2030, 0, 1) }).toString()).toBe('old');
     expect(fernet.decrypt(token, { ttlSeconds: 60, now: made + 60_000 }).toString()).toBe('old');
-    expect(thrown(() => fernet.decrypt(token, { ttlSeconds: 60, now: made + 61_000 })).code).toBe(
+    expect(thrownCryptoError(() => fernet.decrypt(token, { ttlSeconds: 60, now: made + 61_000 })).code).toBe(
       'ECP_TOKEN_EXPIRED',
     );
   });
@@ -273,7 +269,7 @@ describe('Fernet tokens', () => {
     const early = fernet.encrypt('from the future', { now: now + 60_000 });
     expect(fernet.decrypt(early, { now }).toString()).toBe('from the future');
     const tooEarly = fernet.encrypt('from the future', { now: now + 61_000 });
-    expect(thrown(() => fernet.decrypt(tooEarly, { now })).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => fernet.decrypt(tooEarly, { now })).code).toBe('ECP_INVALID_TOKEN');
   });
 
   it('takes the clock as a Date or as milliseconds', () => {

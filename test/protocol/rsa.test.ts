@@ -19,6 +19,7 @@ import {
   oaepEncrypt,
   type RsaKeyPair,
 } from '../../protocol/index.ts';
+import { thrownCryptoError } from './crypto-error.ts';
 
 // The shared vectors sit beside the checkout (/work/shared here and in CI); never copied into the repo.
 const VECTORS = new URL('../../../shared/vectors/wycheproof/', import.meta.url);
@@ -73,16 +74,6 @@ function privateKeyOf(group: WycheproofGroup): KeyObject {
   return key;
 }
 
-function thrown(fn: () => unknown): CryptoError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return error as CryptoError;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
-}
-
 describe('Wycheproof RSA-OAEP-2048 SHA-256/MGF1-SHA-256 vectors', () => {
   it('cover every test the files declare', () => {
     for (const { name, data } of files) {
@@ -125,7 +116,7 @@ describe('Wycheproof RSA-OAEP-2048 SHA-256/MGF1-SHA-256 vectors', () => {
       expect(decrypt().toString('hex')).toBe(test.msg);
       if (test.label === '') expect(oaepDecrypt(key, ciphertext).toString('hex')).toBe(test.msg);
     } else if (test.result === 'invalid') {
-      const error = thrown(decrypt);
+      const error = thrownCryptoError(decrypt);
       expect(error.code).toBe('ECP_DECRYPT_FAILED');
       // One message for every failure: the error must not tell padding failures apart (Manger).
       expect(error.message).toBe('RSA-OAEP decryption failed');
@@ -199,7 +190,7 @@ describe('RSA keys', () => {
   });
 
   it('importPublicKeyPem refuses a 1024-bit key with ECP_WEAK_KEY, naming the size', () => {
-    const error = thrown(() => importPublicKeyPem(pems.get(1024)!));
+    const error = thrownCryptoError(() => importPublicKeyPem(pems.get(1024)!));
     expect(error.code).toBe('ECP_WEAK_KEY');
     expect(error.message).toBe('modulus is 1024 bits; at least 2048 required');
   });
@@ -208,7 +199,7 @@ describe('RSA keys', () => {
     expect(
       importPublicKeyPem(pems.get(1024)!, { minModulusBits: 1024 }).asymmetricKeyDetails?.modulusLength,
     ).toBe(1024);
-    const error = thrown(() => importPublicKeyPem(pair.publicKeyPem, { minModulusBits: 3072 }));
+    const error = thrownCryptoError(() => importPublicKeyPem(pair.publicKeyPem, { minModulusBits: 3072 }));
     expect(error.code).toBe('ECP_WEAK_KEY');
     expect(error.message).toBe('modulus is 2048 bits; at least 3072 required');
   });
@@ -227,7 +218,7 @@ describe('RSA keys', () => {
       ['a PKCS#1 "RSA PUBLIC KEY" PEM', pair.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString()],
     ];
     for (const [name, pem] of notSpki) {
-      const error = thrown(() => importPublicKeyPem(pem));
+      const error = thrownCryptoError(() => importPublicKeyPem(pem));
       expect({ name, code: error.code, message: error.message }).toEqual({
         name,
         code: 'ECP_INVALID_KEY',
@@ -246,7 +237,7 @@ describe('RSA keys', () => {
     ];
     for (const [name, pem] of notRsa) {
       expect(pem.startsWith('-----BEGIN PUBLIC KEY-----')).toBe(true);
-      const error = thrown(() => importPublicKeyPem(pem));
+      const error = thrownCryptoError(() => importPublicKeyPem(pem));
       expect({ name, code: error.code, message: error.message }).toEqual({
         name,
         code: 'ECP_INVALID_KEY',
@@ -303,8 +294,8 @@ describe('RSA-OAEP', () => {
     const label = Buffer.from('ecp-v1');
     const ciphertext = oaepEncrypt(pair.publicKey, data, label);
     expect(oaepDecrypt(pair.privateKey, ciphertext, label).equals(data)).toBe(true);
-    expect(thrown(() => oaepDecrypt(pair.privateKey, ciphertext)).code).toBe('ECP_DECRYPT_FAILED');
-    expect(thrown(() => oaepDecrypt(pair.privateKey, ciphertext, Buffer.from('other'))).code).toBe(
+    expect(thrownCryptoError(() => oaepDecrypt(pair.privateKey, ciphertext)).code).toBe('ECP_DECRYPT_FAILED');
+    expect(thrownCryptoError(() => oaepDecrypt(pair.privateKey, ciphertext, Buffer.from('other'))).code).toBe(
       'ECP_DECRYPT_FAILED',
     );
   });
@@ -332,7 +323,7 @@ describe('RSA-OAEP', () => {
       ['all ones', new Uint8Array(256).fill(0xff)],
     ];
     for (const [name, bad] of failures) {
-      const error = thrown(() => oaepDecrypt(pair.privateKey, bad));
+      const error = thrownCryptoError(() => oaepDecrypt(pair.privateKey, bad));
       expect({ name, code: error.code }).toEqual({ name, code: 'ECP_DECRYPT_FAILED' });
     }
   });

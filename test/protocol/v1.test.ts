@@ -2,7 +2,6 @@ import { constants, createCipheriv, createHash, createHmac, publicEncrypt } from
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  CryptoError,
   Fernet,
   type FernetEncryptOptions,
   generateRsaKeyPair,
@@ -13,16 +12,7 @@ import {
   unwrapRoomKey,
   wrapRoomKey,
 } from '../../protocol/index.ts';
-
-function thrown(fn: () => unknown): CryptoError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CryptoError);
-    return error as CryptoError;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
-}
+import { thrownCryptoError } from './crypto-error.ts';
 
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -93,8 +83,8 @@ describe('room key wrapping (key_exchange encrypted_key)', () => {
 
   it('wrapRoomKey refuses a weak or non-RSA PEM', async () => {
     const weak = await generateRsaKeyPair(1024);
-    expect(thrown(() => wrapRoomKey(ROOM_KEY_TEXT, weak.publicKeyPem)).code).toBe('ECP_WEAK_KEY');
-    expect(thrown(() => wrapRoomKey(ROOM_KEY_TEXT, 'not a key')).code).toBe('ECP_INVALID_KEY');
+    expect(thrownCryptoError(() => wrapRoomKey(ROOM_KEY_TEXT, weak.publicKeyPem)).code).toBe('ECP_WEAK_KEY');
+    expect(thrownCryptoError(() => wrapRoomKey(ROOM_KEY_TEXT, 'not a key')).code).toBe('ECP_INVALID_KEY');
   });
 
   it('round-trips freshly generated room keys', () => {
@@ -107,7 +97,7 @@ describe('room key wrapping (key_exchange encrypted_key)', () => {
   it('refuses a key_exchange that wraps the 32 raw key bytes instead of the text (ECP_INVALID_KEY)', () => {
     const wrapped = oaepEncrypt(client.publicKey, ROOM_KEY_BYTES).toString('base64');
     expect(wrapped).toMatch(/^[A-Za-z0-9+/]{342}==$/);
-    expect(thrown(() => unwrapRoomKey(wrapped, client.privateKey)).code).toBe('ECP_INVALID_KEY');
+    expect(thrownCryptoError(() => unwrapRoomKey(wrapped, client.privateKey)).code).toBe('ECP_INVALID_KEY');
   });
 
   it('refuses wrapped text that is not a canonical Fernet key text (ECP_INVALID_KEY)', () => {
@@ -119,9 +109,10 @@ describe('room key wrapping (key_exchange encrypted_key)', () => {
     expect(Buffer.from(nonCanonical, 'base64url').equals(ROOM_KEY_BYTES)).toBe(true);
     for (const text of [nonCanonical, 'x'.repeat(44), `${ROOM_KEY_TEXT}\n`, ROOM_KEY_TEXT.slice(0, 43)]) {
       const wrapped = oaepEncrypt(client.publicKey, Buffer.from(text, 'latin1')).toString('base64');
-      expect(thrown(() => unwrapRoomKey(wrapped, client.privateKey)).code, JSON.stringify(text)).toBe(
-        'ECP_INVALID_KEY',
-      );
+      expect(
+        thrownCryptoError(() => unwrapRoomKey(wrapped, client.privateKey)).code,
+        JSON.stringify(text),
+      ).toBe('ECP_INVALID_KEY');
     }
   });
 
@@ -130,12 +121,14 @@ describe('room key wrapping (key_exchange encrypted_key)', () => {
       { key: client.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
       Buffer.from(ROOM_KEY_TEXT, 'ascii'),
     ).toString('base64');
-    expect(thrown(() => unwrapRoomKey(sha1, client.privateKey)).code).toBe('ECP_DECRYPT_FAILED');
+    expect(thrownCryptoError(() => unwrapRoomKey(sha1, client.privateKey)).code).toBe('ECP_DECRYPT_FAILED');
   });
 
   it('refuses a key wrapped for another client (ECP_DECRYPT_FAILED)', () => {
     const wrapped = wrapRoomKey(ROOM_KEY_TEXT, stranger.publicKey);
-    expect(thrown(() => unwrapRoomKey(wrapped, client.privateKey)).code).toBe('ECP_DECRYPT_FAILED');
+    expect(thrownCryptoError(() => unwrapRoomKey(wrapped, client.privateKey)).code).toBe(
+      'ECP_DECRYPT_FAILED',
+    );
   });
 
   it('refuses encrypted_key text that is not standard base64 (ECP_DECRYPT_FAILED)', () => {
@@ -150,7 +143,7 @@ describe('room key wrapping (key_exchange encrypted_key)', () => {
     ];
     for (const text of bad) {
       if (text === wrapped) continue;
-      expect(thrown(() => unwrapRoomKey(text, client.privateKey)).code, text.slice(0, 20)).toBe(
+      expect(thrownCryptoError(() => unwrapRoomKey(text, client.privateKey)).code, text.slice(0, 20)).toBe(
         'ECP_DECRYPT_FAILED',
       );
     }
@@ -194,7 +187,7 @@ describe('chat payloads (message field)', () => {
 
   it('openText refuses a single-encoded token (ECP_INVALID_TOKEN)', () => {
     const withUrlChars = room.encrypt('once');
-    expect(thrown(() => openText(room, withUrlChars)).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => openText(room, withUrlChars)).code).toBe('ECP_INVALID_TOKEN');
     // A token without '-' or '_' is also valid standard base64: it must still be refused.
     let plain: string | undefined;
     for (let i = 0; i < 5000 && plain === undefined; i++) {
@@ -203,7 +196,7 @@ describe('chat payloads (message field)', () => {
       if (!/[-_]/.test(token)) plain = token;
     }
     expect(plain).toBeDefined();
-    expect(thrown(() => openText(room, plain!)).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => openText(room, plain!)).code).toBe('ECP_INVALID_TOKEN');
   });
 
   it('openText refuses what is not base64 (ECP_INVALID_TOKEN)', () => {
@@ -216,20 +209,22 @@ describe('chat payloads (message field)', () => {
       `${payload}\n`,
       `${payload.slice(0, -4)}-_-_`,
     ]) {
-      expect(thrown(() => openText(room, bad)).code, JSON.stringify(bad)).toBe('ECP_INVALID_TOKEN');
+      expect(thrownCryptoError(() => openText(room, bad)).code, JSON.stringify(bad)).toBe(
+        'ECP_INVALID_TOKEN',
+      );
     }
   });
 
   it('openText refuses base64 of something that is not a token (ECP_INVALID_TOKEN)', () => {
     for (const inner of ['hello', 'gAAAAA', 'x'.repeat(120), '\u0080\u00ff']) {
       const payload = Buffer.from(inner, 'latin1').toString('base64');
-      expect(thrown(() => openText(room, payload)).code, inner).toBe('ECP_INVALID_TOKEN');
+      expect(thrownCryptoError(() => openText(room, payload)).code, inner).toBe('ECP_INVALID_TOKEN');
     }
   });
 
   it('openText refuses a payload sealed with another key (ECP_INVALID_TOKEN)', () => {
     const payload = sealText(new Fernet(Fernet.generateKey()), 'not for this room');
-    expect(thrown(() => openText(room, payload)).code).toBe('ECP_INVALID_TOKEN');
+    expect(thrownCryptoError(() => openText(room, payload)).code).toBe('ECP_INVALID_TOKEN');
   });
 
   it('unicode texts round-trip (property)', () => {

@@ -62,20 +62,6 @@ Then(
   },
 );
 
-Then(
-  '{member} receives that message from {member}',
-  async function (this: ConformanceWorld, receiver: string, sender: string) {
-    const payload = String(this.remembered.get('payload'));
-    const name = this.memberName(sender);
-    await this.expectLine(
-      receiver,
-      (line) =>
-        line.message?.type === 'message' && line.message.sender === name && line.message.message === payload,
-      `${receiver} receives ${sender}'s message of ${payload.length} characters unchanged`,
-    );
-  },
-);
-
 // --- handshake timeout -------------------------------------------------------------------------
 
 When(
