@@ -193,7 +193,7 @@ export class LoadWorker {
     const totals = this.#ledger?.totals;
     this.#post({
       type: 'progress',
-      windowArrivals: totals?.windowArrivals ?? 0,
+      arrivals: this.#deliveriesSeen,
       received: totals?.received ?? 0,
       published: this.#senders.reduce((sum, s) => sum + s.sent, 0),
     });
@@ -292,7 +292,8 @@ export class LoadWorker {
         const sender = this.#senderByClient.get(client);
         if (sender && sender.outstanding > 0) sender.outstanding--;
       }
-      if (this.#setup.verify || ++this.#deliveriesSeen % this.#setup.sampleEvery === 0) {
+      this.#deliveriesSeen++;
+      if (this.#setup.verify || this.#deliveriesSeen % this.#setup.sampleEvery === 0) {
         this.#verify(line.toString('utf8', start, end), fields);
       }
     },

@@ -219,7 +219,7 @@ async function sleepUntil(micros: number, tick: (fraction: number) => void): Pro
 /** Routes worker messages: waits for one message of a type from every worker, keeps progress. */
 class WorkerInbox {
   readonly #workers: Worker[];
-  readonly #latest = new Map<number, { windowArrivals: number; received: number }>();
+  readonly #latest = new Map<number, { arrivals: number; received: number }>();
   readonly #waiting = new Map<string, { messages: Map<number, WorkerMessage>; done: () => void }>();
   readonly #early = new Map<string, Map<number, WorkerMessage>>();
   #failure: Error | undefined;
@@ -258,7 +258,7 @@ class WorkerInbox {
       return;
     }
     if (message.type === 'progress') {
-      this.#latest.set(index, { windowArrivals: message.windowArrivals, received: message.received });
+      this.#latest.set(index, { arrivals: message.arrivals, received: message.received });
       return;
     }
     const bucket = this.#early.get(message.type) ?? new Map<number, WorkerMessage>();
@@ -290,7 +290,7 @@ class WorkerInbox {
     let arrivals = 0;
     let received = 0;
     for (const p of this.#latest.values()) {
-      arrivals += p.windowArrivals;
+      arrivals += p.arrivals;
       received += p.received;
     }
     const now = Date.now();

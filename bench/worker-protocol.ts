@@ -49,7 +49,8 @@ export interface JoinReport {
 
 export interface ProgressReport {
   type: 'progress';
-  windowArrivals: number;
+  /** Bench deliveries received so far, warm-up and drain included (for the live rate). */
+  arrivals: number;
   received: number;
   published: number;
 }
