@@ -1,0 +1,82 @@
+/**
+ * What `ecp conformance` prints: a line per scenario as it finishes, then every failure in full
+ * (requirement, expected, actual, hint), then the verdict per profile.
+ */
+import { styleText } from 'node:util';
+import type { ScenarioResult } from '../results.ts';
+import { type ConformanceSummary, isFailure, profileLine } from './summary.ts';
+
+type Style = Parameters<typeof styleText>[0];
+
+export interface ConsoleOutput {
+  write(text: string): void;
+  /** Whether to colour the output. */
+  colour: boolean;
+}
+
+/** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function consoleFor(stream: NodeJS.WriteStream, env = process.env): ConsoleOutput {
+  return {
+    write: (text) => stream.write(text),
+    colour: stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb',
+  };
+}
+
+const MARKS: Record<ScenarioResult['status'], [string, Style]> = {
+  passed: ['✓', 'green'],
+  failed: ['✗', 'red'],
+  skipped: ['-', 'yellow'],
+  undefined: ['?', 'red'],
+  pending: ['?', 'red'],
+  ambiguous: ['?', 'red'],
+};
+
+/** Prints one line per finished scenario, with a heading whenever the feature changes. */
+export function progressPrinter(out: ConsoleOutput): (result: ScenarioResult) => void {
+  const paint = painter(out);
+  let feature: string | undefined;
+  return (result) => {
+    if (result.feature !== feature) {
+      feature = result.feature;
+      out.write(`\n${paint(feature, 'bold')}\n`);
+    }
+    const [mark, style] = MARKS[result.status];
+    const ids = result.requirements.join(' ');
+    const time = paint(`${Math.round(result.durationMs)} ms`, 'dim');
+    out.write(
+      `  ${paint(mark, style)} ${(result.profile ?? '?').padEnd(10)} ${ids.padEnd(13)} ${result.name}  ${time}\n`,
+    );
+  };
+}
+
+/** The failures in full, then the verdict lines. */
+export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, reportFiles: string[]): string {
+  const paint = painter(out);
+  const lines: string[] = [];
+  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  if (failures.length > 0) {
+    lines.push('', paint(`Failures (${failures.length}):`, 'bold'));
+    failures.forEach((item, index) => {
+      lines.push(
+        '',
+        `${index + 1}) ${paint(item.name, 'bold')}  [${item.profile ?? 'no profile'}]  ${paint(item.location, 'dim')}`,
+        `   Step: ${item.failure?.step ?? '?'}`,
+        ...(item.failure?.message ?? '').split('\n').map((line) => `   ${line}`),
+      );
+      if (item.evidence.length > 0) lines.push(paint(`   Evidence: ${item.evidence.join(', ')}`, 'dim'));
+    });
+  }
+  const { totals } = summary;
+  const verdict = summary.verdict === 'pass' ? paint('PASS', 'green') : paint('FAIL', 'red');
+  lines.push(
+    '',
+    `${verdict}  ${profileLine(summary.profiles)}`,
+    `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s`,
+  );
+  if (reportFiles.length > 0) lines.push(`Reports: ${reportFiles.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function painter(out: ConsoleOutput): (text: string, style: Style) => string {
+  return (text, style) => (out.colour ? styleText(style, text) : text);
+}

@@ -1,0 +1,88 @@
+/**
+ * The Markdown summary: the verdict line per profile, a table per profile, then each failure with
+ * its requirement, expected and actual, and links to the evidence. Made to be pasted into a
+ * grade sheet or a pull request.
+ */
+import { PROFILES, type Profile } from '../profiles.ts';
+import { type ConformanceSummary, isFailure, profileLine, type SummaryScenario } from './summary.ts';
+
+const MARK: Record<SummaryScenario['status'], string> = {
+  passed: '✅ pass',
+  failed: '❌ fail',
+  skipped: '⏭️ skip',
+  undefined: '❌ undefined step',
+  pending: '❌ pending',
+  ambiguous: '❌ ambiguous step',
+};
+
+export function formatMarkdown(summary: ConformanceSummary): string {
+  const { totals } = summary;
+  const lines = [
+    `# ECP conformance: ${summary.verdict === 'pass' ? 'PASS' : 'FAIL'}`,
+    '',
+    `**${profileLine(summary.profiles)}**`,
+    '',
+    `- Target: ${summary.target.description} (${summary.target.kind})`,
+    `- Profile: ${summary.profile}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
+    `- Scenarios: ${totals.total} (${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped) in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms`,
+    `- Limits assumed: ${Object.entries(summary.limits)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(', ')}`,
+    '',
+  ];
+  for (const profile of PROFILES) lines.push(...profileTable(summary, profile));
+  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  if (failures.length > 0) {
+    lines.push('## Failures', '');
+    failures.forEach((item, index) => {
+      lines.push(
+        `### ${index + 1}. ${escapeText(item.name)}`,
+        '',
+        `\`${item.location}\` · profile ${item.profile ?? 'none'} · ${item.requirements.join(', ') || 'no requirement'}`,
+        '',
+        `Step: \`${item.failure?.step ?? '?'}\``,
+        '',
+        '```text',
+        item.failure?.message ?? '',
+        '```',
+        '',
+      );
+      if (item.evidence.length > 0) {
+        lines.push(
+          `Evidence: ${item.evidence.map((file) => `[${file}](${encodeURI(file)})`).join(', ')}`,
+          '',
+        );
+      }
+    });
+  }
+  const skipped = summary.scenarios.filter((item) => item.status === 'skipped' && item.notes.length > 0);
+  if (skipped.length > 0) {
+    lines.push('## Not checked on this target', '');
+    for (const item of skipped)
+      lines.push(`- ${escapeText(item.name)} (\`${item.location}\`): ${item.notes.join(' ')}`);
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function profileTable(summary: ConformanceSummary, profile: Profile): string[] {
+  const scenarios = summary.scenarios.filter((item) => item.profile === profile);
+  if (scenarios.length === 0) return [];
+  const { passed, total, skipped } = summary.profiles[profile];
+  return [
+    `## ${profile}: ${passed}/${total - skipped}`,
+    '',
+    '| Result | Requirements | Scenario | Location | ms |',
+    '|---|---|---|---|---:|',
+    ...scenarios.map(
+      (item) =>
+        `| ${MARK[item.status]} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |`,
+    ),
+    '',
+  ];
+}
+
+function escapeText(text: string): string {
+  return text.replace(/[|\\`*_[\]<>]/g, (char) => `\\${char}`);
+}

@@ -1,0 +1,147 @@
+/**
+ * The machine-readable summary of a run (schema `ecp-conformance/1`, documented in
+ * docs/conformance.md): per profile and per requirement tallies, and every scenario's verdict.
+ */
+import { PROFILES, type Profile } from '../profiles.ts';
+import type { Requirement } from '../requirements.ts';
+import type { ScenarioResult, ScenarioStatus } from '../results.ts';
+import type { ConformanceRun } from '../runner.ts';
+
+export const SUMMARY_SCHEMA = 'ecp-conformance/1';
+
+export interface Tally {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface RequirementVerdict {
+  id: string;
+  level: Requirement['level'] | 'unknown';
+  text: string;
+  /** failed if any scenario naming it failed; passed if all that ran passed; skipped if none ran. */
+  status: 'passed' | 'failed' | 'skipped';
+  scenarios: number;
+}
+
+export interface SummaryScenario {
+  location: string;
+  feature: string;
+  name: string;
+  profile: Profile | null;
+  requirements: string[];
+  status: ScenarioStatus;
+  durationMs: number;
+  notes: string[];
+  failure: { step: string; message: string } | null;
+  /** Files under the report directory holding this scenario's evidence (transcripts, server output). */
+  evidence: string[];
+}
+
+export interface ConformanceSummary {
+  schema: typeof SUMMARY_SCHEMA;
+  verdict: 'pass' | 'fail';
+  target: ConformanceRun['target'];
+  profile: ConformanceRun['profile'];
+  tags: string | null;
+  startedAt: string;
+  durationMs: number;
+  timeoutMs: number;
+  limits: ConformanceRun['limits'];
+  totals: Tally;
+  profiles: Record<Profile, Tally>;
+  requirements: RequirementVerdict[];
+  scenarios: SummaryScenario[];
+}
+
+/** Scenarios that count against a server: anything that ran and did not pass or skip on purpose. */
+export function isFailure(status: ScenarioStatus): boolean {
+  return status !== 'passed' && status !== 'skipped';
+}
+
+export function tally(scenarios: readonly ScenarioResult[]): Tally {
+  return {
+    total: scenarios.length,
+    passed: scenarios.filter((item) => item.status === 'passed').length,
+    failed: scenarios.filter((item) => isFailure(item.status)).length,
+    skipped: scenarios.filter((item) => item.status === 'skipped').length,
+  };
+}
+
+export function buildSummary(
+  run: ConformanceRun,
+  requirements: readonly Requirement[],
+  evidence: ReadonlyMap<ScenarioResult, string[]> = new Map(),
+): ConformanceSummary {
+  const scenarios = run.scenarios;
+  const profiles = Object.fromEntries(
+    PROFILES.map((profile) => [profile, tally(scenarios.filter((item) => item.profile === profile))]),
+  ) as Record<Profile, Tally>;
+  const totals = tally(scenarios);
+  return {
+    schema: SUMMARY_SCHEMA,
+    verdict: totals.failed === 0 ? 'pass' : 'fail',
+    target: run.target,
+    profile: run.profile,
+    tags: run.tags ?? null,
+    startedAt: run.startedAt.toISOString(),
+    durationMs: Math.round(run.durationMs),
+    timeoutMs: run.timeoutMs,
+    limits: run.limits,
+    totals,
+    profiles,
+    requirements: requirementVerdicts(scenarios, requirements),
+    scenarios: scenarios.map((item) => ({
+      location: item.location,
+      feature: item.feature,
+      name: item.name,
+      profile: item.profile ?? null,
+      requirements: item.requirements,
+      status: item.status,
+      durationMs: Math.round(item.durationMs),
+      notes: item.notes,
+      failure: item.failure ?? null,
+      evidence: evidence.get(item) ?? [],
+    })),
+  };
+}
+
+/** One verdict per requirement the run touched, in the document's order. */
+function requirementVerdicts(
+  scenarios: readonly ScenarioResult[],
+  requirements: readonly Requirement[],
+): RequirementVerdict[] {
+  const known = new Map(requirements.map((item) => [item.id, item]));
+  const order = new Map(requirements.map((item, index) => [item.id, index]));
+  const ids = [...new Set(scenarios.flatMap((item) => item.requirements))].sort(
+    (a, b) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER),
+  );
+  return ids.map((id) => {
+    const naming = scenarios.filter((item) => item.requirements.includes(id));
+    const ran = naming.filter((item) => item.status !== 'skipped');
+    const status = naming.some((item) => isFailure(item.status))
+      ? 'failed'
+      : ran.length > 0
+        ? 'passed'
+        : 'skipped';
+    const requirement = known.get(id);
+    return {
+      id,
+      level: requirement?.level ?? 'unknown',
+      text: requirement?.text ?? '(not in docs/protocol.md)',
+      status,
+      scenarios: naming.length,
+    };
+  });
+}
+
+/** `core 40/40 · strict 11/12 · robustness 6/9`, only for the profiles that ran. */
+export function profileLine(profiles: Record<Profile, Tally>): string {
+  return PROFILES.filter((profile) => profiles[profile].total > 0)
+    .map((profile) => {
+      const { passed, total, skipped } = profiles[profile];
+      return `${profile} ${passed}/${total - skipped}${skipped > 0 ? ` (${skipped} skipped)` : ''}`;
+    })
+    .join(' · ');
+}
