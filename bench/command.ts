@@ -226,6 +226,7 @@ interface CompareArgs {
   a: string;
   b: string;
   alpha: number;
+  'min-change': number;
 }
 
 const compareCommand: CommandModule<object, CompareArgs> = {
@@ -240,12 +241,22 @@ const compareCommand: CommandModule<object, CompareArgs> = {
         default: 0.05,
         describe: 'Significance level',
       })
+      .option('min-change', {
+        type: 'number',
+        default: 0.01,
+        describe: 'Smallest relative change of the medians called better or worse',
+      })
       .fail(failWithUsage('ecp bench compare')) as unknown as Argv<CompareArgs>,
   handler: (args) => {
     try {
+      if (!(args.alpha > 0 && args.alpha < 1))
+        throw new RangeError(`--alpha must be between 0 and 1, got ${args.alpha}`);
+      if (!(args['min-change'] >= 0))
+        throw new RangeError(`--min-change must be 0 or more, got ${args['min-change']}`);
       const a = asBenchReport(JSON.parse(readFileSync(args.a, 'utf8')), args.a);
       const b = asBenchReport(JSON.parse(readFileSync(args.b, 'utf8')), args.b);
-      process.stdout.write(formatComparison(a, b, compareReports(a, b, args.alpha), args.alpha));
+      const options = { alpha: args.alpha, minChange: args['min-change'] };
+      process.stdout.write(formatComparison(a, b, compareReports(a, b, options), options));
     } catch (error) {
       console.error(`ecp bench compare: ${(error as Error).message}`);
       process.exitCode = EXIT_INVALID_OPTIONS;

@@ -55,6 +55,16 @@ describe('compareReports', () => {
     expect(rows.get('lost')!.verdict).toBe('no significant difference');
   });
 
+  it('calls a significant change smaller than the smallest change worth reporting negligible', () => {
+    const a = reportWith({ deliveriesPerSecond: [100_030, 100_033, 100_040, 100_095, 100_108] }, 5);
+    const b = reportWith({ deliveriesPerSecond: [99_970, 99_974, 99_990, 99_991, 99_997] }, 5);
+    const row = (minChange?: number) =>
+      compareReports(a, b, { minChange }).find((r) => r.figure === 'deliveriesPerSecond');
+    expect(row()?.test.p).toBeLessThan(0.05);
+    expect(row()?.verdict).toBe('negligible difference');
+    expect(row(0)?.verdict).toBe('worse');
+  });
+
   it('says when the runs are too few for any verdict', () => {
     const a = reportWith({ deliveriesPerSecond: [10, 11, 12] }, 3);
     const b = reportWith({ deliveriesPerSecond: [20, 21, 22] }, 3);
