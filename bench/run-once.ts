@@ -106,7 +106,8 @@ export async function runOnce(
       received: 0,
       expected: undefined,
     });
-    // Workers take a while to load (each compiles its modules); none starts joining before all can.
+    // Workers build their clients (and, in a bench's first run, load their code first): none starts
+    // joining before all can, so the join phase is timed from one start.
     await inbox.collect('ready');
     inbox.broadcast({ type: 'join' });
     const joins = (await inbox.collect('joined')) as JoinReport[];
