@@ -133,12 +133,21 @@ When(
   '{member} sends {int} chat messages, each after the echo of the one before',
   async function (this: ConformanceWorld, label: string, count: number) {
     const client = this.client(label);
+    const others = this.members.filter((member) => member !== label).map((member) => this.client(member));
     const texts: string[] = [];
     for (let index = 1; index <= count; index += 1) {
       const text = `in turn ${index} of ${count}`;
       texts.push(text);
       client.send({ type: 'message', message: client.seal(text), encrypted: true });
       await this.expectChat(label, label, text);
+      for (const other of others) {
+        const arrived = this.chatFrom(label, text);
+        await other.waitUntil(() => other.lines.some(arrived), this.timeoutMs);
+        // An empty line, which v1 servers ignore (ECP-ERR-01), acknowledges what the member has
+        // received: a server that leaves Nagle's algorithm on then has no reason to hold back the
+        // next relay, so arrival order shows the order the server wrote in.
+        other.sendBytes(Buffer.from('\n'), 'an empty line (acknowledges what was received)');
+      }
     }
     this.remembered.set('in turn', texts);
   },
@@ -231,22 +240,23 @@ Then(
 );
 
 Then(
-  '{member} received each of them before {member} received its echo',
+  '{member} received most of them before {member} received their echoes',
   async function (this: ConformanceWorld, receiver: string, sender: string) {
     const texts = this.remembered.get('in turn') as string[];
-    const relayFirst: boolean[] = [];
+    let echoFirst = 0;
     for (const text of texts) {
       await this.expectChat(receiver, sender, text);
       const copy = this.client(receiver).lines.find(this.chatFrom(sender, text));
       const echo = this.client(sender).lines.find(this.chatFrom(sender, text));
-      relayFirst.push(copy !== undefined && echo !== undefined && copy.order < echo.order);
+      if (!copy || !echo || echo.order < copy.order) echoFirst++;
     }
-    // The order of arrival on two sockets can be blurred by scheduling, so one inversion is tolerated.
-    const inverted = relayFirst.filter((first) => !first).length;
-    if (inverted > Math.floor(texts.length / 5)) {
+    // Only arrival order can be seen, and on two sockets it can differ from the order of the
+    // server's writes (scheduling; Nagle's algorithm in a server that leaves it on). A server that
+    // writes the echo first has it arrive first nearly every time: that is what fails here.
+    if (echoFirst > texts.length / 2) {
       this.fail({
-        expected: `${receiver} receives each of ${sender}'s ${texts.length} messages before ${sender} receives its echo`,
-        actual: `the echo reached ${sender} first for ${inverted} of ${texts.length} messages`,
+        expected: `${receiver} receives ${sender}'s messages before ${sender} receives their echoes, for most of ${texts.length} messages`,
+        actual: `the echo reached ${sender} first for ${echoFirst} of ${texts.length} messages`,
       });
     }
   },
