@@ -125,7 +125,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       {
         tags: tagExpressionFor(profile, options.tags),
         name: options.names ?? [],
-        worldParameters: parameters as unknown as Record<string, never>,
+        worldParameters: parameters,
         parallel: parallel > 1 ? parallel : 0,
         format: options.outDir ? reportFormats(resolve(options.outDir)) : [],
         formatOptions: { junit: { suiteName: 'ECP conformance' } },
