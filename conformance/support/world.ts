@@ -519,6 +519,22 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     }
   }
 
+  /**
+   * Fails if `label` received a line that matches. A chat message `label` sends, and its echo,
+   * prove first that everything the server sent before it has arrived. Only what arrived since the
+   * last check counts (other scenarios' traffic left out), or with `all` every line of the connection.
+   */
+  async expectNoLine(
+    label: string,
+    match: LineMatch,
+    expected: string,
+    options: { all?: boolean; probe?: string } = {},
+  ): Promise<void> {
+    const recent = await this.probe(label, options.probe);
+    const found = (options.all ? this.client(label).lines : recent).find(match);
+    if (found) this.fail({ expected, actual: `${label} received ${this.describeLine(found)}` });
+  }
+
   /** The text of a received chat line: decrypted when encrypted, as sent when plain. */
   textOf(line: ReceivedLine): string | undefined {
     if (line.message?.type !== 'message') return undefined;

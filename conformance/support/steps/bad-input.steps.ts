@@ -96,27 +96,21 @@ Then('the room still works for {members}', async function (this: ConformanceWorl
 });
 
 Then('{member} receives no second key_exchange', async function (this: ConformanceWorld, label: string) {
-  const second = (await this.probe(label)).find((line) => line.message?.type === 'key_exchange');
-  if (second) {
-    this.fail({
-      expected: `${label} receives no key_exchange after the one that admitted ${label}`,
-      actual: `${label} received ${this.describeLine(second)}`,
-    });
-  }
+  await this.expectNoLine(
+    label,
+    (line) => line.message?.type === 'key_exchange',
+    `${label} receives no key_exchange after the one that admitted ${label}`,
+  );
 });
 
 Then(
   '{member} receives no user list that names {string}',
   async function (this: ConformanceWorld, label: string, word: string) {
     const name = this.extraName(word);
-    const listed = (await this.probe(label)).find(
+    await this.expectNoLine(
+      label,
       (line) => line.message?.type === 'user_list' && line.message.users.includes(name),
+      `no user_list ${label} receives names ${name}`,
     );
-    if (listed) {
-      this.fail({
-        expected: `no user_list ${label} receives names ${name}`,
-        actual: `${label} received ${this.describeLine(listed)}`,
-      });
-    }
   },
 );

@@ -78,17 +78,13 @@ Then('{member} is never admitted', async function (this: ConformanceWorld, label
     });
   }
   for (const member of this.members) {
-    const seen = (await this.probe(member)).find(
+    await this.expectNoLine(
+      member,
       (line) =>
         (line.message?.type === 'user_list' && line.message.users.includes(name)) ||
         (line.message?.type === 'system' && line.message.message === `${name} has joined the chat`),
+      `${member} never sees ${name} join the room`,
     );
-    if (seen) {
-      this.fail({
-        expected: `${member} never sees ${name} join the room`,
-        actual: `${member} received ${this.describeLine(seen)}`,
-      });
-    }
   }
 });
 
@@ -110,15 +106,12 @@ Then("{member}'s connection stays open", async function (this: ConformanceWorld,
 
 Then('{member} is still in the room', async function (this: ConformanceWorld, label: string) {
   const name = this.memberName(label);
-  const dropped = (await this.probe(label, `${label} is still a member: the echo of a chat message`)).find(
+  await this.expectNoLine(
+    label,
     (line) =>
       (line.message?.type === 'user_list' && !line.message.users.includes(name)) ||
       (line.message?.type === 'system' && line.message.message === `${name} has left the chat`),
+    `${label} is still listed as a member`,
+    { probe: `${label} is still a member: the echo of a chat message` },
   );
-  if (dropped) {
-    this.fail({
-      expected: `${label} is still listed as a member`,
-      actual: `${label} received ${this.describeLine(dropped)}`,
-    });
-  }
 });

@@ -89,13 +89,7 @@ Then(
   /^(\w+) receives no notice that (\w+) has (joined|left) the chat$/,
   async function (this: ConformanceWorld, label: string, about: string, what: string) {
     const text = `${this.memberName(about)} has ${what} the chat`;
-    const notice = (await this.probe(label)).find(isSystem(text));
-    if (notice) {
-      this.fail({
-        expected: `${label} receives no notice ${JSON.stringify(text)}`,
-        actual: `${label} received ${this.describeLine(notice)}`,
-      });
-    }
+    await this.expectNoLine(label, isSystem(text), `${label} receives no notice ${JSON.stringify(text)}`);
   },
 );
 
@@ -212,34 +206,26 @@ Then(
 Then(
   'no user list {member} received names {member}',
   async function (this: ConformanceWorld, label: string, other: string) {
-    await this.probe(label);
     const name = this.memberName(other);
-    const listed = this.client(label).lines.find(
+    await this.expectNoLine(
+      label,
       (line) => isUserList(line) && line.message.users.includes(name),
+      `no user_list ${label} receives names ${name}`,
+      { all: true },
     );
-    if (listed) {
-      this.fail({
-        expected: `no user_list ${label} receives names ${name}`,
-        actual: `${label} received ${this.describeLine(listed)}`,
-      });
-    }
   },
 );
 
 Then(
   'every user list {member} received names {member} exactly once',
   async function (this: ConformanceWorld, label: string, other: string) {
-    await this.probe(label);
     const name = this.memberName(other);
-    const wrong = this.client(label).lines.find(
+    await this.expectNoLine(
+      label,
       (line) => isUserList(line) && line.message.users.filter((user) => user === name).length !== 1,
+      `every user_list ${label} receives names ${name} exactly once`,
+      { all: true },
     );
-    if (wrong) {
-      this.fail({
-        expected: `every user_list ${label} receives names ${name} exactly once`,
-        actual: `${label} received ${this.describeLine(wrong)}`,
-      });
-    }
   },
 );
 
@@ -247,16 +233,12 @@ Then(
   '{member} receives nothing about {member}',
   async function (this: ConformanceWorld, label: string, other: string) {
     const name = this.memberName(other);
-    const about = (await this.probe(label)).find(
+    await this.expectNoLine(
+      label,
       (line) =>
         (isUserList(line) && line.message.users.includes(name)) ||
         (line.message?.type === 'system' && line.message.message.includes(name)),
+      `${label} receives nothing about ${name}, who never joined`,
     );
-    if (about) {
-      this.fail({
-        expected: `${label} receives nothing about ${name}, who never joined`,
-        actual: `${label} received ${this.describeLine(about)}`,
-      });
-    }
   },
 );
