@@ -3,7 +3,7 @@
  * and returns the report.
  */
 import { availableParallelism } from 'node:os';
-import { canConnect, openTarget, type TargetSpec } from '../target/index.ts';
+import { canConnect, openTarget, type TargetSpec } from '../server-under-test/index.ts';
 import { keyPool } from './key-pool.ts';
 import { machineInfo } from './machine.ts';
 import {

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { parseHostPort, type TargetSpec, TargetStartError } from '../target/index.ts';
+import { parseHostPort, type TargetSpec, TargetStartError } from '../server-under-test/index.ts';
 import {
   type BenchHooks,
   DEFAULT_CONFIG,

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TargetSpec } from '../target/index.ts';
+import type { TargetSpec } from '../server-under-test/index.ts';
 import { runBench, runSweep } from './bench-runner.ts';
 import { sweepChartSvg } from './chart.ts';
 import { progressHooks } from './progress.ts';

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
-import { parseHostPort, type TargetSpec } from '../target/index.ts';
+import { parseHostPort, type TargetSpec } from '../server-under-test/index.ts';
 import { formatLimits, parseLimitsOption } from './limits-option.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';

@@ -18,7 +18,7 @@ import {
 } from '@cucumber/cucumber/api';
 import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
-import { canConnect, openTarget, type Target, type TargetSpec } from '../target/index.ts';
+import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
 import type { ProfileSelection } from './profiles.ts';
 import { tagExpressionFor } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';

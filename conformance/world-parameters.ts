@@ -4,7 +4,7 @@
  * (an embedded server with a custom starter, e.g. a mutant).
  */
 import type { Limits } from '../protocol/index.ts';
-import type { Target, TargetSpec } from '../target/index.ts';
+import type { Target, TargetSpec } from '../server-under-test/index.ts';
 
 /** When the hooks restart a target that can be restarted (embedded, spawned). */
 export type RestartPolicy = 'none' | 'feature' | 'scenario';

@@ -4,7 +4,7 @@
  * embedded server (a running server is shared by all of them).
  */
 
-import { openTarget, type Target } from '../../target/index.ts';
+import { openTarget, type Target } from '../../server-under-test/index.ts';
 import { loadRequirements, type Requirement } from '../requirements.ts';
 import { type ConformanceWorldParameters, sharedOpenTarget } from '../world-parameters.ts';
 import { KeyPool } from './key-pool.ts';

@@ -14,7 +14,7 @@ import {
   sealText,
   unwrapRoomKey,
 } from '../../protocol/index.ts';
-import type { HostPort } from '../../target/index.ts';
+import type { HostPort } from '../../server-under-test/index.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
 
 export interface ReceivedLine {

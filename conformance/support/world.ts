@@ -6,7 +6,7 @@
 import { Socket } from 'node:net';
 import { type IWorldOptions, World } from '@cucumber/cucumber';
 import type { Limits, RsaKeyPair } from '../../protocol/index.ts';
-import type { Target } from '../../target/index.ts';
+import type { Target } from '../../server-under-test/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { ConformanceFailure, type FailureDetails, formatFailure } from './failure.ts';

@@ -13,7 +13,7 @@ import {
   parseClientMessage,
   wrapRoomKey,
 } from '../../protocol/index.ts';
-import type { EmbeddedStarter } from '../../target/index.ts';
+import type { EmbeddedStarter } from '../../server-under-test/index.ts';
 
 export type DeliveryAction = 'send' | 'drop' | 'duplicate' | 'swap' | { delayMs: number };
 

@@ -17,7 +17,7 @@ import {
   unwrapRoomKey,
 } from '../../protocol/index.ts';
 import { createLogger, type EcpServer, startServer } from '../../reference-server/index.ts';
-import type { EmbeddedStarter } from '../../target/index.ts';
+import type { EmbeddedStarter } from '../../server-under-test/index.ts';
 
 /** What a fault knows about one proxied connection. */
 export class ProxiedConnection {

@@ -22,6 +22,8 @@ export class TargetStartError extends Error {
 }
 
 const STOP_GRACE_MS = 2000;
+/** After the process group is gone, how long its output pipes may take to reach end-of-file. */
+const OUTPUT_CLOSE_WAIT_MS = 1000;
 
 interface ProcessExit {
   code: number | null;
@@ -34,6 +36,8 @@ export class SpawnedServer {
   readonly output = new OutputTail();
   #child: ChildProcess | undefined;
   #exit: ProcessExit | undefined;
+  /** Resolves once the child's stdout and stderr have been read to their end. */
+  #outputClosed: Promise<void> = Promise.resolve();
   readonly #options: SpawnOptions;
 
   constructor(options: SpawnOptions) {
@@ -55,6 +59,8 @@ export class SpawnedServer {
     child.once('exit', (code, signal) => {
       this.#exit = { code, signal };
     });
+    // 'close' comes after 'exit', once every pipe has hit end-of-file: only then is the output whole.
+    this.#outputClosed = new Promise((resolve) => child.once('close', () => resolve()));
     const accepting = await waitUntilAccepting(
       this.address,
       this.#options.startTimeoutMs,
@@ -82,6 +88,9 @@ export class SpawnedServer {
     while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     signalGroup(pid, 'SIGKILL');
     while (groupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    // The group is gone, so its pipes are at end-of-file; read what is still in them. Bounded, in
+    // case a process that left the group (a daemon) still holds a pipe open.
+    await Promise.race([this.#outputClosed, new Promise((r) => setTimeout(r, OUTPUT_CLOSE_WAIT_MS).unref())]);
     this.#child = undefined;
   }
 }

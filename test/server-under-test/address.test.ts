@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canConnect, findFreePort, parseHostPort, waitUntilAccepting } from '../../target/address.ts';
+import { canConnect, findFreePort, parseHostPort, waitUntilAccepting } from '../../server-under-test/address.ts';
 
 describe('parseHostPort', () => {
   it('reads host:port, [v6]:port and a bare port', () => {
