@@ -4,10 +4,18 @@
  */
 
 export type FramingErrorCode =
-  /** A line exceeded the decoder's `maxLineBytes`; the rest of it up to the next newline is discarded. */
+  /** A line (or WebSocket message) exceeded the limit; on a byte stream the rest of it up to the next newline is discarded. */
   | 'ECP_LINE_TOO_LONG'
   /** A line was not valid UTF-8. */
-  | 'ECP_INVALID_UTF8';
+  | 'ECP_INVALID_UTF8'
+  /** The stream ended in the middle of a line: bytes after the last line feed (reported only when asked for). */
+  | 'ECP_UNTERMINATED_LINE'
+  /** A WebSocket binary frame: ECP messages travel in text frames. */
+  | 'ECP_BINARY_FRAME'
+  /** A WebSocket text frame held more than one line (a line feed before its end). */
+  | 'ECP_SEVERAL_MESSAGES'
+  /** The peer speaks another transport on this port (a TLS handshake or an HTTP request on plain ECP, ...). */
+  | 'ECP_WRONG_TRANSPORT';
 
 export type MessageErrorCode =
   /** The line is not JSON. */
@@ -43,10 +51,15 @@ export class EcpError extends Error {
   }
 }
 
-/** Errors from turning bytes into lines. */
+/** Errors from turning bytes into lines. `bytes` holds the offending line where there is one. */
 export class FramingError extends EcpError {
   declare readonly code: FramingErrorCode;
   override readonly name = 'FramingError';
+  readonly bytes: Buffer | undefined;
+  constructor(code: FramingErrorCode, message: string, options?: { cause?: unknown; bytes?: Buffer }) {
+    super(code, message, options);
+    this.bytes = options?.bytes;
+  }
 }
 
 /** Errors from turning a line into a typed message. `field` names the offending field, if any. */

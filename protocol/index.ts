@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './fernet.ts';
+export * from './join.ts';
 export * from './limits.ts';
 export * from './line-decoder.ts';
 export * from './messages.ts';

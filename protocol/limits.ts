@@ -22,12 +22,16 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUsernameLength: 32,
 });
 
-// Unicode "Other" categories: control, format, unassigned, private use, surrogates; and the line
-// and paragraph separators, which would break a name across lines. Spaces (Zs) are allowed.
-const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+// docs/protocol.md ECP-AUTH-06: refused only for control characters (general category Cc); every
+// other character, spaces and format characters such as emoji joiners included, is allowed.
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
-/** Whether a username follows v1's rules: 1 to `maxLength` printable characters. */
+/** Whether a username follows v1's rule: 1 to `maxLength` characters (code points), none of them a control character. */
 export function isValidUsername(username: string, maxLength = DEFAULT_LIMITS.maxUsernameLength): boolean {
-  const length = [...username].length;
-  return length >= 1 && length <= maxLength && !UNPRINTABLE.test(username);
+  if (username.length === 0 || CONTROL_CHARACTER.test(username)) return false;
+  // Code points, not UTF-16 units; the cheap upper bound avoids counting long strings.
+  if (username.length > maxLength * 2) return false;
+  let count = 0;
+  for (const _ of username) count++;
+  return count <= maxLength;
 }

@@ -9,6 +9,7 @@ import {
   CryptoError,
   DEFAULT_LIMITS,
   type HandshakeMessage,
+  isValidUsername,
   type MessageError,
   notices,
 } from '../protocol/index.ts';
@@ -34,7 +35,7 @@ export function checkHandshake(message: HandshakeMessage, policy: HandshakePolic
   if (!policy.password.matches(message.server_password)) {
     return { ok: false, reason: 'invalid_password', authError: authErrors.invalidPassword };
   }
-  if (!isValidName(message.username, policy.maxUsernameLength)) {
+  if (!isValidUsername(message.username, policy.maxUsernameLength)) {
     return {
       ok: false,
       reason: 'invalid_username',
@@ -51,20 +52,6 @@ export function checkHandshake(message: HandshakeMessage, policy: HandshakePolic
     if (!(error instanceof CryptoError)) throw error;
     return { ok: false, reason: 'invalid_public_key', authError: authErrors.invalidPublicKey(error.message) };
   }
-}
-
-// docs/protocol.md ECP-AUTH-06: refused only for control characters (general category Cc);
-// every other character, spaces and format characters such as emoji joiners included, is allowed.
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/** 1 to `maxLength` characters (code points), none of them a control character. */
-export function isValidName(username: string, maxLength: number): boolean {
-  if (username.length === 0 || CONTROL_CHARACTER.test(username)) return false;
-  // Code points, not UTF-16 units; the cheap upper bound avoids counting long strings.
-  if (username.length > maxLength * 2) return false;
-  let count = 0;
-  for (const _ of username) count++;
-  return count <= maxLength;
 }
 
 /**

@@ -1,0 +1,75 @@
+/**
+ * The transports, chosen by URL scheme: one file per transport, and nothing above this folder knows
+ * which one it got. `connect` for clients, `listen` for servers.
+ */
+import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
+import { type Endpoint, parseEndpoint, type TransportName } from './endpoint.ts';
+import { connectTcp, listenTcp } from './tcp.ts';
+import { connectTls, listenTls } from './tls.ts';
+import { connectWebSocket, listenWebSocket } from './websocket.ts';
+
+export type {
+  CloseInfo,
+  Connection,
+  ConnectionEvents,
+  ConnectOptions,
+  EndReason,
+  Listener,
+  ListenOptions,
+  MessageSink,
+  RawAccess,
+  RejectedConnection,
+} from './connection.ts';
+export {
+  DEFAULT_ECP_PORT,
+  type Endpoint,
+  formatEndpoint,
+  formatHostPort,
+  isByteStream,
+  parseEndpoint,
+  TRANSPORTS,
+  type TransportName,
+  usesTls,
+} from './endpoint.ts';
+export { TransportError, type TransportErrorCode } from './errors.ts';
+export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket.ts';
+
+const CONNECTORS: Record<
+  TransportName,
+  (endpoint: Endpoint, options: ConnectOptions) => Promise<Connection>
+> = {
+  tcp: connectTcp,
+  tls: connectTls,
+  ws: connectWebSocket,
+  wss: connectWebSocket,
+};
+
+const LISTENERS: Record<
+  TransportName,
+  (
+    endpoint: Endpoint,
+    options: ListenOptions,
+    onConnection: (connection: Connection) => void,
+  ) => Promise<Listener>
+> = {
+  tcp: listenTcp,
+  tls: listenTls,
+  ws: listenWebSocket,
+  wss: listenWebSocket,
+};
+
+/** Connects to a server; rejects with a TransportError that says what went wrong and what to try. */
+export function connect(endpoint: Endpoint | string, options: ConnectOptions = {}): Promise<Connection> {
+  const resolved = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
+  return CONNECTORS[resolved.transport](resolved, options);
+}
+
+/** Listens for connections; rejects with a TransportError ECP_LISTEN_FAILED. */
+export function listen(
+  endpoint: Endpoint | string,
+  options: ListenOptions,
+  onConnection: (connection: Connection) => void,
+): Promise<Listener> {
+  const resolved = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
+  return LISTENERS[resolved.transport](resolved, options, onConnection);
+}

@@ -1,0 +1,138 @@
+/**
+ * ECP over TLS: the same lines, inside TLS 1.2 or later. The listener looks at each connection's
+ * first bytes before starting TLS, so a plain ECP client on this port gets an auth_error it can
+ * read, and an HTTP client a 400, instead of a TLS failure it cannot explain.
+ */
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
+import { ByteStreamConnection } from './byte-stream.ts';
+import { connectAttempt } from './connect-attempt.ts';
+import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
+import { type Endpoint, formatEndpoint, formatHostPort } from './endpoint.ts';
+import { connectFailure, TransportError } from './errors.ts';
+import { closeServer, listenOn } from './listening.ts';
+import { looksLikeTlsHandshake, wrongTransportAnswer } from './sniff.ts';
+
+export const TLS_MIN_VERSION = 'TLSv1.2';
+
+/** Options for node:tls shared by TLS clients of every transport (tls://, wss://). */
+export function tlsClientOptions(endpoint: Endpoint, options: ConnectOptions) {
+  return {
+    ca: options.ca,
+    rejectUnauthorized: !options.insecure,
+    minVersion: TLS_MIN_VERSION,
+    // SNI takes a host name only, never an IP address.
+    servername: /^[\d.]+$|:/.test(endpoint.host) ? undefined : endpoint.host,
+  } as const;
+}
+
+export function connectTls(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Connection> {
+  const where = formatEndpoint(endpoint);
+  return connectAttempt<Connection>(where, options, (attempt) => {
+    const socket = tlsConnect({
+      host: endpoint.host,
+      port: endpoint.port,
+      ...tlsClientOptions(endpoint, options),
+    });
+    socket.once('secureConnect', () => {
+      socket.removeAllListeners('error');
+      attempt.succeed(
+        new ByteStreamConnection(socket, {
+          transport: 'tls',
+          maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+          exactFraming: options.exactFraming,
+        }),
+      );
+    });
+    socket.once('error', (error) => attempt.fail(connectFailure(where, error)));
+    // The server closing before the handshake ends is an error of its own ('end' without 'error').
+    socket.once('end', () =>
+      attempt.fail(
+        new TransportError(
+          'ECP_TLS_FAILED',
+          `TLS to ${where} failed: the server closed the connection during the TLS handshake; is it a tls:// port?`,
+        ),
+      ),
+    );
+    return () => socket.destroy();
+  });
+}
+
+/** A secure context from PEM texts; a clear error when they are missing or do not fit together. */
+export function serverSecureContext(endpoint: Endpoint, options: ListenOptions): SecureContext {
+  if (options.tls === undefined) {
+    throw new TransportError(
+      'ECP_LISTEN_FAILED',
+      `cannot listen on ${formatEndpoint(endpoint)}: a TLS certificate and key are needed (--tls-cert, --tls-key)`,
+    );
+  }
+  try {
+    return createSecureContext({ cert: options.tls.cert, key: options.tls.key, minVersion: TLS_MIN_VERSION });
+  } catch (cause) {
+    throw new TransportError(
+      'ECP_LISTEN_FAILED',
+      `cannot listen on ${formatEndpoint(endpoint)}: unusable TLS certificate or key: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+export async function listenTls(
+  endpoint: Endpoint,
+  options: ListenOptions,
+  onConnection: (connection: Connection) => void,
+): Promise<Listener> {
+  const secureContext = serverSecureContext(endpoint, options);
+  const reject = (socket: Socket, reason: string, detail?: string) =>
+    options.onRejected?.({
+      transport: 'tls',
+      peer: formatHostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0),
+      reason,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    // The TLS handshake (and the wait for its first byte) must not outlast the handshake timeout.
+    const timer = setTimeout(() => {
+      reject(socket, 'tls_handshake_timeout');
+      socket.destroy();
+    }, options.handshakeTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (!looksLikeTlsHandshake(first)) {
+        clearTimeout(timer);
+        const answer = wrongTransportAnswer(first, 'tls');
+        reject(socket, 'not_tls', answer?.description ?? 'bytes that are not a TLS handshake');
+        if (answer?.reply === undefined) socket.destroy();
+        else socket.end(answer.reply);
+        return;
+      }
+      socket.unshift(first);
+      const secure = new TLSSocket(socket, { isServer: true, secureContext });
+      secure.once('error', (error: Error & { code?: string }) => {
+        clearTimeout(timer);
+        reject(socket, 'tls_handshake_failed', error.code ?? error.message);
+        secure.destroy();
+      });
+      secure.once('secure', () => {
+        clearTimeout(timer);
+        secure.removeAllListeners('error');
+        onConnection(
+          new ByteStreamConnection(secure, { transport: 'tls', maxMessageBytes: options.maxMessageBytes }),
+        );
+      });
+    });
+  });
+  await listenOn(server, endpoint, (error) =>
+    options.onRejected?.({
+      transport: 'tls',
+      peer: '',
+      reason: 'accept_failed',
+      detail: error.code ?? error.message,
+    }),
+  );
+  const port = (server.address() as AddressInfo).port;
+  return { transport: 'tls', host: endpoint.host, port, path: '', close: () => closeServer(server) };
+}
