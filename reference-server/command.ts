@@ -5,15 +5,22 @@
  * where metrics are. Machines read stderr: one JSON log line per event (pino).
  * Exit codes: 0 after a graceful shutdown, 1 if the server cannot start, 2 for invalid options.
  */
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS } from '../protocol/index.ts';
+import { TransportError } from '../transport/index.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, OptionsError, resolveLimits, resolvePassword } from './options.ts';
 import { startServer } from './server.ts';
 
 interface ServerArgs {
-  host: string;
-  port: number;
+  listen: string[] | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  'tls-cert': string | undefined;
+  'tls-key': string | undefined;
+  'ws-ping-interval': number;
+  'ws-deflate': boolean;
   password: string | undefined;
   'password-file': string | undefined;
   'log-level': string;
@@ -37,6 +44,7 @@ const FLAG_NAMES: Record<string, string> = {
   metricsPort: '--metrics-port',
   port: '--port',
   host: '--host',
+  listen: '--listen',
 };
 
 function invalidOptions(error: OptionsError): never {
@@ -53,8 +61,32 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       '$0 server [options]\n\nRun the ECP v1 reference server. The password comes from --password, --password-file or\nthe ECP_PASSWORD environment variable; with none, a random one is generated and printed once.',
     )
     .options({
-      host: { type: 'string', default: DEFAULT_HOST, describe: 'Interface to listen on' },
-      port: { type: 'number', default: DEFAULT_PORT, describe: 'TCP port; 0 picks a free one (printed)' },
+      listen: {
+        type: 'string',
+        array: true,
+        describe:
+          'Where to listen, repeatable: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH (port 0: a free one). One room for all',
+      },
+      host: {
+        type: 'string',
+        describe: `Interface of the plain TCP listener when --listen is not given [default: ${DEFAULT_HOST}]`,
+      },
+      port: {
+        type: 'number',
+        describe: `Port of the plain TCP listener when --listen is not given; 0 picks a free one [default: ${DEFAULT_PORT}]`,
+      },
+      'tls-cert': { type: 'string', describe: 'Certificate chain (PEM) for tls:// and wss:// listeners' },
+      'tls-key': { type: 'string', describe: 'Private key (PEM) for tls:// and wss:// listeners' },
+      'ws-ping-interval': {
+        type: 'number',
+        default: 30,
+        describe: 'WebSocket keep-alive: ping every N seconds, close connections that miss a pong',
+      },
+      'ws-deflate': {
+        type: 'boolean',
+        default: false,
+        describe: 'Offer WebSocket permessage-deflate (costs CPU and memory per connection)',
+      },
       password: {
         type: 'string',
         describe: 'Server password (visible to other local users in ps; prefer the file)',
@@ -101,6 +133,14 @@ function builder(yargs: Argv): Argv<ServerArgs> {
     })
     .example('$0 server --port 0', 'listen on a free port with a generated password')
     .example(
+      '$0 server --listen tcp://127.0.0.1:8888 --listen ws://127.0.0.1:8080/ecp',
+      'TCP and WebSocket users in one room',
+    )
+    .example(
+      '$0 server --listen tls://0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem',
+      'TLS only, on every interface',
+    )
+    .example(
       'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
       'password from the environment, with metrics',
     )
@@ -128,9 +168,31 @@ async function handler(args: ServerArgs): Promise<void> {
       env: process.env.ECP_PASSWORD,
     });
     passwordGenerated = resolved.generated;
+    if (args.listen !== undefined && (args.host !== undefined || args.port !== undefined)) {
+      throw new OptionsError('--listen goes without --host and --port (put the address in the URL)');
+    }
+    if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) {
+      throw new OptionsError('--tls-cert and --tls-key go together');
+    }
+    if (!(args['ws-ping-interval'] > 0)) {
+      throw new OptionsError(
+        `--ws-ping-interval must be a positive number of seconds, got ${args['ws-ping-interval']}`,
+      );
+    }
     settings = {
-      host: args.host,
-      port: args.port,
+      ...(args.listen === undefined
+        ? { host: args.host ?? DEFAULT_HOST, port: args.port ?? DEFAULT_PORT }
+        : { listen: args.listen }),
+      ...(args['tls-cert'] === undefined || args['tls-key'] === undefined
+        ? {}
+        : {
+            tls: {
+              cert: readPem(args['tls-cert'], '--tls-cert'),
+              key: readPem(args['tls-key'], '--tls-key'),
+            },
+          }),
+      wsPingIntervalMs: args['ws-ping-interval'] * 1000,
+      wsPerMessageDeflate: args['ws-deflate'],
       password: resolved.password,
       limits,
       logLevel: args['log-level'] as LogLevel,
@@ -146,12 +208,11 @@ async function handler(args: ServerArgs): Promise<void> {
     server = await startServer(settings);
   } catch (error) {
     if (error instanceof OptionsError) invalidOptions(error);
-    const code = (error as NodeJS.ErrnoException).code;
-    console.error(`ecp server: cannot listen on ${args.host}:${args.port}: ${code ?? String(error)}`);
+    console.error(`ecp server: ${error instanceof TransportError ? error.message : String(error)}`);
     process.exit(1);
   }
 
-  console.log(`ECP server listening on ${formatAddress(server.host, server.port)}`);
+  for (const endpoint of server.endpoints) console.log(`ECP server listening on ${endpoint}`);
   if (passwordGenerated) console.log(`password: ${server.password}`);
   if (server.metricsPort !== undefined) {
     console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);
@@ -176,6 +237,16 @@ async function handler(args: ServerArgs): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new OptionsError(
+      `cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
+  }
 }
 
 function formatAddress(host: string, port: number): string {

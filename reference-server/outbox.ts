@@ -1,14 +1,12 @@
 /**
  * Coalesced output. Each connection has an Outbox of encoded lines; lines queued during one turn of
- * the event loop leave in ONE socket write at the end of it (setImmediate runs after the I/O
- * callbacks that queued them). A broadcast therefore costs an array push per recipient, and the
- * syscalls scale with turns, not with messages.
+ * the event loop leave in ONE batch at the end of it (setImmediate runs after the I/O callbacks
+ * that queued them), which the transport writes at once. A broadcast therefore costs an array push
+ * per recipient, and the syscalls scale with turns, not with messages.
  */
-import type { Socket } from 'node:net';
+import type { Connection } from '../transport/index.ts';
 import type { ServerStats } from './stats.ts';
 
-/** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
-const CONCAT_MAX_BYTES = 64 * 1024;
 /**
  * A queue this large is flushed at once rather than at the end of the turn. One turn can read
  * megabytes of input (libuv reads repeatedly per poll), and holding all of its output back would
@@ -41,7 +39,7 @@ export class FlushQueue {
 }
 
 export class Outbox {
-  readonly #socket: Socket;
+  readonly #connection: Connection;
   readonly #flushQueue: FlushQueue;
   readonly #maxPendingBytes: number;
   readonly #earlyFlushBytes: number;
@@ -50,17 +48,17 @@ export class Outbox {
   #bytes = 0;
   #due = false;
 
-  constructor(socket: Socket, flushQueue: FlushQueue, maxPendingBytes: number, stats: ServerStats) {
-    this.#socket = socket;
+  constructor(connection: Connection, flushQueue: FlushQueue, maxPendingBytes: number, stats: ServerStats) {
+    this.#connection = connection;
     this.#flushQueue = flushQueue;
     this.#maxPendingBytes = maxPendingBytes;
     this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(maxPendingBytes / 4)));
     this.#stats = stats;
   }
 
-  /** Output not yet taken by the kernel: the socket's own buffer plus what waits for the next flush. */
+  /** Output not yet taken by the kernel: the connection's own buffer plus what waits for the next flush. */
   get pendingBytes(): number {
-    return this.#socket.writableLength + this.#bytes;
+    return this.#connection.pendingOutputBytes + this.#bytes;
   }
 
   /**
@@ -70,7 +68,7 @@ export class Outbox {
    * against a client that keeps up.
    */
   push(line: Buffer): boolean {
-    const pending = this.#socket.writableLength + this.#bytes;
+    const pending = this.#connection.pendingOutputBytes + this.#bytes;
     if (pending > 0 && pending + line.length > this.#maxPendingBytes) return false;
     this.#chunks.push(line);
     this.#bytes += line.length;
@@ -90,25 +88,15 @@ export class Outbox {
     this.flush();
   }
 
-  /** Hands everything queued to the socket now (a large queue, or a last line before closing). */
+  /** Hands everything queued to the connection now (a large queue, or a last line before closing). */
   flush(): void {
-    const count = this.#chunks.length;
-    if (count === 0) return;
+    if (this.#chunks.length === 0) return;
     const chunks = this.#chunks;
     const bytes = this.#bytes;
     this.#chunks = [];
     this.#bytes = 0;
-    const socket = this.#socket;
-    if (socket.destroyed || socket.writableEnded) return;
-    if (count === 1) {
-      socket.write(chunks[0]!);
-    } else if (bytes <= CONCAT_MAX_BYTES) {
-      socket.write(Buffer.concat(chunks, bytes));
-    } else {
-      socket.cork();
-      for (let i = 0; i < count; i++) socket.write(chunks[i]!);
-      socket.uncork();
-    }
+    if (!this.#connection.writable) return;
+    this.#connection.sendBatch(chunks, bytes);
     this.#stats.bytesSent += bytes;
   }
 

@@ -4,7 +4,7 @@
  * Members that cannot take it (slow readers) are evicted after the loop, never during it.
  */
 import type { KeyObject } from 'node:crypto';
-import { Fernet, notices, wrapRoomKey } from '../protocol/index.ts';
+import { Fernet, joinAnnouncement, joinSequence, leaveAnnouncement, wrapRoomKey } from '../protocol/index.ts';
 import { createStats, type ServerStats } from './stats.ts';
 import { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';
 
@@ -23,8 +23,6 @@ export interface RoomOptions {
   stats?: ServerStats;
 }
 
-const SECURED_LINE = encodeLine({ type: 'system', message: notices.secured });
-
 export class Room {
   readonly #roomKey: string;
   readonly #stats: ServerStats;
@@ -32,7 +30,6 @@ export class Room {
   /** Member → the start of every line it sends: `{"type":"message","sender":"<name>","message":`. */
   readonly #chatPrefixes = new Map<RoomMember, string>();
   readonly #byName = new Map<string, RoomMember>();
-  #userListLine: Buffer | undefined;
   #closing = false;
 
   constructor(options: RoomOptions = {}) {
@@ -66,26 +63,17 @@ export class Room {
   join(member: RoomMember, publicKey: KeyObject): boolean {
     const name = member.username;
     if (this.#byName.has(name)) return false;
-    const keyLine = encodeLine({
-      type: 'key_exchange',
-      encrypted_key: wrapRoomKey(this.#roomKey, publicKey),
-    });
+    const encryptedKey = wrapRoomKey(this.#roomKey, publicKey);
     this.#members.push(member);
     this.#byName.set(name, member);
     this.#chatPrefixes.set(member, chatPrefix(name));
-    this.#userListLine = undefined;
     this.#stats.users = this.#members.length;
-    const userList = this.#userList();
-    const fits =
-      member.deliver(encodeLine({ type: 'system', message: notices.welcome(name) })) &&
-      member.deliver(keyLine) &&
-      member.deliver(SECURED_LINE) &&
-      member.deliver(userList);
-    const victims = this.#deliverToOthers(
-      member,
-      userList,
-      encodeLine({ type: 'system', message: notices.joined(name) }),
+    const users = this.usernames;
+    const fits = joinSequence(name, encryptedKey, users).every((message) =>
+      member.deliver(encodeLine(message)),
     );
+    const [userList, joined] = joinAnnouncement(name, users).map(encodeLine) as [Buffer, Buffer];
+    const victims = this.#deliverToOthers(member, userList, joined);
     if (!fits) member.evictSlowReader();
     this.#evict(victims);
     return true;
@@ -97,11 +85,13 @@ export class Room {
     this.#byName.delete(member.username);
     const index = this.#members.indexOf(member);
     if (index !== -1) this.#members.splice(index, 1);
-    this.#userListLine = undefined;
     this.#stats.users = this.#members.length;
     if (this.#closing) return true;
-    const leftLine = encodeLine({ type: 'system', message: notices.left(member.username) });
-    this.#evict(this.#deliverToOthers(member, this.#userList(), leftLine));
+    const [userList, left] = leaveAnnouncement(member.username, this.usernames).map(encodeLine) as [
+      Buffer,
+      Buffer,
+    ];
+    this.#evict(this.#deliverToOthers(member, userList, left));
     return true;
   }
 
@@ -127,11 +117,6 @@ export class Room {
   /** From now on members leave silently (the server is shutting down and says so itself). */
   close(): void {
     this.#closing = true;
-  }
-
-  #userList(): Buffer {
-    this.#userListLine ??= encodeLine({ type: 'user_list', users: this.usernames });
-    return this.#userListLine;
   }
 
   /** One loop for one or two lines, so a member evicted here cannot land between the two. */

@@ -1,9 +1,19 @@
 /**
- * The listening server: accepts connections, enforces the connection limit, owns the room and the
- * sessions, and closes gracefully (a notice to everyone, flush, close; then force what is left).
+ * The listening server: accepts connections on every listener (TCP, TLS, WebSocket: one room for
+ * all), enforces the connection limit, owns the room and the sessions, and closes gracefully (a
+ * notice to everyone, flush, close; then force what is left).
  */
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { authErrors, type Limits } from '../protocol/index.ts';
+import {
+  type Connection,
+  type Endpoint,
+  formatEndpoint,
+  type Listener,
+  listen,
+  parseEndpoint,
+  type RejectedConnection,
+  usesTls,
+} from '../transport/index.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
 import {
@@ -23,10 +33,22 @@ import { createStats, type ServerStats, snapshotStats } from './stats.ts';
 import { encodeLine } from './wire.ts';
 
 export interface ServerOptions {
-  /** Interface to listen on. Default 127.0.0.1. */
+  /**
+   * Where to listen, one URL each: `tcp://host:port`, `tls://host:port`, `ws://host:port/path`,
+   * `wss://host:port/path` (port 0 picks a free one). One room for all of them. Default: one TCP
+   * listener on `host` and `port`.
+   */
+  listen?: string[];
+  /** Interface of the default TCP listener (when `listen` is not given). Default 127.0.0.1. */
   host?: string;
-  /** TCP port; 0 picks a free one (read it back from `server.port`). Default 8888. */
+  /** Port of the default TCP listener; 0 picks a free one (read it back from `server.port`). Default 8888. */
   port?: number;
+  /** Certificate chain and private key (PEM) for tls:// and wss:// listeners. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** WebSocket keep-alive: ping every this many ms and close connections that did not answer. Default 30 s. */
+  wsPingIntervalMs?: number;
+  /** WebSocket permessage-deflate. Default off. */
+  wsPerMessageDeflate?: boolean;
   /** The server password. Default: a random one (read it back from `server.password`). */
   password?: string;
   /** Overrides of the spec's limits (DEFAULT_LIMITS). */
@@ -44,9 +66,12 @@ export interface ServerOptions {
 }
 
 export interface EcpServer {
+  /** The first listener's host. */
   readonly host: string;
-  /** The port actually bound (the chosen one when asked for 0). */
+  /** The first listener's port, as bound (the chosen one when asked for 0). */
   readonly port: number;
+  /** Every listener's URL as bound, e.g. `tcp://127.0.0.1:8888`, `ws://127.0.0.1:8080/ecp`. */
+  readonly endpoints: string[];
   readonly password: string;
   /** True when no password was given and `password` was generated. */
   readonly passwordGenerated: boolean;
@@ -72,17 +97,40 @@ const SERVER_FULL_LINE = encodeLine({ type: 'auth_error', message: authErrors.se
 /** Starts a server and resolves once it listens. Rejects on invalid options or a listen error (EADDRINUSE). */
 export async function startServer(options: ServerOptions = {}): Promise<EcpServer> {
   const server = new ReferenceServer(options);
-  await server.listen(options.port === undefined ? DEFAULT_PORT : checkPort(options.port));
+  await server.listen(listenEndpoints(options));
   return server;
 }
 
+/** The listeners asked for: `listen` URLs, or the default TCP listener on `host` and `port`. */
+function listenEndpoints(options: ServerOptions): Endpoint[] {
+  if (options.listen !== undefined && options.listen.length > 0) {
+    if (options.host !== undefined || options.port !== undefined) {
+      throw new OptionsError('give listen URLs or host and port, not both');
+    }
+    const endpoints = options.listen.map((url) => {
+      try {
+        return parseEndpoint(url);
+      } catch (error) {
+        throw new OptionsError(`listen ${(error as Error).message}`);
+      }
+    });
+    if (endpoints.some((endpoint) => usesTls(endpoint.transport)) && options.tls === undefined) {
+      throw new OptionsError('tls:// and wss:// listeners need a TLS certificate and key');
+    }
+    return endpoints;
+  }
+  const host = checkHost(options.host ?? DEFAULT_HOST);
+  const port = options.port === undefined ? DEFAULT_PORT : checkPort(options.port);
+  return [{ transport: 'tcp', host, port, path: '' }];
+}
+
 class ReferenceServer implements EcpServer {
-  readonly host: string;
   readonly password: string;
   readonly passwordGenerated: boolean;
   readonly limits: Readonly<Limits>;
   readonly logger: Logger;
-  #port = 0;
+  #listeners: Listener[] = [];
+  readonly #options: ServerOptions;
   #metrics: MetricsServer | undefined;
   readonly #metricsHost: string;
   readonly #metricsPort: number | undefined;
@@ -90,10 +138,9 @@ class ReferenceServer implements EcpServer {
   readonly #stats = createStats();
   readonly #room: Room;
   readonly #context: SessionContext;
-  readonly #net: Server;
   readonly #sessions = new Set<Session>();
   /** Connections refused for being over the limit, still saying so. */
-  readonly #refused = new Set<Socket>();
+  readonly #refused = new Set<Connection>();
   #nextSessionId = 0;
   #closing: Promise<void> | undefined;
   #allSessionsClosed: (() => void) | undefined;
@@ -101,7 +148,7 @@ class ReferenceServer implements EcpServer {
   #fullSuppressed = 0;
 
   constructor(options: ServerOptions) {
-    this.host = checkHost(options.host ?? DEFAULT_HOST);
+    this.#options = options;
     this.limits = resolveLimits(options.limits);
     if (options.password !== undefined && options.password === '')
       throw new OptionsError('password is empty');
@@ -109,7 +156,7 @@ class ReferenceServer implements EcpServer {
     this.password = options.password ?? generatePassword();
     this.#metricsPort =
       options.metricsPort === undefined ? undefined : checkPort(options.metricsPort, 'metricsPort');
-    this.#metricsHost = checkHost(options.metricsHost ?? this.host);
+    this.#metricsHost = checkHost(options.metricsHost ?? options.host ?? DEFAULT_HOST);
     this.#shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     if (!Number.isFinite(this.#shutdownGraceMs) || this.#shutdownGraceMs < 0) {
       throw new OptionsError(`shutdownGraceMs must be >= 0, got ${this.#shutdownGraceMs}`);
@@ -125,12 +172,18 @@ class ReferenceServer implements EcpServer {
       logger: this.logger,
       closeGraceMs: CLOSE_GRACE_MS,
     };
-    // allowHalfOpen: a client's FIN must not auto-end our side before its queued output is flushed.
-    this.#net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#onConnection(socket));
+  }
+
+  get host(): string {
+    return this.#listeners[0]?.host ?? '';
   }
 
   get port(): number {
-    return this.#port;
+    return this.#listeners[0]?.port ?? 0;
+  }
+
+  get endpoints(): string[] {
+    return this.#listeners.map((listener) => formatEndpoint(listener));
   }
 
   get metricsPort(): number | undefined {
@@ -149,36 +202,58 @@ class ReferenceServer implements EcpServer {
     return this.#room.usernames;
   }
 
-  async listen(port: number): Promise<void> {
-    const net = this.#net;
-    await new Promise<void>((resolve, reject) => {
-      net.once('error', reject);
-      net.listen({ host: this.host, port }, () => {
-        net.off('error', reject);
-        resolve();
-      });
-    });
-    // After listening, an error (EMFILE on accept, ...) must not crash the process.
-    net.on('error', (error: NodeJS.ErrnoException) =>
-      this.logger.error({ err: error.code ?? error.message }, 'server error'),
-    );
-    this.#port = (net.address() as AddressInfo).port;
-    if (this.#metricsPort !== undefined) {
-      try {
+  async listen(endpoints: Endpoint[]): Promise<void> {
+    const options = {
+      maxMessageBytes: this.limits.maxLineBytes,
+      handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
+      onRejected: (rejected: RejectedConnection) => this.#onRejected(rejected),
+      ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),
+      ...(this.#options.wsPingIntervalMs === undefined
+        ? {}
+        : { pingIntervalMs: this.#options.wsPingIntervalMs }),
+      perMessageDeflate: this.#options.wsPerMessageDeflate ?? false,
+    };
+    try {
+      for (const endpoint of endpoints) {
+        this.#listeners.push(await listen(endpoint, options, (connection) => this.#onConnection(connection)));
+      }
+      if (this.#metricsPort !== undefined) {
         this.#metrics = await startMetricsServer({
           host: this.#metricsHost,
           port: this.#metricsPort,
           registry: createMetricsRegistry(this.#stats),
           isHealthy: () => this.#closing === undefined,
         });
-      } catch (error) {
-        await new Promise<void>((resolve) => net.close(() => resolve()));
-        throw error;
       }
+    } catch (error) {
+      await Promise.all(this.#listeners.map((listener) => listener.close()));
+      this.#listeners = [];
+      throw error;
     }
+    const first = this.#listeners[0]!;
     this.logger.info(
-      { host: this.host, port: this.#port, metricsPort: this.metricsPort, limits: this.limits },
+      {
+        host: first.host,
+        port: first.port,
+        endpoints: this.endpoints,
+        metricsPort: this.metricsPort,
+        limits: this.limits,
+      },
       'listening',
+    );
+  }
+
+  /** A connection refused below ECP (TLS failure, wrong path, another transport's bytes): one log line. */
+  #onRejected(rejected: RejectedConnection): void {
+    this.#stats.transportRejections++;
+    this.logger.info(
+      {
+        remote: rejected.peer,
+        transport: rejected.transport,
+        reason: rejected.reason,
+        detail: rejected.detail,
+      },
+      'connection rejected',
     );
   }
 
@@ -187,17 +262,17 @@ class ReferenceServer implements EcpServer {
     return this.#closing;
   }
 
-  #onConnection(socket: Socket): void {
+  #onConnection(connection: Connection): void {
     this.#stats.connectionsAccepted++;
     if (this.#closing !== undefined) {
-      socket.destroy();
+      connection.destroy();
       return;
     }
     if (this.#sessions.size >= this.limits.maxConnections) {
-      this.#refuseServerFull(socket);
+      this.#refuseServerFull(connection);
       return;
     }
-    const session = new Session(socket, ++this.#nextSessionId, this.#context, this.#onSessionClosed);
+    const session = new Session(connection, ++this.#nextSessionId, this.#context, this.#onSessionClosed);
     this.#sessions.add(session);
     this.#stats.connectionsOpen = this.#sessions.size;
     session.start();
@@ -209,18 +284,18 @@ class ReferenceServer implements EcpServer {
     if (this.#sessions.size === 0) this.#allSessionsClosed?.();
   };
 
-  #refuseServerFull(socket: Socket): void {
+  #refuseServerFull(connection: Connection): void {
     this.#stats.handshakeFailures.server_full++;
-    this.#logServerFull(socket);
-    this.#refused.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => this.#refused.delete(socket));
-    socket.end(SERVER_FULL_LINE);
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    this.#logServerFull(connection);
+    this.#refused.add(connection);
+    connection.on('close', () => this.#refused.delete(connection));
+    connection.send(SERVER_FULL_LINE);
+    connection.end('policy');
+    setTimeout(() => connection.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** At most one line per second while full, with how many were refused silently in between. */
-  #logServerFull(socket: Socket): void {
+  #logServerFull(connection: Connection): void {
     const now = Date.now();
     if (now - this.#fullSince < 1000) {
       this.#fullSuppressed++;
@@ -228,7 +303,8 @@ class ReferenceServer implements EcpServer {
     }
     this.logger.warn(
       {
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        remote: connection.peer,
+        transport: connection.transport,
         reason: 'server_full',
         maxConnections: this.limits.maxConnections,
         alsoRefused: this.#fullSuppressed,
@@ -241,9 +317,9 @@ class ReferenceServer implements EcpServer {
 
   async #shutdown(): Promise<void> {
     this.logger.info({ connections: this.#sessions.size, users: this.#room.size }, 'shutting down');
-    const listenerClosed = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    const listenersClosed = Promise.all(this.#listeners.map((listener) => listener.close()));
     this.#room.close();
-    for (const socket of this.#refused) socket.destroy();
+    for (const connection of this.#refused) connection.destroy();
     const allClosed = new Promise<void>((resolve) => {
       this.#allSessionsClosed = resolve;
       if (this.#sessions.size === 0) resolve();
@@ -258,7 +334,7 @@ class ReferenceServer implements EcpServer {
       for (const session of [...this.#sessions]) session.destroy();
     }
     clearTimeout(graceTimer);
-    await listenerClosed;
+    await listenersClosed;
     await this.#metrics?.close();
     this.logger.info('closed');
   }

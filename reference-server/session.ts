@@ -1,20 +1,20 @@
 /**
- * One connection: bytes in through a LineDecoder, the handshake state machine and its timer,
+ * One connection: messages in from the transport, the handshake state machine and its timer,
  * chat into the room, and output through an Outbox. Every way a connection ends goes through
- * one place (#finish), so the room hears about each leave exactly once.
+ * one place (#finish), so the room hears about each leave exactly once. Which transport carries
+ * the connection is not this file's business.
  */
-import type { Socket } from 'node:net';
 import {
   authErrors,
   type ClientMessage,
   type FramingError,
   type HandshakeMessage,
   type Limits,
-  LineDecoder,
   type MessageError,
   notices,
   parseClientMessage,
 } from '../protocol/index.ts';
+import type { CloseInfo, Connection, EndReason } from '../transport/index.ts';
 import { checkHandshake, invalidHandshakeText } from './handshake.ts';
 import type { Logger } from './logger.ts';
 import { type FlushQueue, Outbox } from './outbox.ts';
@@ -44,17 +44,27 @@ export type CloseReason =
   | 'slow_reader'
   | 'refused'
   | 'line_too_long'
+  | 'bad_framing'
   | 'shutdown';
 
 const SHUTTING_DOWN_LINE = encodeLine({ type: 'system', message: notices.shuttingDown });
+
+/** How each framing problem is counted and logged. */
+const FRAMING_KINDS: Record<FramingError['code'], BadInputKind> = {
+  ECP_LINE_TOO_LONG: 'line_too_long',
+  ECP_INVALID_UTF8: 'invalid_utf8',
+  ECP_UNTERMINATED_LINE: 'invalid_framing',
+  ECP_BINARY_FRAME: 'invalid_framing',
+  ECP_SEVERAL_MESSAGES: 'invalid_framing',
+  ECP_WRONG_TRANSPORT: 'wrong_transport',
+};
 
 export class Session implements RoomMember {
   readonly id: number;
   /** Set when the handshake is accepted; empty before. */
   username = '';
-  readonly #socket: Socket;
+  readonly #connection: Connection;
   readonly #context: SessionContext;
-  readonly #decoder: LineDecoder;
   readonly #outbox: Outbox;
   readonly #logger: Logger;
   readonly #onClosed: (session: Session) => void;
@@ -62,24 +72,35 @@ export class Session implements RoomMember {
   #state: SessionState = 'handshaking';
   #closeReason: CloseReason | undefined;
   #closeDetail: string | undefined;
+  #bytesCounted = 0;
+  /** The WebSocket close code the connection ended with, for the log. */
+  #closeCode: number | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   /** Bad input seen on this connection, by kind: the first is logged, the rest only counted. */
   #badInput: Partial<Record<BadInputKind, number>> | undefined;
 
-  constructor(socket: Socket, id: number, context: SessionContext, onClosed: (session: Session) => void) {
+  constructor(
+    connection: Connection,
+    id: number,
+    context: SessionContext,
+    onClosed: (session: Session) => void,
+  ) {
     this.id = id;
-    this.#socket = socket;
+    this.#connection = connection;
     this.#context = context;
     this.#onClosed = onClosed;
-    this.#decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes });
     this.#outbox = new Outbox(
-      socket,
+      connection,
       context.flushQueue,
       context.limits.maxPendingOutputBytes,
       context.stats,
     );
-    this.#logger = context.logger.child({ conn: id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.#logger = context.logger.child({
+      conn: id,
+      remote: connection.peer,
+      transport: connection.transport,
+    });
   }
 
   get state(): SessionState {
@@ -91,14 +112,15 @@ export class Session implements RoomMember {
     return this.#outbox.pendingBytes;
   }
 
-  /** Wires the socket and starts the handshake timer. */
+  /** Wires the connection and starts the handshake timer. */
   start(): void {
-    const socket = this.#socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#onError(error));
-    socket.on('close', () => this.#finish());
+    const connection = this.#connection;
+    connection.on('message', (text: string) => this.#onText(text));
+    connection.on('framingError', (error: FramingError, closing: boolean) =>
+      this.#onFramingError(error, closing),
+    );
+    connection.on('end', () => this.#onEnd());
+    connection.on('close', (info: CloseInfo) => this.#onClose(info));
     this.#handshakeTimer = setTimeout(
       () => this.#onHandshakeTimeout(),
       this.#context.limits.handshakeTimeoutMs,
@@ -120,35 +142,25 @@ export class Session implements RoomMember {
       'slow reader disconnected',
     );
     this.#closeReason = 'slow_reader';
-    this.#socket.destroy();
+    this.#connection.destroy();
     this.#finish();
   }
 
   /** The server is shutting down: tell this client, flush, close. The room is already closed (silent leaves). */
   shutdown(): void {
-    this.#closeWith(SHUTTING_DOWN_LINE, 'shutdown');
+    this.#closeWith(SHUTTING_DOWN_LINE, 'shutdown', 'going_away');
   }
 
   /** Closes at once, without a word (the shutdown grace period is over). */
   destroy(): void {
-    this.#socket.destroy();
+    this.#connection.destroy();
     this.#finish();
   }
 
-  #onData(chunk: Buffer): void {
+  #onText(line: string): void {
+    // A message may have ended the connection (refusal, too long): what follows is not processed.
     if (this.#state !== 'handshaking' && this.#state !== 'member') return;
-    this.#context.stats.bytesReceived += chunk.length;
-    const items = this.#decoder.push(chunk);
-    for (let i = 0; i < items.length; i++) {
-      // A line may end the connection (refusal, too long): the rest of the chunk is not processed.
-      if (this.#state !== 'handshaking' && this.#state !== 'member') return;
-      const item = items[i]!;
-      if (typeof item === 'string') this.#onLine(item);
-      else this.#onFramingError(item);
-    }
-  }
-
-  #onLine(line: string): void {
+    this.#countReceived();
     const parsed = parseClientMessage(line);
     if (parsed.ok) {
       this.#onMessage(parsed.message);
@@ -227,14 +239,34 @@ export class Session implements RoomMember {
     }
   }
 
-  #onFramingError(error: FramingError): void {
-    if (error.code === 'ECP_INVALID_UTF8') {
-      this.#ignore('invalid_utf8');
+  /**
+   * Input that is not a message. On a byte stream only an over-long line ends the connection (with
+   * a notice); when the transport is closing the connection itself (a WebSocket close code, another
+   * transport's handshake), the session only records why.
+   */
+  #onFramingError(error: FramingError, closing: boolean): void {
+    if (this.#state !== 'handshaking' && this.#state !== 'member') return;
+    const kind = FRAMING_KINDS[error.code];
+    if (closing) {
+      this.#countBadInput(kind);
+      this.#closeReason = kind === 'line_too_long' ? 'line_too_long' : 'bad_framing';
+      this.#closeDetail = error.code;
+      this.#leaveRoom();
+      this.#state = 'closing';
+      clearTimeout(this.#handshakeTimer);
+      return;
+    }
+    if (kind !== 'line_too_long') {
+      this.#ignore(kind);
       return;
     }
     this.#countBadInput('line_too_long');
     const limit = this.#context.limits.maxLineBytes;
-    this.#closeWith(encodeLine({ type: 'system', message: notices.lineTooLong(limit) }), 'line_too_long');
+    this.#closeWith(
+      encodeLine({ type: 'system', message: notices.lineTooLong(limit) }),
+      'line_too_long',
+      'too_big',
+    );
   }
 
   #onHandshakeTimeout(): void {
@@ -245,26 +277,26 @@ export class Session implements RoomMember {
     this.#context.stats.handshakeFailures[reason]++;
     this.#logger.info({ reason }, 'handshake refused');
     this.#closeDetail = reason;
-    this.#closeWith(encodeLine({ type: 'auth_error', message: authError }), 'refused');
+    this.#closeWith(encodeLine({ type: 'auth_error', message: authError }), 'refused', 'policy');
   }
 
-  /** Says a last line, flushes and half-closes; the peer gets `closeGraceMs` to read it. */
-  #closeWith(lastLine: Buffer, reason: CloseReason): void {
+  /** Says a last line, flushes and closes gracefully; the peer gets `closeGraceMs` to read it. */
+  #closeWith(lastLine: Buffer, reason: CloseReason, how: EndReason = 'normal'): void {
     if (this.#state !== 'handshaking' && this.#state !== 'member') return;
     this.#closeReason = reason;
     this.#leaveRoom();
     this.#state = 'closing';
     clearTimeout(this.#handshakeTimer);
-    const socket = this.#socket;
+    const connection = this.#connection;
     if (!this.#outbox.push(lastLine)) {
       // Too far behind to take even this line: it is not reading.
-      socket.destroy();
+      connection.destroy();
       this.#finish();
       return;
     }
     this.#outbox.flush();
-    socket.end();
-    this.#graceTimer = setTimeout(() => socket.destroy(), this.#context.closeGraceMs);
+    connection.end(how);
+    this.#graceTimer = setTimeout(() => connection.destroy(), this.#context.closeGraceMs);
     this.#graceTimer.unref();
   }
 
@@ -276,14 +308,25 @@ export class Session implements RoomMember {
     this.#state = 'closing';
     clearTimeout(this.#handshakeTimer);
     this.#outbox.flush();
-    this.#socket.end();
+    this.#connection.end();
   }
 
-  #onError(error: NodeJS.ErrnoException): void {
-    // ECONNRESET and EPIPE are how clients vanish; 'close' follows and does the cleanup.
-    this.#closeReason ??= 'connection_error';
-    this.#closeDetail ??= error.code ?? error.message;
-    this.#logger.debug({ err: error.code ?? error.message }, 'connection error');
+  /** Adds what the connection has received since the last count to the server's total. */
+  #countReceived(): void {
+    const total = this.#connection.bytesReceived;
+    this.#context.stats.bytesReceived += total - this.#bytesCounted;
+    this.#bytesCounted = total;
+  }
+
+  #onClose(info: CloseInfo): void {
+    this.#countReceived();
+    // ECONNRESET and EPIPE are how clients vanish.
+    if (info.error !== undefined) {
+      this.#closeReason ??= 'connection_error';
+      this.#closeDetail ??= info.error.code ?? info.error.message;
+    }
+    if (info.closeCode !== undefined && this.#state !== 'closed') this.#closeCode = info.closeCode;
+    this.#finish();
   }
 
   #leaveRoom(): void {
@@ -299,12 +342,12 @@ export class Session implements RoomMember {
     clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#graceTimer);
     this.#outbox.discard();
-    this.#decoder.reset();
     const fields: Record<string, unknown> = {
       reason: this.#closeReason ?? 'client_closed',
       durationMs: Date.now() - this.#openedAt,
     };
     if (this.#closeDetail !== undefined) fields.detail = this.#closeDetail;
+    if (this.#closeCode !== undefined) fields.closeCode = this.#closeCode;
     if (this.username !== '') fields.username = this.username;
     if (this.#badInput !== undefined) fields.badInput = this.#badInput;
     this.#logger.info(fields, wasMember || this.username !== '' ? 'left' : 'connection closed');

@@ -21,7 +21,11 @@ export type BadInputKind =
   | 'line_too_long'
   | 'chat_before_handshake'
   | 'second_handshake'
-  | 'invalid_chat';
+  | 'invalid_chat'
+  /** WebSocket frames that are not one ECP message: binary, several lines in one. */
+  | 'invalid_framing'
+  /** Another transport's opening on this port (a TLS handshake on a plain port, an HTTP request). */
+  | 'wrong_transport';
 
 export interface ServerStats {
   /** Connections accepted since start (refused ones included). */
@@ -39,6 +43,8 @@ export interface ServerStats {
   handshakeFailures: Record<HandshakeFailureReason, number>;
   badInput: Record<BadInputKind, number>;
   slowReaderDisconnects: number;
+  /** Connections refused below ECP: a failed TLS handshake, a wrong WebSocket path, another transport's bytes. */
+  transportRejections: number;
 }
 
 export function createStats(): ServerStats {
@@ -68,8 +74,11 @@ export function createStats(): ServerStats {
       chat_before_handshake: 0,
       second_handshake: 0,
       invalid_chat: 0,
+      invalid_framing: 0,
+      wrong_transport: 0,
     },
     slowReaderDisconnects: 0,
+    transportRejections: 0,
   };
 }
 

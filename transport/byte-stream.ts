@@ -46,6 +46,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
   #sinkAdapter: LineSink | undefined;
   #error: (Error & { code?: string }) | undefined;
   #closed = false;
+  bytesReceived = 0;
 
   /**
    * Wraps a connected socket. With `usesOnread`, the socket was made with net's `onread` option
@@ -136,6 +137,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
   /** One chunk of input (from 'data' or net's onread); it may be reused once this returns. */
   receive(chunk: Buffer): void {
     if (this.#closed) return;
+    this.bytesReceived += chunk.length;
     if (this.#detect) {
       this.#detect = false;
       const answer = wrongTransportAnswer(chunk, this.transport);

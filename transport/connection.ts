@@ -82,6 +82,8 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
   readonly remoteAddress: string;
   /** The WebSocket subprotocol agreed on ('' when none); undefined on byte streams. */
   readonly subprotocol: string | undefined;
+  /** Bytes received so far, framing included. */
+  readonly bytesReceived: number;
   /** Output handed to the connection that the operating system has not taken yet, in bytes. */
   readonly pendingOutputBytes: number;
   /** False once the connection is closing or closed: sends are then dropped. */

@@ -68,6 +68,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   readonly raw: RawAccess;
   /** Set by the listener's keep-alive: whether a pong (or anything) came since the last ping. */
   alive = true;
+  bytesReceived = 0;
   readonly #ws: WebSocket;
   readonly #socket: Socket | undefined;
   readonly #maxMessageBytes: number;
@@ -168,6 +169,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   #onFrame(data: Buffer, isBinary: boolean): void {
     this.alive = true;
     if (this.#closed) return;
+    this.bytesReceived += data.length;
     if (isBinary) {
       this.#violation(
         new FramingError('ECP_BINARY_FRAME', 'a binary frame: ECP messages travel in text frames'),

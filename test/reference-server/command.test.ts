@@ -91,7 +91,7 @@ function passwordFile(password: string): string {
   return file;
 }
 
-const LISTENING = /^ECP server listening on 127\.0\.0\.1:(\d+)$/;
+const LISTENING = /^ECP server listening on tcp:\/\/127\.0\.0\.1:(\d+)$/;
 
 describe('ecp server', () => {
   it('listens on the port it prints, serves v1, and on SIGTERM says goodbye and exits 0 within 2 s', async () => {
@@ -189,7 +189,7 @@ describe('ecp server', () => {
     try {
       const server = run(['--port', String(holder.port), '--password', 'x']);
       expect((await server.exited).code).toBe(1);
-      expect(server.stderr()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+      expect(server.stderr()).toMatch(/cannot listen on tcp:\/\/127\.0\.0\.1:\d+: EADDRINUSE/);
     } finally {
       await holder.close();
     }

@@ -2,6 +2,7 @@
  * Coalesced output and the pending-output limit: unit tests with a fake socket, then a paused
  * reader over real sockets while a sender floods and two healthy members receive everything.
  */
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { notices, type RsaKeyPair } from '../../protocol/index.ts';
@@ -12,14 +13,26 @@ import {
   Outbox,
   startServer,
 } from '../../reference-server/index.ts';
+import { ByteStreamConnection } from '../../transport/byte-stream.ts';
 import { LineClient, testKeys } from './line-client.ts';
+
+/** The fake socket as the server sees it: a byte-stream Connection. */
+function connectionOver(socket: FakeSocket): ByteStreamConnection {
+  return new ByteStreamConnection(socket as unknown as Socket, { transport: 'tcp', maxMessageBytes: 1024 });
+}
 
 /**
  * Just enough of a net.Socket: records each write and cork/uncork. Its peer never reads, so every
  * write stays in `writableLength` until a test sets it back (as if the kernel took it).
  */
-class FakeSocket {
+class FakeSocket extends EventEmitter {
   writes: Buffer[] = [];
+  remoteAddress = '127.0.0.1';
+  remotePort = 1;
+  setNoDelay(): void {}
+  isPaused(): boolean {
+    return false;
+  }
   corks = 0;
   writableLength = 0;
   destroyed = false;
@@ -40,7 +53,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 function outboxWith(limit: number) {
   const socket = new FakeSocket();
   const stats = createStats();
-  const outbox = new Outbox(socket as unknown as Socket, new FlushQueue(), limit, stats);
+  const outbox = new Outbox(connectionOver(socket), new FlushQueue(), limit, stats);
   return { socket, stats, outbox };
 }
 
@@ -116,7 +129,7 @@ describe('Outbox', () => {
     const queue = new FlushQueue();
     const stats = createStats();
     const sockets = Array.from({ length: 50 }, () => new FakeSocket());
-    const outboxes = sockets.map((socket) => new Outbox(socket as unknown as Socket, queue, 1 << 20, stats));
+    const outboxes = sockets.map((socket) => new Outbox(connectionOver(socket), queue, 1 << 20, stats));
     const line = Buffer.from('shared\n');
     for (let i = 0; i < 3; i++) for (const outbox of outboxes) outbox.push(line);
     await turn();

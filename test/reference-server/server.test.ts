@@ -84,7 +84,8 @@ describe('startServer', () => {
     await expect(startServer({ port: 0, logLevel: 'silent', password: '' })).rejects.toThrow(OptionsError);
     const server = await start();
     await expect(startServer({ port: server.port, logLevel: 'silent' })).rejects.toMatchObject({
-      code: 'EADDRINUSE',
+      code: 'ECP_LISTEN_FAILED',
+      message: expect.stringContaining('EADDRINUSE'),
     });
   });
 
