@@ -19,13 +19,14 @@
  * - The client only sends once joined, always encrypted unless `{ plaintext: true }` is asked for.
  */
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import {
+  ClientJoin,
   CryptoError,
   EcpError,
   encodeMessage,
   generateRsaKeyPair,
-  LineDecoder,
+  handshakeMessage,
+  type JoinRefusal,
   notices,
   parseServerMessage,
   type RsaKeyPair,
@@ -33,10 +34,18 @@ import {
   type ServerMessage,
   unwrapRoomKey,
 } from '../protocol/index.ts';
+import {
+  type CloseInfo,
+  type Connection,
+  connect,
+  type Endpoint,
+  formatEndpoint,
+  parseEndpoint,
+  TransportError,
+} from '../transport/index.ts';
 import { ClientError } from './errors.ts';
 import type { ChatMessage, ClientEvents } from './events.ts';
 import { DEFAULT_KEY_GRACE_MS, Keyring } from './keyring.ts';
-import { connectTcp } from './transport.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_JOIN_TIMEOUT_MS = 10_000;
@@ -45,8 +54,16 @@ const CLOSE_GRACE_MS = 2_000;
 const MAX_REPORTED_LINE_CHARS = 200;
 
 export interface ClientOptions {
+  /** The server: `tcp://host:port`, `tls://host:port`, `ws://host:port/path`, `wss://...`, or `host:port`. Overrides host and port. */
+  url?: string;
+  /** Plain TCP server host, when no `url` is given. Default localhost. */
   host?: string;
+  /** Plain TCP server port, when no `url` is given. Default 8888. */
   port?: number;
+  /** TLS (tls://, wss://): trust this CA certificate (PEM) instead of the system's. */
+  ca?: string | Buffer;
+  /** TLS: do not verify the server's certificate (the connection is then open to a man in the middle). */
+  insecure?: boolean;
   username: string;
   password: string;
   /** Bound on connect + handshake + key exchange + user list. Default 10 s. */
@@ -72,19 +89,20 @@ export interface SendOptions {
 }
 
 export class EcpClient extends EventEmitter<ClientEvents> {
-  readonly host: string;
-  readonly port: number;
+  readonly endpoint: Endpoint;
   readonly username: string;
   readonly #password: string;
   readonly #timeoutMs: number;
   readonly #keyring: Keyring;
-  readonly #decoder: LineDecoder;
+  readonly #maxLineBytes: number | undefined;
   readonly #keyPair: RsaKeyPair | undefined;
+  readonly #tls: { ca?: string | Buffer; insecure?: boolean };
 
   #state: ClientState = 'idle';
-  #socket: Socket | undefined;
+  #connection: Connection | undefined;
+  #join: ClientJoin | undefined;
   #users: string[] = [];
-  #join: { resolve: (result: JoinResult) => void; reject: (error: ClientError) => void } | undefined;
+  #joining: { resolve: (result: JoinResult) => void; reject: (error: ClientError) => void } | undefined;
   #joinTimer: NodeJS.Timeout | undefined;
   /** Why we are closing, decided before the socket actually closes. */
   #closeError: ClientError | undefined;
@@ -95,14 +113,37 @@ export class EcpClient extends EventEmitter<ClientEvents> {
 
   constructor(options: ClientOptions) {
     super();
-    this.host = options.host ?? 'localhost';
-    this.port = options.port ?? DEFAULT_PORT;
+    // Throws a TransportError ECP_BAD_ENDPOINT for a URL it cannot use.
+    this.endpoint =
+      options.url === undefined
+        ? {
+            transport: 'tcp',
+            host: options.host ?? 'localhost',
+            port: options.port ?? DEFAULT_PORT,
+            path: '',
+          }
+        : parseEndpoint(options.url);
     this.username = options.username;
     this.#password = options.password;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
     this.#keyring = new Keyring({ graceMs: options.keyGraceMs ?? DEFAULT_KEY_GRACE_MS });
-    this.#decoder = new LineDecoder({ maxLineBytes: options.maxLineBytes });
+    this.#maxLineBytes = options.maxLineBytes;
     this.#keyPair = options.keyPair;
+    this.#tls = { ca: options.ca, insecure: options.insecure };
+  }
+
+  /** The server's host, as connected to. */
+  get host(): string {
+    return this.endpoint.host;
+  }
+
+  get port(): number {
+    return this.endpoint.port;
+  }
+
+  /** The server's URL, e.g. `tcp://localhost:8888`. */
+  get url(): string {
+    return formatEndpoint(this.endpoint);
   }
 
   get state(): ClientState {
@@ -126,7 +167,7 @@ export class EcpClient extends EventEmitter<ClientEvents> {
       this.#markClosed = resolve;
     });
     const joined = new Promise<JoinResult>((resolve, reject) => {
-      this.#join = { resolve, reject };
+      this.#joining = { resolve, reject };
     });
     const abort = new AbortController();
     this.#joinTimer = setTimeout(() => {
@@ -140,11 +181,11 @@ export class EcpClient extends EventEmitter<ClientEvents> {
 
   /** Sends one chat message. Only once joined; throws ECP_NOT_JOINED otherwise. */
   send(text: string, options: SendOptions = {}): void {
-    if (this.#state !== 'joined' || this.#socket === undefined) {
+    if (this.#state !== 'joined' || this.#connection === undefined) {
       throw new ClientError('ECP_NOT_JOINED', `cannot send while ${this.#state}`);
     }
     const message = options.plaintext ? text : this.#keyring.seal(text);
-    this.#socket.write(encodeMessage({ type: 'message', message, encrypted: !options.plaintext }));
+    this.#connection.send(encodeMessage({ type: 'message', message, encrypted: !options.plaintext }));
   }
 
   /** Closes the connection (a pending `connect()` rejects). Resolves after the `closed` event. */
@@ -156,13 +197,13 @@ export class EcpClient extends EventEmitter<ClientEvents> {
     if (this.#state !== 'closed' && !this.#closingByClient) {
       this.#closingByClient = true;
       this.#rejectJoin(new ClientError('ECP_CONNECTION_LOST', 'closed by the client before joining'));
-      const socket = this.#socket;
-      if (socket === undefined) {
+      const connection = this.#connection;
+      if (connection === undefined) {
         this.#onClose();
       } else {
         // end() lets the server see an orderly leave; destroy() bounds the wait for its side.
-        socket.end();
-        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+        connection.end();
+        setTimeout(() => connection.destroy(), CLOSE_GRACE_MS).unref();
       }
     }
     return this.#closed ?? Promise.resolve();
@@ -171,43 +212,38 @@ export class EcpClient extends EventEmitter<ClientEvents> {
   async #open(signal: AbortSignal): Promise<void> {
     const keyPair = this.#keyPair ?? (await generateRsaKeyPair());
     if (this.#state !== 'joining') return;
-    const socket = await connectTcp(this.host, this.port, signal);
+    const connection = await connect(this.endpoint, {
+      signal,
+      timeoutMs: this.#timeoutMs,
+      ...(this.#maxLineBytes === undefined ? {} : { maxMessageBytes: this.#maxLineBytes }),
+      ...this.#tls,
+    });
     if (this.#state !== 'joining') {
-      socket.destroy();
+      connection.destroy();
       return;
     }
-    this.#socket = socket;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk, keyPair));
-    // A reset or EPIPE is followed by 'close'; the close decides what to report.
-    socket.on('error', (cause) => {
-      if (this.#closingByClient) return;
-      this.#closeError ??= new ClientError('ECP_CONNECTION_LOST', `connection lost: ${cause.message}`, {
-        cause,
-      });
-    });
-    socket.on('close', () => this.#onClose());
-    socket.write(
-      encodeMessage({
-        type: 'handshake',
-        username: this.username,
-        server_password: this.#password,
-        public_key: keyPair.publicKeyPem,
-      }),
-    );
-  }
-
-  #onData(chunk: Buffer, keyPair: RsaKeyPair): void {
-    for (const item of this.#decoder.push(chunk)) {
-      if (this.#state === 'closed' || this.#closeError !== undefined) return;
-      if (typeof item === 'string') {
-        this.#onLine(item, keyPair);
-      } else {
-        this.#reportProtocolError(item, undefined);
+    this.#connection = connection;
+    this.#join = new ClientJoin({ privateKey: keyPair.privateKey });
+    connection.on('message', (line: string) => this.#onLine(line, keyPair));
+    connection.on('framingError', (error) => this.#reportProtocolError(error, undefined));
+    connection.on('close', (info: CloseInfo) => {
+      // A reset or EPIPE: the close decides what to report.
+      if (info.error !== undefined && !this.#closingByClient) {
+        this.#closeError ??= new ClientError(
+          'ECP_CONNECTION_LOST',
+          `connection lost: ${info.error.message}`,
+          {
+            cause: info.error,
+          },
+        );
       }
-    }
+      this.#onClose();
+    });
+    connection.send(encodeMessage(handshakeMessage(this.username, this.#password, keyPair.publicKeyPem)));
   }
 
   #onLine(line: string, keyPair: RsaKeyPair): void {
+    if (this.#state === 'closed' || this.#closeError !== undefined) return;
     const parsed = parseServerMessage(line);
     if (!parsed.ok) {
       this.#reportProtocolError(parsed.error, line);
@@ -218,6 +254,14 @@ export class EcpClient extends EventEmitter<ClientEvents> {
 
   #onMessage(message: ServerMessage, keyPair: RsaKeyPair): void {
     const time = new Date();
+    if (message.type === 'system') {
+      this.emit('system', { text: message.message, time });
+      if (message.message === notices.shuttingDown) this.#serverShuttingDown = true;
+    }
+    if (this.#state === 'joining') {
+      this.#joinStep(message, time);
+      return;
+    }
     switch (message.type) {
       case 'auth_error':
         this.#fail(
@@ -227,22 +271,6 @@ export class EcpClient extends EventEmitter<ClientEvents> {
         );
         return;
       case 'system':
-        this.emit('system', { text: message.message, time });
-        if (message.message === notices.shuttingDown) this.#serverShuttingDown = true;
-        if (this.#state !== 'joining') return;
-        if (message.message === notices.usernameTaken) {
-          this.#fail(
-            new ClientError('ECP_USERNAME_TAKEN', `username '${this.username}' is already taken`, {
-              serverMessage: message.message,
-            }),
-          );
-        } else if (message.message === notices.keyFailed) {
-          this.#fail(
-            new ClientError('ECP_INVALID_KEY', 'the server could not use our public key', {
-              serverMessage: message.message,
-            }),
-          );
-        }
         return;
       case 'key_exchange':
         this.#onKeyExchange(message.encrypted_key, keyPair, time);
@@ -273,20 +301,31 @@ export class EcpClient extends EventEmitter<ClientEvents> {
     if (changed && this.#state === 'joined') this.emit('keyChanged', { time });
   }
 
+  /** A message while joining goes through the protocol's join state machine. */
+  #joinStep(message: ServerMessage, time: Date): void {
+    const join = this.#join!;
+    const state = join.receive(message);
+    if (message.type === 'key_exchange' && join.roomKeyText !== undefined) {
+      this.#keyring.install(join.roomKeyText, time.getTime());
+    }
+    if (message.type === 'message') this.emit('message', this.#readChat(message, time));
+    if (message.type === 'user_list') this.#users = [...message.users];
+    if (state === 'refused') {
+      this.#fail(refusalError(join.refusal!, this.username));
+    } else if (state === 'joined') {
+      this.#state = 'joined';
+      clearTimeout(this.#joinTimer);
+      const joining = this.#joining;
+      this.#joining = undefined;
+      const users = [...this.#users];
+      joining?.resolve({ username: this.username, users });
+      this.emit('joined', { username: this.username, users: [...users], time });
+    }
+  }
+
   #onUserList(users: string[], time: Date): void {
     const before = this.#users;
     this.#users = [...users];
-    if (this.#state === 'joining') {
-      // v1 sends the user list after the key; a list before the key is only remembered.
-      if (!this.#keyring.hasKey) return;
-      this.#state = 'joined';
-      clearTimeout(this.#joinTimer);
-      const join = this.#join;
-      this.#join = undefined;
-      join?.resolve({ username: this.username, users: [...users] });
-      this.emit('joined', { username: this.username, users: [...users], time });
-      return;
-    }
     if (this.#state !== 'joined') return;
     this.emit('users', {
       users: [...users],
@@ -326,25 +365,24 @@ export class EcpClient extends EventEmitter<ClientEvents> {
     if (this.#state === 'closed') return;
     this.#closeError ??= error;
     this.#rejectJoin(error);
-    if (this.#socket === undefined) {
+    if (this.#connection === undefined) {
       this.#onClose();
     } else {
-      this.#socket.destroy();
+      this.#connection.destroy();
     }
   }
 
   #rejectJoin(error: ClientError): void {
     clearTimeout(this.#joinTimer);
-    const join = this.#join;
-    this.#join = undefined;
-    join?.reject(error);
+    const joining = this.#joining;
+    this.#joining = undefined;
+    joining?.reject(error);
   }
 
   #onClose(): void {
     if (this.#state === 'closed') return;
     const wasJoining = this.#state === 'joining';
     this.#state = 'closed';
-    this.#decoder.reset();
     let error = this.#closeError;
     let reason: string;
     if (error !== undefined) {
@@ -376,7 +414,34 @@ export class EcpClient extends EventEmitter<ClientEvents> {
 
 function asClientError(error: unknown): ClientError {
   if (error instanceof ClientError) return error;
+  if (error instanceof TransportError) {
+    const code = error.code === 'ECP_CONNECT_TIMEOUT' ? 'ECP_TIMEOUT' : 'ECP_CONNECTION_FAILED';
+    return new ClientError(code, error.message, { cause: error, detail: error.code });
+  }
   return new ClientError('ECP_CONNECTION_FAILED', (error as Error)?.message ?? String(error), {
     cause: error,
   });
+}
+
+/** The ClientError for a join the server refused, in the words the client has always used. */
+function refusalError(refusal: JoinRefusal, username: string): ClientError {
+  switch (refusal.reason) {
+    case 'auth_error':
+      return new ClientError('ECP_AUTH_FAILED', `server refused the handshake: ${refusal.serverMessage}`, {
+        serverMessage: refusal.serverMessage,
+      });
+    case 'username_taken':
+      return new ClientError('ECP_USERNAME_TAKEN', `username '${username}' is already taken`, {
+        serverMessage: refusal.serverMessage,
+      });
+    case 'key_refused':
+      return new ClientError('ECP_INVALID_KEY', 'the server could not use our public key', {
+        serverMessage: refusal.serverMessage,
+      });
+    case 'key_unusable':
+      return new ClientError('ECP_INVALID_KEY', `cannot open the room key: ${refusal.error.message}`, {
+        cause: refusal.error,
+        detail: refusal.error.code,
+      });
+  }
 }

@@ -2,8 +2,10 @@
  * The `ecp client` command: parses options, asks for what is missing, runs the interactive or the
  * JSON client, and exits with its status (exit-codes.ts).
  */
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_PORT } from './client.ts';
+import { parseEndpoint, TransportError, usesTls } from '../transport/index.ts';
+import { type ClientOptions, DEFAULT_PORT } from './client.ts';
 import { ExitCode } from './exit-codes.ts';
 import { runInteractive } from './interactive.ts';
 import { runJsonMode } from './json-mode.ts';
@@ -11,8 +13,11 @@ import { askPassword, askUsername, PromptCancelled } from './prompts.ts';
 import { shouldUseColor } from './terminal-format.ts';
 
 export interface ClientCommandArgs {
-  host: string;
-  port: number;
+  server?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  ca?: string | undefined;
+  insecure?: boolean | undefined;
   username: string | undefined;
   password: string | undefined;
   json: boolean;
@@ -20,12 +25,33 @@ export interface ClientCommandArgs {
 }
 
 export const clientCommand: CommandModule<object, ClientCommandArgs> = {
-  command: 'client',
+  command: 'client [server]',
   describe: 'Chat on an ECP server: interactive, or --json for scripts',
   builder: (yargs: Argv) =>
     yargs
-      .option('host', { type: 'string', default: 'localhost', describe: 'Server host' })
-      .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'Server port' })
+      .positional('server', {
+        type: 'string',
+        describe:
+          'The server: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH or HOST:PORT [default: localhost:8888]',
+      })
+      .option('host', {
+        type: 'string',
+        describe: 'Plain TCP server host, without a server URL [default: localhost]',
+      })
+      .option('port', {
+        type: 'number',
+        describe: `Plain TCP server port, without a server URL [default: ${DEFAULT_PORT}]`,
+      })
+      .option('ca', {
+        type: 'string',
+        describe: 'TLS: trust this CA certificate (PEM file) to verify the server',
+      })
+      .option('insecure', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'TLS: do not verify the server certificate (anyone on the path can then read and change everything)',
+      })
       .option('username', {
         alias: 'u',
         type: 'string',
@@ -47,6 +73,8 @@ export const clientCommand: CommandModule<object, ClientCommandArgs> = {
         describe: 'Seconds to wait for the join, and in --json mode for the echoes after stdin ends',
       })
       .example('$0 client -u alice', 'Chat interactively on localhost:8888; asks for the password')
+      .example('$0 client wss://chat.example.org/ecp -u alice', 'Over WebSocket with TLS')
+      .example('$0 client tls://127.0.0.1:8443 --ca ca.pem -u alice', 'Over TLS with a private CA')
       .example(
         'printf "hi\\n" | ECP_PASSWORD=secret123 $0 client -u bot --json',
         'Send one line and print the events as JSON lines',
@@ -75,8 +103,18 @@ export async function runClientCommand(args: ClientCommandArgs): Promise<ExitCod
     process.stderr.write(`ecp client: ${text}\n`);
     return ExitCode.badArguments;
   };
-  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65_535) {
+  if (args.server !== undefined && (args.host !== undefined || args.port !== undefined)) {
+    return badArguments('give the server as a URL or with --host and --port, not both');
+  }
+  if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65_535)) {
     return badArguments(`--port must be an integer from 1 to 65535, got ${args.port}`);
+  }
+  let server: ReturnType<typeof serverOptions>;
+  try {
+    server = serverOptions(args);
+  } catch (error) {
+    if (error instanceof TransportError || error instanceof BadArgument) return badArguments(error.message);
+    throw error;
   }
   if (!(args.timeout > 0))
     return badArguments(`--timeout must be a positive number of seconds, got ${args.timeout}`);
@@ -99,11 +137,48 @@ export async function runClientCommand(args: ClientCommandArgs): Promise<ExitCod
     if (error instanceof PromptCancelled) return ExitCode.cancelled;
     throw error;
   }
-  const options = { host: args.host, port: args.port, username, password, timeoutMs: args.timeout * 1000 };
+  if (args.insecure) {
+    process.stderr.write(
+      "ecp client: warning: --insecure: the server's certificate is not verified; anyone on the path can read and change everything\n",
+    );
+  }
+  const options = { ...server, username, password, timeoutMs: args.timeout * 1000 };
   if (args.json) return runJsonMode(options, { input: process.stdin, output: process.stdout });
   return runInteractive(options, {
     input: process.stdin,
     output: process.stdout,
     color: shouldUseColor(process.stdout),
   });
+}
+
+class BadArgument extends Error {}
+
+/** Where the client connects, and how it trusts a TLS server. */
+function serverOptions(
+  args: ClientCommandArgs,
+): Pick<ClientOptions, 'url' | 'host' | 'port' | 'ca' | 'insecure'> {
+  const options: Pick<ClientOptions, 'url' | 'host' | 'port' | 'ca' | 'insecure'> = {};
+  if (args.server !== undefined) {
+    options.url = args.server;
+    if ((args.ca !== undefined || args.insecure) && !usesTls(parseEndpoint(args.server).transport)) {
+      throw new BadArgument('--ca and --insecure are for tls:// and wss:// servers');
+    }
+  } else {
+    options.host = args.host ?? 'localhost';
+    options.port = args.port ?? DEFAULT_PORT;
+    if (args.ca !== undefined || args.insecure) {
+      throw new BadArgument('--ca and --insecure are for tls:// and wss:// servers');
+    }
+  }
+  if (args.ca !== undefined) {
+    try {
+      options.ca = readFileSync(args.ca);
+    } catch (error) {
+      throw new BadArgument(
+        `cannot read --ca ${args.ca}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      );
+    }
+  }
+  if (args.insecure) options.insecure = true;
+  return options;
 }

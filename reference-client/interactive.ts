@@ -103,7 +103,7 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
     void client.close();
   });
 
-  print(format.notice(new Date(), `Connecting to ${client.host}:${client.port} as ${client.username}...`));
+  print(format.notice(new Date(), `Connecting to ${where(client)} as ${client.username}...`));
   let users: string[];
   try {
     ({ users } = await client.connect());
@@ -113,7 +113,7 @@ export async function runInteractive(options: ClientOptions, io: InteractiveIo):
   print(
     format.notice(
       new Date(),
-      `Connected to ${client.host}:${client.port} as ${client.username}. Type /help for commands.`,
+      `Connected to ${where(client)} as ${client.username}. Type /help for commands.`,
     ),
   );
   print(format.users(users, new Date()));
@@ -138,4 +138,9 @@ function eraseEnteredLine(output: NodeJS.WritableStream & { columns?: number }, 
   const columns = output.columns && output.columns > 0 ? output.columns : 80;
   const rows = Math.max(1, Math.ceil(length / columns));
   output.write(`\x1b[${rows}A\r\x1b[J`);
+}
+
+/** host:port for plain TCP, as v1 users know it; the URL for every other transport. */
+function where(client: EcpClient): string {
+  return client.endpoint.transport === 'tcp' ? `${client.host}:${client.port}` : client.url;
 }
