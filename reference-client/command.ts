@@ -159,7 +159,9 @@ function serverOptions(
 ): Pick<ClientOptions, 'url' | 'host' | 'port' | 'ca' | 'insecure'> {
   const options: Pick<ClientOptions, 'url' | 'host' | 'port' | 'ca' | 'insecure'> = {};
   if (args.server !== undefined) {
+    parseEndpoint(args.server);
     options.url = args.server;
+    // Throws ECP_BAD_ENDPOINT here, as a bad argument, rather than when connecting.
     if ((args.ca !== undefined || args.insecure) && !usesTls(parseEndpoint(args.server).transport)) {
       throw new BadArgument('--ca and --insecure are for tls:// and wss:// servers');
     }
