@@ -1,16 +1,18 @@
 /**
- * One bench client: a TCP connection that does a real v1 join (handshake with an RSA public key,
- * key_exchange, user_list) and then hands every received line to the worker's accounting.
+ * One bench client: a connection (any transport) that does a real v1 join (handshake with an RSA
+ * public key, key_exchange, user_list, through the protocol's join state machine) and then hands
+ * every received message to the worker's accounting.
  */
 import type { KeyObject } from 'node:crypto';
-import { Socket, type SocketConstructorOpts } from 'node:net';
-import { encodeMessage, parseServerMessage, unwrapRoomKey } from '../protocol/index.ts';
+import { ClientJoin, encodeMessage, handshakeMessage, parseServerMessage } from '../protocol/index.ts';
+import { type Connection, type ConnectOptions, connect, type Endpoint } from '../transport/index.ts';
 import { nowMicros } from './clock.ts';
 import { DeliveryScanner, type ScanSink } from './delivery-scanner.ts';
 
 export interface BenchClientOptions {
-  host: string;
-  port: number;
+  endpoint: Endpoint;
+  /** How to trust a TLS server. */
+  connectOptions: ConnectOptions;
   password: string;
   name: string;
   publicKeyPem: string;
@@ -26,7 +28,7 @@ export interface JoinTimes {
   joinedMicros: number;
 }
 
-/** Receives what a joined client gets; `receivedMicros` is taken once per socket read. */
+/** Receives what a joined client gets; `receivedMicros` is taken once per network read. */
 export interface ClientReceiver {
   delivery: (
     client: BenchClient,
@@ -36,7 +38,7 @@ export interface ClientReceiver {
     start: number,
     end: number,
   ) => void;
-  /** The read that delivered these lines is done (closed-loop senders refill here). */
+  /** The read that delivered these messages is done (closed-loop senders refill here). */
   readDone: (client: BenchClient) => void;
   closed: (client: BenchClient, hadError: boolean) => void;
 }
@@ -45,27 +47,32 @@ export class JoinError extends Error {
   override readonly name = 'JoinError';
 }
 
+/** Bench clients accept whatever a server sends, however long. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /**
  * One receive buffer for every client of a thread: each read is scanned before the next one can
- * happen (the scanner copies what it keeps), so the clients need not allocate 64 KiB per read, and
- * the garbage collector need not reclaim a gigabyte a second at full rate.
+ * happen (what is kept is copied), so the clients need not allocate 64 KiB per read, and the
+ * garbage collector need not reclaim a gigabyte a second at full rate. Byte streams use it.
  */
 const receiveBuffer = Buffer.allocUnsafe(64 * 1024);
 
 export class BenchClient {
   readonly options: BenchClientOptions;
-  readonly socket: Socket;
   /** The room key text, when this client unwrapped it. */
   roomKey: string | undefined;
   joined = false;
   /** Lines after the join that were not bench deliveries (user lists, notices, foreign chat). */
   otherLines = 0;
-  bytesReceived = 0;
+  #connection: Connection | undefined;
   readonly #scanner: DeliveryScanner;
   #receiver: ClientReceiver | undefined;
   #receivedMicros = 0;
+  /** Whether this read has been stamped with its time yet. */
+  #stamped = false;
   #closed = false;
   #onJoinLine: ((line: string) => void) | undefined;
+  readonly #scanSink: ScanSink;
 
   /** Worker bookkeeping: this client's index among the worker's clients, and in the whole run. */
   constructor(
@@ -75,7 +82,7 @@ export class BenchClient {
   ) {
     this.options = options;
     this.#scanner = new DeliveryScanner(options.payloadLength);
-    const sink: ScanSink = {
+    this.#scanSink = {
       delivery: (fields, line, start, end) => {
         this.#receiver?.delivery(this, fields, this.#receivedMicros, line, start, end);
       },
@@ -84,87 +91,88 @@ export class BenchClient {
         else this.otherLines++;
       },
     };
-    // `onread` is a constructor option (Node's docs moved it there, nodejs/node#54194); the
-    // @types/node of Node 20 still lists it under connect() only.
-    this.socket = new Socket({
-      onread: {
-        buffer: receiveBuffer,
-        callback: (bytes: number, buffer: Uint8Array) => {
-          this.#receivedMicros = nowMicros();
-          this.bytesReceived += bytes;
-          this.#scanner.push((buffer as Buffer).subarray(0, bytes), sink);
-          if (this.#receiver) this.#receiver.readDone(this);
-          return true;
-        },
-      },
-    } as SocketConstructorOpts);
-    this.socket.setNoDelay(true);
-    this.socket.on('error', () => {});
-    this.socket.on('close', (hadError) => {
-      this.#closed = true;
-      this.#receiver?.closed(this, hadError);
-    });
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  get bytesReceived(): number {
+    return this.#connection?.bytesReceived ?? 0;
+  }
+
+  /** Output queued and not yet taken by the operating system. */
+  get pendingOutputBytes(): number {
+    return this.#connection?.pendingOutputBytes ?? 0;
+  }
+
   /** Connects and joins; rejects with a JoinError saying what the server answered. */
-  join(timeoutMs: number): Promise<JoinTimes> {
-    const { host, port, password, name, publicKeyPem } = this.options;
+  async join(timeoutMs: number): Promise<JoinTimes> {
+    const { endpoint, password, name, publicKeyPem } = this.options;
     const startedMicros = nowMicros();
-    let connectedMicros = 0;
-    let keyExchanged = false;
+    let connection: Connection;
+    try {
+      connection = await connect(endpoint, {
+        ...this.options.connectOptions,
+        timeoutMs,
+        maxMessageBytes: MAX_MESSAGE_BYTES,
+        readBuffer: receiveBuffer,
+      });
+    } catch (error) {
+      throw new JoinError(`${name}: ${(error as Error).message}`);
+    }
+    const connectedMicros = nowMicros();
+    this.#connection = connection;
+    connection.receiveInto({
+      message: (bytes, start, end) => {
+        if (!this.#stamped) {
+          this.#receivedMicros = nowMicros();
+          this.#stamped = true;
+        }
+        this.#scanner.scan(bytes, start, end, this.#scanSink);
+      },
+      readDone: () => {
+        this.#stamped = false;
+        this.#receiver?.readDone(this);
+      },
+    });
+    connection.on('close', (info) => {
+      this.#closed = true;
+      this.#receiver?.closed(this, info.error !== undefined);
+    });
+    const join = new ClientJoin(this.options.unwrapKey ? { privateKey: this.options.privateKey } : {});
     return new Promise<JoinTimes>((resolve, reject) => {
       const fail = (why: string) => {
         clearTimeout(timer);
         this.#onJoinLine = undefined;
-        this.socket.destroy();
+        connection.destroy();
         reject(new JoinError(`${name}: ${why}`));
       };
       const timer = setTimeout(() => fail(`not joined within ${timeoutMs} ms`), timeoutMs);
       const onClose = () => fail('the server closed the connection during the join');
-      this.socket.once('close', onClose);
-      this.socket.once('error', (error) => fail(`connection failed: ${error.message}`));
+      connection.once('close', onClose);
       this.#onJoinLine = (line) => {
         const parsed = parseServerMessage(line);
         if (!parsed.ok) return;
-        const message = parsed.message;
-        if (message.type === 'auth_error') return fail(`auth_error: ${message.message}`);
-        if (message.type === 'system' && message.message === 'Username already taken') {
-          return fail('username already taken');
+        const state = join.receive(parsed.message);
+        if (state === 'refused') {
+          const refusal = join.refusal!;
+          return fail(
+            refusal.reason === 'key_unusable'
+              ? `cannot decrypt the room key: ${refusal.error.message}`
+              : `${refusal.reason}: ${refusal.serverMessage}`,
+          );
         }
-        if (message.type === 'key_exchange') {
-          keyExchanged = true;
-          if (this.options.unwrapKey) {
-            try {
-              this.roomKey = unwrapRoomKey(message.encrypted_key, this.options.privateKey);
-            } catch (error) {
-              return fail(`cannot decrypt the room key: ${(error as Error).message}`);
-            }
-          }
-          return;
-        }
-        if (message.type === 'user_list' && keyExchanged) {
+        if (state === 'joined') {
           clearTimeout(timer);
-          this.socket.off('close', onClose);
+          connection.off('close', onClose);
           this.#onJoinLine = undefined;
+          this.roomKey = join.roomKeyText;
           this.joined = true;
           resolve({ startedMicros, connectedMicros, joinedMicros: nowMicros() });
         }
       };
-      this.socket.connect(port, host, () => {
-        connectedMicros = nowMicros();
-        this.socket.write(
-          encodeMessage({
-            type: 'handshake',
-            username: name,
-            server_password: password,
-            public_key: publicKeyPem,
-          }),
-        );
-      });
+      connection.send(encodeMessage(handshakeMessage(name, password, publicKeyPem)));
     });
   }
 
@@ -172,12 +180,13 @@ export class BenchClient {
     this.#receiver = receiver;
   }
 
-  write(text: string): void {
-    if (!this.#closed) this.socket.write(text);
+  /** Sends encoded lines (each ending in its line feed) in one go. */
+  writeLines(lines: readonly string[], bytes: number): void {
+    if (!this.#closed) this.#connection?.sendBatch(lines, bytes);
   }
 
   close(): void {
     this.#receiver = undefined;
-    this.socket.destroy();
+    this.#connection?.destroy();
   }
 }

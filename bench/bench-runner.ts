@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { canConnect, openTarget, type TargetSpec } from '../server-under-test/index.ts';
+import { formatEndpoint } from '../transport/index.ts';
 import { keyPool } from './key-pool.ts';
 import { machineInfo } from './machine.ts';
 import {
@@ -17,7 +18,7 @@ import { BenchRunError, type RunProgress, runOnce } from './run-once.ts';
 import { summarizeRuns } from './summary.ts';
 import { LoadWorkerPool } from './worker-pool.ts';
 
-export const TOOL_VERSION = '1.1.0';
+export const TOOL_VERSION = '1.2.0';
 
 export const DEFAULT_CONFIG: BenchConfig = {
   clients: 100,
@@ -108,8 +109,8 @@ async function runOnTarget(
   label: string | null,
   point?: string,
 ): Promise<BenchReport> {
-  if (!(await canConnect(target.address))) {
-    throw new BenchRunError(`nothing accepts connections at ${target.address.host}:${target.address.port}`);
+  if (!(await canConnect(target.endpoint))) {
+    throw new BenchRunError(`nothing accepts connections at ${formatEndpoint(target.endpoint)}`);
   }
   const keys = await keyPool(config.keyPoolSize);
   const pool = new LoadWorkerPool(Math.max(1, Math.min(config.workers, config.clients)));
@@ -120,7 +121,12 @@ async function runOnTarget(
       runs.push(
         await runOnce(
           config,
-          { ...target.address, password: target.password, embedded: kind === 'embedded' },
+          {
+            endpoint: target.endpoint,
+            connectOptions: target.connectOptions,
+            password: target.password,
+            embedded: kind === 'embedded',
+          },
           keys,
           run,
           pool,
@@ -139,7 +145,7 @@ async function runOnTarget(
     createdAt: new Date().toISOString(),
     label,
     machine: machineInfo(),
-    target: { kind, description: target.description },
+    target: { kind, description: target.description, transport: target.endpoint.transport },
     config,
     runs,
     summary: summarizeRuns(runs),
@@ -172,7 +178,7 @@ export async function runSweep(
       createdAt: new Date().toISOString(),
       label,
       machine: machineInfo(),
-      target: { kind: spec.kind, description: target.description },
+      target: { kind: spec.kind, description: target.description, transport: target.endpoint.transport },
       parameter,
       points,
     };

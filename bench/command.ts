@@ -5,7 +5,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { parseHostPort, type TargetSpec, TargetStartError } from '../server-under-test/index.ts';
+import {
+  addTargetOptions,
+  type TargetArgs,
+  type TargetSpec,
+  TargetStartError,
+  targetSpecFrom,
+} from '../server-under-test/index.ts';
 import {
   type BenchHooks,
   DEFAULT_CONFIG,
@@ -23,10 +29,7 @@ import type { BenchConfig } from './report-schema.ts';
 const EXIT_FAILED = 1;
 const EXIT_INVALID_OPTIONS = 2;
 
-interface RunArgs {
-  target: string | undefined;
-  spawn: string | undefined;
-  password: string;
+interface RunArgs extends TargetArgs {
   clients: number;
   senders: number | undefined;
   rate: number;
@@ -50,19 +53,15 @@ interface RunArgs {
 }
 
 function runBuilder(yargs: Argv): Argv<RunArgs> {
-  return yargs
-    .usage(
+  return addTargetOptions(
+    yargs.usage(
       '$0 bench [options]\n\nBroadcast benchmark: N clients join the room, S of them send real v1 sealed messages, and\n' +
         'every delivery is counted per recipient (losses, duplicates, reordering) and timed from its\n' +
-        'scheduled send time. Targets the embedded reference server unless --target or --spawn is given.',
-    )
+        'scheduled send time. Targets the embedded reference server unless --target or --spawn is given;\n' +
+        'over any transport (--transport, or the --target URL).',
+    ),
+  )
     .options({
-      target: { type: 'string', describe: 'A running server, host:port', conflicts: 'spawn' },
-      spawn: {
-        type: 'string',
-        describe: "Command that starts the server; '{port}' is replaced by a free port",
-      },
-      password: { type: 'string', default: 'secret123', describe: 'Server password' },
       clients: {
         type: 'number',
         default: DEFAULT_CONFIG.clients,
@@ -130,6 +129,8 @@ function runBuilder(yargs: Argv): Argv<RunArgs> {
     .example('$0 bench --rate 5000 --json a.json', 'open loop, 5,000 messages/s (500,000 deliveries/s)')
     .example('$0 bench --sweep clients=10,100,500,1000 --md sweep.md', 'a table and an SVG chart')
     .example('$0 bench --target 127.0.0.1:8888 --password secret123', 'a server already running')
+    .example('$0 bench --transport ws --clients 100', 'the embedded server over WebSocket')
+    .example('$0 bench --target wss://chat.example.org/ecp --ca ca.pem', 'a server over WebSocket with TLS')
     .fail(failWithUsage('ecp bench')) as unknown as Argv<RunArgs>;
 }
 
@@ -140,12 +141,6 @@ function failWithUsage(command: string) {
     console.error(`${command}: ${message}\nSee: ${command} --help`);
     process.exit(EXIT_INVALID_OPTIONS);
   };
-}
-
-function targetSpec(args: RunArgs): TargetSpec {
-  if (args.target) return { kind: 'running', address: parseHostPort(args.target), password: args.password };
-  if (args.spawn) return { kind: 'spawned', command: args.spawn, password: args.password };
-  return { kind: 'embedded', password: args.password };
 }
 
 function configOf(args: RunArgs): Partial<BenchConfig> {
@@ -177,7 +172,7 @@ async function runHandler(args: RunArgs): Promise<void> {
   let sweep: ReturnType<typeof parseSweep> | undefined;
   let config: Partial<BenchConfig>;
   try {
-    spec = targetSpec(args);
+    spec = targetSpecFrom(args);
     config = configOf(args);
     resolveConfig(config);
     sweep = args.sweep ? parseSweep(args.sweep) : undefined;

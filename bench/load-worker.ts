@@ -69,8 +69,8 @@ export class LoadWorker {
       const key = keys[index % keys.length]!;
       const client = new BenchClient(
         {
-          host: setup.host,
-          port: setup.port,
+          endpoint: setup.endpoint,
+          connectOptions: setup.connectOptions,
           password: setup.password,
           name,
           publicKeyPem: key.publicKeyPem,
@@ -241,21 +241,24 @@ export class LoadWorker {
     const room = this.#room;
     if (!room) return;
     const fields: PayloadFields = { sender: sender.index, seq: 0, scheduledMicros: 0 };
-    let text = '';
+    const lines: string[] = [];
+    let bytes = 0;
     for (let i = 0; i < count; i++) {
       const seq = sender.sent++;
       const at = carriedMicros(scheduled(seq));
       fields.seq = seq;
       fields.scheduledMicros = at;
-      text += `{"type":"message","message":"${sealPayload(room, fields, this.#setup.size)}","encrypted":true}\n`;
+      const line = `{"type":"message","message":"${sealPayload(room, fields, this.#setup.size)}","encrypted":true}\n`;
+      lines.push(line);
+      bytes += line.length;
       this.#sendLag.recordValue(Math.max(0, Math.round(now - at)));
       if (inWindow(this.#window, at)) {
         if (sender.firstWindowSeq < 0) sender.firstWindowSeq = seq;
         sender.published++;
       }
     }
-    sender.client.write(text);
-    const backlog = sender.client.socket.writableLength;
+    sender.client.writeLines(lines, bytes);
+    const backlog = sender.client.pendingOutputBytes;
     if (backlog > this.#maxBacklog) this.#maxBacklog = backlog;
   }
 

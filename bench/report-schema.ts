@@ -194,7 +194,8 @@ export interface BenchReport {
   createdAt: string;
   label: string | null;
   machine: MachineInfo;
-  target: { kind: string; description: string };
+  /** `transport` (tcp, tls, ws, wss) since tool 1.2.0. */
+  target: { kind: string; description: string; transport?: string };
   config: BenchConfig;
   runs: RunResult[];
   /** Median and spread (min, max) of each headline figure over the runs. */
@@ -208,7 +209,8 @@ export interface SweepReport {
   createdAt: string;
   label: string | null;
   machine: MachineInfo;
-  target: { kind: string; description: string };
+  /** `transport` (tcp, tls, ws, wss) since tool 1.2.0. */
+  target: { kind: string; description: string; transport?: string };
   /** The configuration field swept, e.g. `clients`. */
   parameter: SweepParameter;
   points: Array<{ value: number; report: BenchReport }>;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { median } from 'simple-statistics';
+import type { ConnectOptions, Endpoint } from '../transport/index.ts';
 import { nowMicros } from './clock.ts';
 import { lastRecipientLatency } from './delivery-ledger.ts';
 import { encodeHistogram, mergeHistograms, summarizeMicros } from './histogram.ts';
@@ -23,8 +24,9 @@ import type {
 } from './worker-protocol.ts';
 
 export interface RunTarget {
-  host: string;
-  port: number;
+  endpoint: Endpoint;
+  /** How the load clients trust a TLS server. */
+  connectOptions: ConnectOptions;
   password: string;
   /** The server runs inside this process (embedded). */
   embedded: boolean;
@@ -68,8 +70,8 @@ export async function runOnce(
   const names = Array.from({ length: config.clients }, (_, i) => `${prefix}${i}`);
   const setups: WorkerSetup[] = Array.from({ length: workerCount }, (_, w) => ({
     workerIndex: w,
-    host: target.host,
-    port: target.port,
+    endpoint: target.endpoint,
+    connectOptions: target.connectOptions,
     password: target.password,
     clients: names.map((name, index) => ({ index, name })).filter(({ index }) => index % workerCount === w),
     senderNames: names.slice(0, config.senders),
@@ -85,7 +87,7 @@ export async function runOnce(
     sampleEvery: config.sampleEvery,
   }));
 
-  const serverPid = target.embedded ? process.pid : (findListeningPid(target.port) ?? null);
+  const serverPid = target.embedded ? process.pid : (findListeningPid(target.endpoint.port) ?? null);
   let peakRss = 0;
   const sampleServer = (): ProcessSample | undefined => {
     const sample = serverPid === null ? undefined : sampleProcess(serverPid);

@@ -2,12 +2,14 @@
  * What the coordinator (main thread) and the load workers say to each other. Times are
  * microseconds on the shared monotonic clock (clock.ts).
  */
+import type { ConnectOptions, Endpoint } from '../transport/index.ts';
 import type { LastArrivalTable, LedgerTotals } from './delivery-ledger.ts';
 
 export interface WorkerSetup {
   workerIndex: number;
-  host: string;
-  port: number;
+  endpoint: Endpoint;
+  /** How to trust a TLS server (a CA as PEM text travels to the worker as it is). */
+  connectOptions: ConnectOptions;
   password: string;
   /** This worker's clients; a client whose index is below `senders` is also sender number `index`. */
   clients: Array<{ index: number; name: string }>;

@@ -7,7 +7,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
-import { parseHostPort, type TargetSpec } from '../server-under-test/index.ts';
+import {
+  addTargetOptions,
+  type TargetArgs,
+  type TargetSpec,
+  targetSpecFrom,
+} from '../server-under-test/index.ts';
+import { TransportError } from '../transport/index.ts';
 import { formatLimits, parseLimitsOption } from './limits-option.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
@@ -33,12 +39,7 @@ export const EMBEDDED_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
   maxConnections: 100,
 });
 
-interface ConformanceArgs {
-  target: string | undefined;
-  spawn: string | undefined;
-  port: number | undefined;
-  'start-timeout': number;
-  password: string;
+interface ConformanceArgs extends TargetArgs {
   timeout: number;
   tags: string | undefined;
   profile: ProfileSelection;
@@ -51,27 +52,13 @@ interface ConformanceArgs {
 }
 
 function builder(yargs: Argv): Argv<ConformanceArgs> {
-  return yargs
-    .usage(
+  return addTargetOptions(
+    yargs.usage(
       '$0 conformance [options]\n\nCheck an ECP v1 server against the specification (docs/protocol.md). Targets the embedded\n' +
         'reference server unless --target or --spawn is given.',
-    )
+    ),
+  )
     .options({
-      target: { type: 'string', describe: 'A running server, host:port', conflicts: 'spawn' },
-      spawn: {
-        type: 'string',
-        describe: "Command that starts the server; '{port}' is replaced by a free port",
-      },
-      port: {
-        type: 'number',
-        describe: 'With --spawn, for a command without {port}: the port it listens on',
-      },
-      'start-timeout': {
-        type: 'number',
-        default: 10,
-        describe: 'With --spawn: seconds the server may take to accept connections',
-      },
-      password: { type: 'string', default: 'secret123', describe: 'Server password' },
       timeout: {
         type: 'number',
         default: DEFAULT_TIMEOUT_MS / 1000,
@@ -107,6 +94,12 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
     })
     .example('$0 conformance', 'the embedded reference server, every profile')
     .example('$0 conformance --target 127.0.0.1:8888 --profile core', 'a running server')
+    .example('$0 conformance --target ws://127.0.0.1:8080/ecp', 'a running server over WebSocket')
+    .example('$0 conformance --transport tls', 'the embedded reference server over TLS')
+    .example(
+      '$0 conformance --spawn "node server.js --ws-port {port}" --target "ws://127.0.0.1:{port}/chat"',
+      'a server the kit starts, reached over WebSocket',
+    )
     .example(
       '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
       'a server the kit starts',
@@ -119,7 +112,6 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
-      if (args.port !== undefined && !args.spawn) throw new Error('--port goes with --spawn');
       return true;
     })
     .fail((message, error) => {
@@ -127,21 +119,6 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       console.error(`ecp conformance: ${message ?? error?.message}\nSee: ecp conformance --help`);
       process.exit(EXIT_UNUSABLE);
     }) as unknown as Argv<ConformanceArgs>;
-}
-
-function targetSpec(args: ConformanceArgs, limits: Partial<Limits>): TargetSpec {
-  if (args.target) return { kind: 'running', address: parseHostPort(args.target), password: args.password };
-  if (args.spawn) {
-    const spec: TargetSpec = {
-      kind: 'spawned',
-      command: args.spawn,
-      password: args.password,
-      startTimeoutMs: args['start-timeout'] * 1000,
-    };
-    if (args.port !== undefined) spec.port = args.port;
-    return spec;
-  }
-  return { kind: 'embedded', password: args.password, limits };
 }
 
 async function handler(args: ConformanceArgs): Promise<void> {
@@ -155,9 +132,10 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   try {
     const declared = args.limits ? parseLimitsOption(args.limits) : {};
     limits = args.target || args.spawn ? declared : { ...EMBEDDED_LIMITS, ...declared };
-    spec = targetSpec(args, limits);
+    spec = targetSpecFrom(args, { limits });
   } catch (error) {
-    console.error(`ecp conformance: ${(error as Error).message}`);
+    if (!(error instanceof RangeError || error instanceof TransportError)) throw error;
+    console.error(`ecp conformance: ${error.message}`);
     return EXIT_UNUSABLE;
   }
   const out = consoleFor(process.stdout);

@@ -19,6 +19,7 @@ import {
 import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
+import { formatEndpoint } from '../transport/index.ts';
 import type { ProfileSelection } from './profiles.ts';
 import { tagExpressionFor } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
@@ -183,9 +184,9 @@ async function openReachableTarget(spec: TargetSpec): Promise<Target> {
     const output = (error as { output?: unknown }).output;
     throw new TargetUnavailableError((error as Error).message, typeof output === 'string' ? output : '');
   }
-  if (spec.kind === 'running' && !(await canConnect(target.address, 3000))) {
+  if (spec.kind === 'running' && !(await canConnect(target.endpoint, 3000))) {
     throw new TargetUnavailableError(
-      `nothing accepts connections at ${target.address.host}:${target.address.port}; is the server running?`,
+      `nothing accepts connections at ${formatEndpoint(target.endpoint)}; is the server running?`,
     );
   }
   return target;

@@ -5,16 +5,6 @@ export interface HostPort {
   port: number;
 }
 
-/** Parses `host:port`, `[v6]:port` or a bare port (host 127.0.0.1). Throws a RangeError people can read. */
-export function parseHostPort(text: string): HostPort {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim()) ?? /^()()(\d+)$/.exec(text.trim());
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new RangeError(`expected host:port (e.g. 127.0.0.1:8888), got '${text}'`);
-  }
-  return { host: match[1] || match[2] || '127.0.0.1', port };
-}
-
 /** A port that was free a moment ago on `host` (the OS picks it; a small race remains). */
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();

@@ -1,55 +1,78 @@
 /**
  * The server under test, however it is reached: the embedded reference server (default), a server
- * already running at host:port, or a command the kit spawns on a free port. The conformance kit
- * and the bench both use this module, so a server is reached the same way by both.
+ * already running at a URL, or a command the kit spawns on a free port; over any transport. The
+ * conformance kit and the bench both use this module, so a server is reached the same way by both.
  */
 import type { Limits } from '../protocol/index.ts';
 import { createLogger, startServer } from '../reference-server/index.ts';
-import { findFreePort, type HostPort } from './address.ts';
+import {
+  type ConnectOptions,
+  type Endpoint,
+  formatEndpoint,
+  type TransportName,
+  usesTls,
+} from '../transport/index.ts';
+import { findFreePort } from './address.ts';
+import { sharedDevCertificate } from './dev-certificate.ts';
 import { OutputTail } from './output-tail.ts';
 import { SpawnedServer } from './spawned-server.ts';
 
-export { canConnect, findFreePort, type HostPort, parseHostPort, waitUntilAccepting } from './address.ts';
+export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './address.ts';
+export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
+export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
 export { TargetStartError } from './spawned-server.ts';
 
 /**
- * Starts an in-process server on a port (0: any free one) and returns how to reach and stop it.
- * What it logs goes to `output`, so reports can show it as they show a spawned server's output.
+ * Starts an in-process server listening on `endpoint` (port 0: any free one) and returns how to
+ * reach and stop it. What it logs goes to `output`, so reports can show it as they show a spawned
+ * server's output. `tls` is set for tls:// and wss:// endpoints.
  */
 export type EmbeddedStarter = (options: {
-  host: string;
-  port: number;
+  endpoint: Endpoint;
   password: string;
   limits: Partial<Limits>;
   output: OutputTail;
+  tls: { cert: string; key: string } | undefined;
 }) => Promise<{ port: number; close(): Promise<void> }>;
+
+/** How the kit's clients trust a TLS server: its CA, or no verification at all. */
+export interface TargetTls {
+  ca?: string;
+  insecure?: boolean;
+}
 
 export type TargetSpec =
   | {
       kind: 'embedded';
       password?: string;
       limits?: Partial<Limits>;
+      /** The transport the embedded server listens on. Default tcp. */
+      transport?: TransportName;
       /** Another in-process server, e.g. a test fixture; the reference server by default. */
       start?: EmbeddedStarter;
       label?: string;
     }
-  | { kind: 'running'; address: HostPort; password: string }
+  | { kind: 'running'; endpoint: Endpoint; password: string; tls?: TargetTls }
   | {
       kind: 'spawned';
       /** Shell command; `{port}` is replaced by a free port. Without `{port}`, `port` must be given. */
       command: string;
       password: string;
-      host?: string;
+      /** Where the started server is reached; its port is replaced. Default tcp://127.0.0.1. */
+      endpoint?: Endpoint;
       port?: number;
       startTimeoutMs?: number;
+      tls?: TargetTls;
     };
 
 export interface Target {
   readonly kind: TargetSpec['kind'];
   /** For people: what is being tested and where. */
   readonly description: string;
-  readonly address: HostPort;
+  readonly endpoint: Endpoint;
   readonly password: string;
+  /** What the kit's clients pass to connect(): how they trust a TLS server. */
+  readonly connectOptions: ConnectOptions;
   /** Embedded and spawned targets can be restarted (e.g. per feature); a running one cannot. */
   readonly canRestart: boolean;
   restart(): Promise<void>;
@@ -60,11 +83,13 @@ export interface Target {
 
 const DEFAULT_PASSWORD = 'secret123';
 const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** The path an embedded WebSocket server listens on. */
+const EMBEDDED_WS_PATH = '/ecp';
 
 export async function openTarget(spec: TargetSpec): Promise<Target> {
   const target =
     spec.kind === 'running'
-      ? new RunningTarget(spec.address, spec.password)
+      ? new RunningTarget(spec.endpoint, spec.password, spec.tls)
       : spec.kind === 'embedded'
         ? new EmbeddedTarget(spec)
         : new SpawnedTarget(spec);
@@ -72,15 +97,26 @@ export async function openTarget(spec: TargetSpec): Promise<Target> {
   return target;
 }
 
+function connectOptionsFor(tls: TargetTls | undefined): ConnectOptions {
+  const options: ConnectOptions = {};
+  if (tls?.ca !== undefined) options.ca = tls.ca;
+  if (tls?.insecure) options.insecure = true;
+  return options;
+}
+
 class RunningTarget implements Target {
   readonly kind = 'running';
   readonly canRestart = false;
+  readonly connectOptions: ConnectOptions;
   constructor(
-    readonly address: HostPort,
+    readonly endpoint: Endpoint,
     readonly password: string,
-  ) {}
+    tls: TargetTls | undefined,
+  ) {
+    this.connectOptions = connectOptionsFor(tls);
+  }
   get description(): string {
-    return `server at ${this.address.host}:${this.address.port}`;
+    return `server at ${formatEndpoint(this.endpoint)}`;
   }
   async restart(): Promise<void> {}
   serverOutput(): string {
@@ -89,10 +125,10 @@ class RunningTarget implements Target {
   async close(): Promise<void> {}
 }
 
-const startReferenceServer: EmbeddedStarter = async ({ host, port, password, limits, output }) =>
+const startReferenceServer: EmbeddedStarter = async ({ endpoint, password, limits, output, tls }) =>
   startServer({
-    host,
-    port,
+    listen: [formatEndpoint(endpoint)],
+    ...(tls === undefined ? {} : { tls }),
     password,
     limits,
     logger: createLogger('info', { write: (line: string) => output.append(Buffer.from(line)) }),
@@ -102,7 +138,8 @@ class EmbeddedTarget implements Target {
   readonly kind = 'embedded';
   readonly canRestart = true;
   readonly password: string;
-  address: HostPort = { host: '127.0.0.1', port: 0 };
+  endpoint: Endpoint;
+  connectOptions: ConnectOptions = {};
   #server: { port: number; close(): Promise<void> } | undefined;
   readonly #output = new OutputTail();
   readonly #start: EmbeddedStarter;
@@ -114,20 +151,30 @@ class EmbeddedTarget implements Target {
     this.#start = spec.start ?? startReferenceServer;
     this.#limits = spec.limits ?? {};
     this.#label = spec.label ?? 'embedded reference server';
+    const transport = spec.transport ?? 'tcp';
+    this.endpoint = {
+      transport,
+      host: '127.0.0.1',
+      port: 0,
+      path: transport === 'ws' || transport === 'wss' ? EMBEDDED_WS_PATH : '',
+    };
   }
   get description(): string {
-    return `${this.#label} at ${this.address.host}:${this.address.port}`;
+    return `${this.#label} at ${formatEndpoint(this.endpoint)}`;
   }
   async restart(): Promise<void> {
     await this.close();
+    // A throwaway certificate for 127.0.0.1, trusted by the kit's clients as their only CA.
+    const tls = usesTls(this.endpoint.transport) ? await sharedDevCertificate() : undefined;
+    this.connectOptions = tls === undefined ? {} : { ca: tls.cert };
     this.#server = await this.#start({
-      host: '127.0.0.1',
-      port: 0,
+      endpoint: { ...this.endpoint, port: 0 },
       password: this.password,
       limits: this.#limits,
       output: this.#output,
+      tls,
     });
-    this.address = { host: '127.0.0.1', port: this.#server.port };
+    this.endpoint = { ...this.endpoint, port: this.#server.port };
   }
   serverOutput(): string {
     return this.#output.text();
@@ -143,10 +190,12 @@ class SpawnedTarget implements Target {
   readonly kind = 'spawned';
   readonly canRestart = true;
   readonly password: string;
+  readonly connectOptions: ConnectOptions;
   #server: SpawnedServer | undefined;
   /** Output of the last few earlier runs, for a report on a server restarted per scenario. */
   #earlierOutputs: string[] = [];
   readonly #spec: Extract<TargetSpec, { kind: 'spawned' }>;
+  readonly #endpoint: Endpoint;
 
   constructor(spec: Extract<TargetSpec, { kind: 'spawned' }>) {
     if (!spec.command.includes('{port}') && spec.port === undefined) {
@@ -154,17 +203,19 @@ class SpawnedTarget implements Target {
     }
     this.#spec = spec;
     this.password = spec.password;
+    this.connectOptions = connectOptionsFor(spec.tls);
+    this.#endpoint = spec.endpoint ?? { transport: 'tcp', host: '127.0.0.1', port: 0, path: '' };
   }
-  get address(): HostPort {
-    return this.#server?.address ?? { host: this.#spec.host ?? '127.0.0.1', port: this.#spec.port ?? 0 };
+  get endpoint(): Endpoint {
+    return { ...this.#endpoint, port: this.#server?.address.port ?? this.#spec.port ?? 0 };
   }
   get description(): string {
-    return `'${this.#server?.commandLine ?? this.#spec.command}' at ${this.address.host}:${this.address.port}`;
+    return `'${this.#server?.commandLine ?? this.#spec.command}' at ${formatEndpoint(this.endpoint)}`;
   }
   async restart(): Promise<void> {
     await this.close();
     if (this.#server) this.#earlierOutputs = [...this.#earlierOutputs, this.#server.output.text()].slice(-4);
-    const host = this.#spec.host ?? '127.0.0.1';
+    const host = this.#endpoint.host;
     // A fixed port when the command cannot be told one; otherwise a fresh free port each start, so a
     // server that lingers in shutdown cannot make the next start fail.
     const port = this.#spec.port ?? (await findFreePort(host));

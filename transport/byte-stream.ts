@@ -95,12 +95,14 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     if (this.writable) this.#socket.write(line);
   }
 
-  sendBatch(lines: readonly Buffer[], bytes: number): void {
+  sendBatch(lines: readonly Buffer[] | readonly string[], bytes: number): void {
     const count = lines.length;
     if (count === 0 || !this.writable) return;
     const socket = this.#socket;
     if (count === 1) {
       socket.write(lines[0]!);
+    } else if (typeof lines[0] === 'string') {
+      socket.write((lines as readonly string[]).join(''));
     } else if (bytes <= CONCAT_MAX_BYTES) {
       socket.write(Buffer.concat(lines as Buffer[], bytes));
     } else {

@@ -97,8 +97,11 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
    * many connections; it is never modified.
    */
   send(line: Buffer | string): void;
-  /** Sends several encoded lines in one go (one write on a byte stream); `bytes` is their total size. */
-  sendBatch(lines: readonly Buffer[], bytes: number): void;
+  /**
+   * Sends several encoded lines in one go (one write on a byte stream, corked frames on
+   * WebSocket); `bytes` is their total size (their length, for ASCII strings).
+   */
+  sendBatch(lines: readonly Buffer[] | readonly string[], bytes: number): void;
   /** Stops reading: input stays in the operating system's buffers and the peer is slowed down. */
   pause(): void;
   resume(): void;

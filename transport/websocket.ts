@@ -123,7 +123,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     this.#ws.send(stripNewline(line), { binary: false });
   }
 
-  sendBatch(lines: readonly Buffer[], _bytes: number): void {
+  sendBatch(lines: readonly Buffer[] | readonly string[], _bytes: number): void {
     if (!this.writable) return;
     // Corked, the frames of one batch leave in one write, as a byte stream's lines do.
     this.#socket?.cork();

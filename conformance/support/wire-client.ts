@@ -1,12 +1,13 @@
 /**
  * A test client that works at the level of raw lines, so scenarios can send anything, including
- * malformed input, and see exactly what the server sends back. It splits what it receives on 0x0A
- * itself (rather than with the lenient LineDecoder a real client uses) so that it can report
- * framing faults: invalid UTF-8, blank lines, a last line without its line feed.
+ * malformed input, and see exactly what the server sends back. Its connection reports framing
+ * exactly (blank lines, bytes that are not UTF-8, a last line without its line feed, frames that
+ * are not one message) rather than leniently as a real client's does. Over any transport: a
+ * "line" is a line on a byte stream and a text frame on WebSocket.
  */
-import { Socket } from 'node:net';
 import {
   Fernet,
+  type FramingError,
   openText,
   parseServerMessage,
   type RsaKeyPair,
@@ -14,8 +15,18 @@ import {
   sealText,
   unwrapRoomKey,
 } from '../../protocol/index.ts';
-import type { HostPort } from '../../server-under-test/index.ts';
+import {
+  type CloseInfo,
+  type Connection,
+  type ConnectOptions,
+  connect,
+  type Endpoint,
+  formatEndpoint,
+} from '../../transport/index.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
+
+/** The kit reads whatever the server sends, however long: its own limit is far above any server's. */
+const MAX_RECEIVED_LINE_BYTES = 64 * 1024 * 1024;
 
 export interface ReceivedLine {
   /** Position among every line received by every client of the scenario, to compare order across clients. */
@@ -39,7 +50,9 @@ export interface ReceivedLine {
 }
 
 export interface WireClientOptions {
-  address: HostPort;
+  endpoint: Endpoint;
+  /** How to trust a TLS server. */
+  connectOptions: ConnectOptions;
   /** What scenarios call the client: `alice`. */
   label: string;
   /** The name it asks for: unique per scenario, e.g. `alice_k3x_12`. */
@@ -68,58 +81,55 @@ export class WireClient {
   roomKeyProblem: string | undefined;
   /** Set once the connection has ended, with how. */
   ended: { atMs: number; how: string } | undefined;
-  bytesReceived = 0;
   /** When the connection was established, on the scenario clock (ms). */
   readonly connectedAtMs: number;
   /** The usernames this client has asked for in handshakes, oldest first. */
   readonly requestedNames: string[] = [];
   #cursor = 0;
-  #pending = Buffer.alloc(0);
-  readonly #socket: Socket;
+  readonly #connection: Connection;
   readonly #options: WireClientOptions;
   readonly #waiters = new Set<Waiter>();
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
 
-  private constructor(socket: Socket, options: WireClientOptions) {
-    this.#socket = socket;
+  private constructor(connection: Connection, options: WireClientOptions) {
+    this.#connection = connection;
     this.#options = options;
     this.label = options.label;
     this.username = options.username;
     this.log = options.log;
     this.connectedAtMs = performance.now() - options.startedAt;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd('the server closed the connection'));
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      this.#onEnd(`connection error ${error.code ?? error.message}`),
+    connection.on('message', (text: string) => this.#addLine(text, true, true));
+    connection.on('framingError', (error: FramingError, closing: boolean) =>
+      this.#onFramingError(error, closing),
     );
-    socket.on('close', () => this.#onEnd('the connection closed'));
+    connection.on('end', () => this.#onEnd('the server closed the connection'));
+    connection.on('close', (info: CloseInfo) => this.#onEnd(describeClose(info)));
   }
 
-  static connect(options: WireClientOptions): Promise<WireClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new Socket();
-      socket.setNoDelay(true);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new Error(
-            `could not connect to ${options.address.host}:${options.address.port} within ${options.connectTimeoutMs} ms`,
-          ),
-        );
-      }, options.connectTimeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(
-          new Error(`could not connect to ${options.address.host}:${options.address.port}: ${error.message}`),
-        );
+  static async connect(options: WireClientOptions): Promise<WireClient> {
+    const where = formatEndpoint(options.endpoint);
+    try {
+      const connection = await connect(options.endpoint, {
+        ...options.connectOptions,
+        timeoutMs: options.connectTimeoutMs,
+        maxMessageBytes: MAX_RECEIVED_LINE_BYTES,
+        exactFraming: true,
       });
-      socket.connect(options.address.port, options.address.host, () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        options.log.event(`connected to ${options.address.host}:${options.address.port}`);
-        resolve(new WireClient(socket, options));
-      });
-    });
+      const subprotocol = connection.subprotocol ? ` (subprotocol ${connection.subprotocol})` : '';
+      options.log.event(`connected to ${where}${subprotocol}`);
+      return new WireClient(connection, options);
+    } catch (error) {
+      throw new Error(`could not connect to ${where}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Bytes received so far, framing included. */
+  get bytesReceived(): number {
+    return this.#connection.bytesReceived;
+  }
+
+  /** Whether lines travel on a byte stream (raw writes possible) or as WebSocket frames. */
+  get framing(): 'bytes' | 'frames' {
+    return this.#connection.raw.kind;
   }
 
   get isOpen(): boolean {
@@ -148,16 +158,39 @@ export class WireClient {
     this.sendLine(JSON.stringify(message));
   }
 
-  /** Sends raw bytes (garbage, invalid UTF-8, partial lines); `description` goes to the transcript. */
+  /**
+   * Sends raw bytes (garbage, invalid UTF-8, partial lines, many lines in one write) on a byte
+   * stream; over WebSocket each line of them goes in a text frame of its own. `description` goes
+   * to the transcript.
+   */
   sendBytes(bytes: Uint8Array, description: string): void {
     this.log.sent(description);
     this.#write(bytes);
   }
 
-  /** Sends bytes in pieces of `pieceSize` bytes, each in its own write, waiting between writes. */
+  /** Sends one WebSocket frame as it is (binary, oversize, two lines in one); WebSocket only. */
+  sendFrame(data: string | Buffer, binary: boolean, description: string): void {
+    const raw = this.#connection.raw;
+    if (raw.kind !== 'frames') throw new Error('sendFrame needs a WebSocket connection');
+    this.log.sent(description);
+    if (!this.isOpen || !this.#connection.writable) {
+      this.log.event('(not sent: the connection is closed)');
+      return;
+    }
+    raw.send(data, { binary });
+  }
+
+  /**
+   * Sends bytes in pieces of `pieceSize` bytes, each in its own write, waiting between writes. Over
+   * WebSocket, where a message is one frame, the text goes whole.
+   */
   async sendInPieces(text: string, pieceSize: number, description: string): Promise<void> {
     this.log.sent(this.#redact(text.replace(/\n$/, '')), `${description}`);
     const bytes = Buffer.from(text, 'utf8');
+    if (this.framing === 'frames') {
+      this.#write(bytes);
+      return;
+    }
     for (let offset = 0; offset < bytes.length; offset += pieceSize) {
       this.#write(bytes.subarray(offset, offset + pieceSize));
       // A macrotask between writes, so each piece leaves in its own TCP segment.
@@ -182,30 +215,17 @@ export class WireClient {
     return sealText(this.roomKey, text);
   }
 
-  /** Waits until what was written so far has been handed to the operating system. */
-  flushed(): Promise<void> {
-    if (this.#socket.writableLength === 0 || this.#socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#socket.off('close', done);
-        resolve();
-      };
-      this.#socket.once('drain', done);
-      this.#socket.once('close', done);
-    });
-  }
-
   // --- reading -------------------------------------------------------------------------------
 
   /** False while the client has stopped reading (a slow reader). */
   get reading(): boolean {
-    return !this.#socket.isPaused();
+    return !this.#connection.paused;
   }
 
-  /** Stops reading from the socket (a slow reader); the server's writes then back up. */
+  /** Stops reading from the connection (a slow reader); the server's writes then back up. */
   pauseReading(): void {
     this.log.event('stopped reading');
-    this.#socket.pause();
+    this.#connection.pause();
   }
 
   /**
@@ -275,68 +295,74 @@ export class WireClient {
 
   // --- closing -------------------------------------------------------------------------------
 
-  /** Closes gracefully (FIN) and waits, at most `timeoutMs`, for the server to close its side. */
+  /** Closes gracefully (FIN, or a WebSocket close) and waits, at most `timeoutMs`, for the server to close its side. */
   async leave(timeoutMs: number): Promise<void> {
     if (!this.isOpen) return;
     this.log.event('closing the connection');
-    this.#socket.end();
-    this.#socket.resume();
-    if (!(await this.waitForEnd(timeoutMs))) this.#socket.destroy();
+    this.#connection.end();
+    this.#connection.resume();
+    if (!(await this.waitForEnd(timeoutMs))) this.#connection.destroy();
   }
 
-  /** Ends the connection abruptly with a TCP reset. */
+  /** Ends the connection abruptly: a TCP reset on a byte stream, a dropped socket on WebSocket. */
   reset(): void {
-    this.log.event('resetting the connection (RST)');
-    this.#socket.resetAndDestroy();
+    const raw = this.#connection.raw;
+    if (raw.kind === 'bytes') {
+      this.log.event('resetting the connection (RST)');
+      raw.reset();
+    } else {
+      this.log.event('dropping the connection without a close frame');
+      this.#connection.destroy();
+    }
   }
 
   destroy(): void {
-    this.#socket.destroy();
+    this.#connection.destroy();
   }
 
   // --- internals -----------------------------------------------------------------------------
 
   #write(bytes: Uint8Array): void {
-    if (this.#socket.destroyed || this.#socket.writableEnded) {
+    if (!this.#connection.writable) {
       this.log.event('(not sent: the connection is closed)');
       return;
     }
-    this.#socket.write(bytes);
+    const raw = this.#connection.raw;
+    if (raw.kind === 'bytes') {
+      raw.write(bytes);
+      return;
+    }
+    // A frame per line: what is one write on a byte stream is several messages here.
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let start = 0;
+    while (start < text.length) {
+      const newline = text.indexOf(0x0a, start);
+      const end = newline === -1 ? text.length : newline;
+      raw.send(text.subarray(start, end), { binary: false });
+      start = end + 1;
+    }
   }
 
-  #onData(chunk: Buffer): void {
-    this.bytesReceived += chunk.length;
-    let data = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
-    let newline = data.indexOf(0x0a);
-    while (newline !== -1) {
-      this.#addLine(data.subarray(0, newline), true);
-      data = data.subarray(newline + 1);
-      newline = data.indexOf(0x0a);
+  #onFramingError(error: FramingError, closing: boolean): void {
+    if (error.code === 'ECP_INVALID_UTF8' && error.bytes !== undefined) {
+      this.#addLine(error.bytes.toString('utf8'), false, true);
+    } else if (error.code === 'ECP_UNTERMINATED_LINE' && error.bytes !== undefined) {
+      const text = error.bytes.toString('utf8');
+      this.#addLine(text, Buffer.from(text, 'utf8').equals(error.bytes), false);
+    } else {
+      this.log.event(`the server sent what is not a message: ${error.message}${closing ? '; closing' : ''}`);
+      this.#notify();
     }
-    this.#pending = Buffer.from(data);
-    this.#notify();
   }
 
   #onEnd(how: string): void {
     if (this.ended) return;
-    if (this.#pending.length > 0) {
-      this.#addLine(this.#pending, false);
-      this.#pending = Buffer.alloc(0);
-    }
     this.ended = { atMs: performance.now() - this.#options.startedAt, how };
     this.log.event(how);
     this.#notify();
   }
 
-  #addLine(bytes: Buffer, terminated: boolean): void {
-    let text: string;
-    let validUtf8 = true;
-    try {
-      text = this.#utf8.decode(bytes);
-    } catch {
-      validUtf8 = false;
-      text = bytes.toString('utf8');
-    }
+  #addLine(text: string, validUtf8: boolean, terminated: boolean): void {
     const line: ReceivedLine = {
       order: this.#options.nextOrder(),
       index: this.lines.length,
@@ -354,6 +380,7 @@ export class WireClient {
       line.problem && validUtf8 ? `not a valid v1 message: ${line.problem}` : undefined,
     ].filter(Boolean);
     this.log.received(text, notes.length > 0 ? notes.join('; ') : undefined);
+    this.#notify();
   }
 
   #classify(line: ReceivedLine): void {
@@ -441,4 +468,13 @@ export class WireClient {
     this.#waiters.clear();
     for (const waiter of waiters) waiter();
   }
+}
+
+/** How a connection ended, for the transcript: a WebSocket close code, or the socket's error. */
+function describeClose(info: CloseInfo): string {
+  if (info.closeCode !== undefined) {
+    return `the connection closed (WebSocket close code ${info.closeCode}${info.closeReason ? `: ${info.closeReason}` : ''})`;
+  }
+  if (info.error !== undefined) return `connection error ${info.error.code ?? info.error.message}`;
+  return 'the connection closed';
 }

@@ -3,10 +3,10 @@
  * steps use to act and to check. Every check fails through `fail()`, so every failure names the
  * scenario's requirements, what was expected, what happened, and a hint.
  */
-import { Socket } from 'node:net';
 import { type IWorldOptions, World } from '@cucumber/cucumber';
 import type { Limits, RsaKeyPair } from '../../protocol/index.ts';
 import type { Target } from '../../server-under-test/index.ts';
+import { type Connection, connect, formatEndpoint } from '../../transport/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { ConformanceFailure, type FailureDetails, formatFailure } from './failure.ts';
@@ -54,7 +54,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** Names sent in handshakes other than the clients' own (e.g. a second handshake's). */
   readonly #otherNames = new Set<string>();
   /** Bare connections that only hold a place (e.g. up to the connection limit). */
-  readonly #placeholders: Socket[] = [];
+  readonly #placeholders: Connection[] = [];
 
   constructor(options: IWorldOptions<ConformanceWorldParameters>) {
     super(options);
@@ -150,7 +150,8 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     const username = this.nameOf(label);
     const again = existing ? ', connected again' : '';
     const client = await WireClient.connect({
-      address: this.target.address,
+      endpoint: this.target.endpoint,
+      connectOptions: this.target.connectOptions,
       label,
       username,
       serverPassword: this.target.password,
@@ -279,7 +280,9 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   async closeAll(): Promise<void> {
     // Each placeholder waits for the server to close its side, so its place is free for the next scenario.
     await Promise.all(
-      this.#placeholders.splice(0).map((socket) => closeGracefully(socket, Math.min(1000, this.timeoutMs))),
+      this.#placeholders
+        .splice(0)
+        .map((connection) => closeGracefully(connection, Math.min(1000, this.timeoutMs))),
     );
     await Promise.all(
       [...this.clients.values()].map((client) => client.leave(Math.min(1000, this.timeoutMs))),
@@ -291,24 +294,17 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
    * all are connected. Connections the server refuses at once count too: the limit is reached.
    */
   async holdConnections(count: number): Promise<void> {
-    const { host, port } = this.target.address;
-    const opened = Array.from(
-      { length: count },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const socket = new Socket();
-          this.#placeholders.push(socket);
-          socket.once('error', reject);
-          socket.connect(port, host, () => {
-            socket.off('error', reject);
-            socket.on('error', () => {});
-            resolve();
-          });
-        }),
-    );
+    const where = formatEndpoint(this.target.endpoint);
+    const opened = Array.from({ length: count }, async () => {
+      const connection = await connect(this.target.endpoint, {
+        ...this.target.connectOptions,
+        timeoutMs: this.timeoutMs,
+      });
+      this.#placeholders.push(connection);
+    });
     await Promise.all(opened).catch((error: Error) =>
       this.fail({
-        expected: `${count} connections to ${host}:${port} can be opened`,
+        expected: `${count} connections to ${where} can be opened`,
         actual: error.message,
         hint: 'Accept connections until the limit; refuse the ones beyond it with auth_error "Server full".',
       }),
@@ -594,16 +590,15 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   }
 }
 
-/** Ends a connection (FIN) and waits, at most `timeoutMs`, for the peer to close its side. */
-function closeGracefully(socket: Socket, timeoutMs: number): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
+/** Ends a connection gracefully and waits, at most `timeoutMs`, for the peer to close its side. */
+function closeGracefully(connection: Connection, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.once('close', () => {
+    const timer = setTimeout(() => connection.destroy(), timeoutMs);
+    connection.once('close', () => {
       clearTimeout(timer);
       resolve();
     });
-    socket.resume();
-    socket.end();
+    connection.resume();
+    connection.end();
   });
 }

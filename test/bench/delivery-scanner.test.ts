@@ -1,27 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryScanner } from '../../bench/delivery-scanner.ts';
 import { payloadLength, sealPayload } from '../../bench/payload.ts';
-import { Fernet } from '../../protocol/index.ts';
+import { Fernet, LineDecoder } from '../../protocol/index.ts';
 
 const room = new Fernet(Fernet.generateKey());
 const size = 32;
 const payload = (sender: number, seq: number) =>
   sealPayload(room, { sender, seq, scheduledMicros: 1000 + seq }, size);
 
-function scanAll(chunks: Buffer[]) {
+/** The bench client's path: the byte stream's lines, in place, then the scanner on each. */
+function scanAll(chunks: Buffer[], maxLineBytes = 1024 * 1024) {
   const scanner = new DeliveryScanner(payloadLength(size));
+  const lines = new LineDecoder({ maxLineBytes });
   const deliveries: string[] = [];
   const others: string[] = [];
+  let overlong = 0;
+  const sink = {
+    delivery: (
+      f: { sender: number; seq: number; scheduledMicros: number },
+      line: Buffer,
+      start: number,
+      end: number,
+    ) => {
+      deliveries.push(`${f.sender}/${f.seq}/${f.scheduledMicros}`);
+      expect(line.toString('utf8', start, end)).toContain(`"message`);
+    },
+    other: (line: Buffer, start: number, end: number) => others.push(line.toString('utf8', start, end)),
+  };
   for (const chunk of chunks) {
-    scanner.push(chunk, {
-      delivery: (f, line, start, end) => {
-        deliveries.push(`${f.sender}/${f.seq}/${f.scheduledMicros}`);
-        expect(line.toString('utf8', start, end)).toContain(`"message`);
-      },
-      other: (line, start, end) => others.push(line.toString('utf8', start, end)),
+    lines.scan(chunk, {
+      line: (bytes, start, end) => scanner.scan(bytes, start, end, sink),
+      error: () => overlong++,
     });
   }
-  return { deliveries, others, scanner };
+  return { deliveries, others, overlong };
 }
 
 const compact = (s: number, q: number) =>
@@ -62,15 +74,19 @@ describe('DeliveryScanner', () => {
   });
 
   it('drops a line longer than its limit and recovers at the next newline', () => {
-    const scanner = new DeliveryScanner(payloadLength(size), 100);
-    const seen: string[] = [];
-    const sink = {
-      delivery: () => seen.push('delivery'),
-      other: (line: Buffer, start: number, end: number) => seen.push(line.toString('utf8', start, end)),
-    };
-    scanner.push(Buffer.from(`{"a":"${'x'.repeat(80)}`), sink);
-    scanner.push(Buffer.from(`${'y'.repeat(80)}"}\n{"b":1}\n`), sink);
-    expect(seen).toEqual(['{"b":1}']);
-    expect(scanner.overlongLines).toBe(1);
+    const { others, overlong } = scanAll(
+      [Buffer.from(`{"a":"${'x'.repeat(80)}`), Buffer.from(`${'y'.repeat(80)}"}\n{"b":1}\n`)],
+      100,
+    );
+    expect(others).toEqual(['{"b":1}']);
+    expect(overlong).toBe(1);
+  });
+
+  it('finds a delivery in a message handed over whole (a WebSocket frame)', () => {
+    const scanner = new DeliveryScanner(payloadLength(size));
+    const frame = Buffer.from(compact(3, 7).trimEnd());
+    const found: number[] = [];
+    scanner.scan(frame, 0, frame.length, { delivery: (f) => found.push(f.sender, f.seq), other: () => {} });
+    expect(found).toEqual([3, 7]);
   });
 });

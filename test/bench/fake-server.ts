@@ -57,7 +57,7 @@ export class FakeServer {
   ) {}
 
   /** For `openTarget({ kind: 'embedded', start: fake.starter })`. */
-  readonly starter: EmbeddedStarter = async ({ host, port }) => {
+  readonly starter: EmbeddedStarter = async ({ endpoint: { host, port } }) => {
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
     await new Promise<void>((resolve) => server.listen(port, host, resolve));

@@ -134,7 +134,8 @@ export class FaultProxy {
 
   /** An EmbeddedStarter for the conformance runner: the reference server, with this fault in front. */
   static starter(fault: Fault): EmbeddedStarter {
-    return async ({ host, port, password, limits, output }) => {
+    // A line proxy over plain TCP: mutants are tested over tcp:// only.
+    return async ({ endpoint: { host, port }, password, limits, output }) => {
       proxyKeys ??= generateRsaKeyPair();
       const reference = await startServer({
         host,

@@ -1,19 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canConnect, findFreePort, parseHostPort, waitUntilAccepting } from '../../server-under-test/address.ts';
-
-describe('parseHostPort', () => {
-  it('reads host:port, [v6]:port and a bare port', () => {
-    expect(parseHostPort('127.0.0.1:8888')).toEqual({ host: '127.0.0.1', port: 8888 });
-    expect(parseHostPort('localhost:1')).toEqual({ host: 'localhost', port: 1 });
-    expect(parseHostPort('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
-    expect(parseHostPort('8888')).toEqual({ host: '127.0.0.1', port: 8888 });
-  });
-
-  it.each(['', 'localhost', 'host:', 'host:0', 'host:65536', 'host:abc', ':-1'])('refuses %j', (text) => {
-    expect(() => parseHostPort(text)).toThrow(/expected host:port/);
-  });
-});
+import { canConnect, findFreePort, waitUntilAccepting } from '../../server-under-test/address.ts';
 
 describe('reaching a port', () => {
   it('finds a free port, sees nothing there, then sees a listener once it starts', async () => {
