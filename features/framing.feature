@@ -11,19 +11,19 @@ Feature: Framing
     Then every line alice received is one JSON object in UTF-8 ending with a single line feed
     And every message alice received has a known type and the fields of that type
 
-  @core @ECP-FR-03
+  @core @ECP-FR-03 @byte-stream
   Scenario: A handshake sent one byte at a time is one message
     Given alice is connected
     When alice sends a valid handshake one byte at a time
     Then alice is admitted
 
-  @core @ECP-FR-03
+  @core @ECP-FR-03 @byte-stream
   Scenario: Several messages in one write are each processed
     Given alice and bob are in the room
     When alice sends the chat messages "one", "two" and "three" in a single write
     Then bob receives "one", "two" and "three" from alice in that order
 
-  @core @ECP-FR-03
+  @core @ECP-FR-03 @byte-stream
   Scenario: A multi-byte character split across writes arrives intact
     Given alice and bob are in the room
     When alice sends the plain text "naïve café 😀" one byte at a time
@@ -49,7 +49,7 @@ Feature: Framing
     And alice sends the plain text "café 😀" written with \uXXXX escapes
     Then bob receives the plain text "café 😀" from alice twice
 
-  @strict @ECP-FR-05
+  @strict @ECP-FR-05 @byte-stream
   Scenario: A line ending in CRLF is processed like one ending in LF
     Given alice and bob are in the room
     When alice sends the chat message "over CRLF" ending the line with CR LF

@@ -18,6 +18,10 @@ Feature: Robustness
       | the JSON string "hello"        |
       | the JSON number 42             |
       | the JSON null                  |
+
+    @byte-stream
+    Examples: bytes, not text
+      | input                          |
       | a line that is not valid UTF-8 |
       | 4 KiB of random bytes          |
 
@@ -36,7 +40,7 @@ Feature: Robustness
       | an object of the server type "system" |
       | an object of the server type "user_list" |
 
-  @core @ECP-ERR-01 @ECP-ERR-02
+  @core @ECP-ERR-01 @ECP-ERR-02 @byte-stream
   Scenario: Garbage before the handshake does not stop a later handshake
     Given alice is connected
     When alice sends 4 KiB of random bytes
@@ -130,7 +134,7 @@ Feature: Robustness
     Then alice receives nothing about mallory
     And alice is still in the room
 
-  @robustness @ECP-LIM-01
+  @robustness @ECP-LIM-01 @byte-stream
   Scenario: A line over the limit is refused and its member leaves
     Given alice and bob are in the room
     When alice sends a line one byte longer than the line limit

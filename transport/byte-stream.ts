@@ -15,6 +15,7 @@ import type {
   RawAccess,
 } from './connection.ts';
 import { formatHostPort } from './endpoint.ts';
+import { InputHold } from './hold.ts';
 import { wrongTransportAnswer } from './sniff.ts';
 
 /** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
@@ -25,6 +26,8 @@ export interface ByteStreamOptions {
   maxMessageBytes: number;
   /** Report blank lines and a last line without its line feed (a test kit). */
   exactFraming?: boolean;
+  /** Client side: hold input until the caller listens (see InputHold). */
+  holdInput?: boolean;
   /**
    * Server side of a plain port: look at the first bytes for another transport's opening (a TLS
    * ClientHello, an HTTP request) and answer it at once instead of waiting for a handshake timeout.
@@ -47,6 +50,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
   #error: (Error & { code?: string }) | undefined;
   #closed = false;
   bytesReceived = 0;
+  readonly #hold: InputHold;
 
   /**
    * Wraps a connected socket. With `usesOnread`, the socket was made with net's `onread` option
@@ -58,6 +62,12 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     this.#socket = socket;
     this.#exact = options.exactFraming ?? false;
     this.#detect = options.detectWrongTransport ?? false;
+    this.#hold = new InputHold(options.holdInput ?? false);
+    if (this.#hold.holding) {
+      (this as EventEmitter).on('newListener', (event: string) => {
+        if (event === 'message' || event === 'close') this.#hold.release();
+      });
+    }
     this.#decoder = new LineDecoder({ maxLineBytes: options.maxMessageBytes, keepBlankLines: this.#exact });
     this.remoteAddress = socket.remoteAddress ?? '';
     this.peer = formatHostPort(this.remoteAddress, socket.remotePort ?? 0);
@@ -70,13 +80,13 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     };
     socket.setNoDelay(true);
     if (!usesOnread) socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('end', () => this.#onEnd());
+    socket.on('end', () => this.#hold.run(() => this.#onEnd()));
     // ECONNRESET and EPIPE are how peers vanish; 'close' follows and reports it.
     socket.on('error', (error: Error & { code?: string }) => {
       this.#error ??= error;
     });
     socket.on('drain', () => this.emit('drain'));
-    socket.on('close', () => this.#onClose());
+    socket.on('close', () => this.#hold.run(() => this.#onClose()));
   }
 
   get pendingOutputBytes(): number {
@@ -121,6 +131,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
   }
 
   receiveInto(sink: MessageSink): void {
+    this.#hold.release();
     this.#sink = sink;
     this.#sinkAdapter = {
       line: (bytes, start, end) => sink.message(bytes, start, end),
@@ -138,6 +149,11 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
 
   /** One chunk of input (from 'data' or net's onread); it may be reused once this returns. */
   receive(chunk: Buffer): void {
+    if (this.#hold.holding) {
+      const copy = Buffer.from(chunk);
+      this.#hold.run(() => this.receive(copy));
+      return;
+    }
     if (this.#closed) return;
     this.bytesReceived += chunk.length;
     if (this.#detect) {

@@ -39,6 +39,7 @@ export function connectTcp(endpoint: Endpoint, options: ConnectOptions = {}): Pr
           transport: 'tcp',
           maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
           exactFraming: options.exactFraming,
+          holdInput: true,
         },
         onread !== undefined,
       );

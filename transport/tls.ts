@@ -41,6 +41,7 @@ export function connectTls(endpoint: Endpoint, options: ConnectOptions = {}): Pr
           transport: 'tls',
           maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
           exactFraming: options.exactFraming,
+          holdInput: true,
         }),
       );
     });

@@ -23,6 +23,7 @@ import type {
 } from './connection.ts';
 import { type Endpoint, formatEndpoint, formatHostPort } from './endpoint.ts';
 import { connectFailure, TransportError } from './errors.ts';
+import { InputHold } from './hold.ts';
 import { closeServer, listenOn } from './listening.ts';
 import { httpError, looksLikeJson, looksLikeTlsHandshake, wrongTransportAnswer } from './sniff.ts';
 import { TLS_MIN_VERSION, tlsClientOptions } from './tls.ts';
@@ -57,6 +58,8 @@ interface WebSocketConnectionOptions {
   exactFraming?: boolean;
   /** The TCP socket under the WebSocket, when we hold it (server side): batches cork it. */
   socket?: Socket;
+  /** Client side: hold input until the caller listens (see InputHold). */
+  holdInput?: boolean;
   peer: string;
   remoteAddress: string;
 }
@@ -76,6 +79,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   #sink: MessageSink | undefined;
   #error: (Error & { code?: string }) | undefined;
   #closed = false;
+  readonly #hold: InputHold;
 
   constructor(ws: WebSocket, options: WebSocketConnectionOptions) {
     super();
@@ -86,18 +90,28 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     this.#exact = options.exactFraming ?? false;
     this.peer = options.peer;
     this.remoteAddress = options.remoteAddress;
+    this.#hold = new InputHold(options.holdInput ?? false);
+    if (this.#hold.holding) {
+      (this as EventEmitter).on('newListener', (event: string) => {
+        if (event === 'message' || event === 'close') this.#hold.release();
+      });
+    }
     this.raw = {
       kind: 'frames',
       send: (data, { binary }) => {
         if (this.writable) ws.send(data, { binary });
       },
     };
-    ws.on('message', (data: RawData, isBinary: boolean) => this.#onFrame(data as Buffer, isBinary));
+    ws.on('message', (data: RawData, isBinary: boolean) =>
+      this.#hold.run(() => this.#onFrame(data as Buffer, isBinary)),
+    );
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', (error: Error & { code?: string }) => this.#onError(error));
-    ws.on('close', (code: number, reason: Buffer) => this.#onClose(code, reason.toString('utf8')));
+    ws.on('error', (error: Error & { code?: string }) => this.#hold.run(() => this.#onError(error)));
+    ws.on('close', (code: number, reason: Buffer) =>
+      this.#hold.run(() => this.#onClose(code, reason.toString('utf8'))),
+    );
     this.#socket?.on('drain', () => this.emit('drain'));
   }
 
@@ -140,6 +154,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   }
 
   receiveInto(sink: MessageSink): void {
+    this.#hold.release();
     this.#sink = sink;
   }
 
@@ -270,6 +285,7 @@ export function connectWebSocket(endpoint: Endpoint, options: ConnectOptions = {
           transport,
           maxMessageBytes,
           exactFraming: options.exactFraming,
+          holdInput: true,
           peer: formatHostPort(endpoint.host, endpoint.port),
           remoteAddress: endpoint.host,
         }),

@@ -46,6 +46,9 @@ export function progressPrinter(out: ConsoleOutput): (result: ScenarioResult) =>
     out.write(
       `  ${paint(mark, style)} ${(result.profile ?? '?').padEnd(10)} ${ids.padEnd(13)} ${result.name}  ${time}\n`,
     );
+    // A skipped scenario says why (not checkable over this transport, a limit too large to reach, ...).
+    const why = result.status === 'skipped' ? result.notes[0] : undefined;
+    if (why !== undefined) out.write(`      ${paint(why, 'dim')}\n`);
   };
 }
 

@@ -12,6 +12,7 @@ import {
   setDefaultTimeout,
   setWorldConstructor,
 } from '@cucumber/cucumber';
+import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { closeSession, openSession, session } from './session.ts';
 import { ConformanceWorld } from './world.ts';
@@ -27,6 +28,34 @@ BeforeAll(async function () {
 
 AfterAll(async () => {
   await closeSession();
+});
+
+/**
+ * Scenarios that only make sense on some transports carry a tag that says which; elsewhere they are
+ * skipped, and the report says why.
+ */
+const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => boolean; why: string }> = {
+  '@byte-stream': {
+    applies: isByteStream,
+    why: 'checks how lines travel in a byte stream (split, joined, raw bytes); WebSocket carries one message per frame and has scenarios of its own',
+  },
+  '@websocket': {
+    applies: (transport) => transport === 'ws' || transport === 'wss',
+    why: 'checks the WebSocket mapping',
+  },
+  '@tls': { applies: usesTls, why: 'checks TLS' },
+};
+
+Before(function (this: ConformanceWorld, { pickle }) {
+  const transport = session().target.endpoint.transport;
+  for (const { name } of pickle.tags) {
+    const rule = TRANSPORT_TAGS[name];
+    if (rule !== undefined && !rule.applies(transport)) {
+      this.log(`Not checked over ${transport}://: this scenario ${rule.why}.`);
+      return 'skipped';
+    }
+  }
+  return undefined;
 });
 
 Before(async function (this: ConformanceWorld, { pickle }) {
