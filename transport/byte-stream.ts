@@ -76,7 +76,8 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
       write: (bytes) => {
         if (this.writable) socket.write(bytes);
       },
-      reset: () => socket.resetAndDestroy(),
+      // A TCP reset; a TLS socket cannot send one (Node refuses), so it is dropped without close_notify.
+      reset: () => (this.transport === 'tcp' ? socket.resetAndDestroy() : socket.destroy()),
     };
     socket.setNoDelay(true);
     if (!usesOnread) socket.on('data', (chunk: Buffer) => this.receive(chunk));

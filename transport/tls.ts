@@ -137,3 +137,34 @@ export async function listenTls(
   const port = (server.address() as AddressInfo).port;
   return { transport: 'tls', host: endpoint.host, port, path: '', close: () => closeServer(server) };
 }
+
+/**
+ * Whether a TLS handshake that offers only `version` succeeds at `endpoint`: how a test kit checks
+ * that a server refuses versions older than TLS 1.2. The certificate is not what is checked here.
+ */
+export function tlsVersionAccepted(
+  endpoint: Endpoint,
+  version: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3',
+  timeoutMs = 5000,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: endpoint.host,
+      port: endpoint.port,
+      minVersion: version,
+      maxVersion: version,
+      rejectUnauthorized: false,
+      // OpenSSL's default security level refuses TLS 1.0 and 1.1 on the client side already.
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    const done = (accepted: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}

@@ -81,6 +81,10 @@ export class WireClient {
   roomKeyProblem: string | undefined;
   /** Set once the connection has ended, with how. */
   ended: { atMs: number; how: string } | undefined;
+  /** The WebSocket close code the connection ended with; undefined on byte streams or while open. */
+  closeCode: number | undefined;
+  /** What the server sent that is not a message (a binary frame, two lines in one frame, ...). */
+  readonly framingViolations: string[] = [];
   /** When the connection was established, on the scenario clock (ms). */
   readonly connectedAtMs: number;
   /** The usernames this client has asked for in handshakes, oldest first. */
@@ -102,7 +106,10 @@ export class WireClient {
       this.#onFramingError(error, closing),
     );
     connection.on('end', () => this.#onEnd('the server closed the connection'));
-    connection.on('close', (info: CloseInfo) => this.#onEnd(describeClose(info)));
+    connection.on('close', (info: CloseInfo) => {
+      this.closeCode = info.closeCode;
+      this.#onEnd(describeClose(info));
+    });
   }
 
   static async connect(options: WireClientOptions): Promise<WireClient> {
@@ -125,6 +132,11 @@ export class WireClient {
   /** Bytes received so far, framing included. */
   get bytesReceived(): number {
     return this.#connection.bytesReceived;
+  }
+
+  /** The WebSocket subprotocol the server selected ('' for none); undefined on byte streams. */
+  get subprotocol(): string | undefined {
+    return this.#connection.subprotocol;
   }
 
   /** Whether lines travel on a byte stream (raw writes possible) or as WebSocket frames. */
@@ -350,6 +362,7 @@ export class WireClient {
       const text = error.bytes.toString('utf8');
       this.#addLine(text, Buffer.from(text, 'utf8').equals(error.bytes), false);
     } else {
+      this.framingViolations.push(error.message);
       this.log.event(`the server sent what is not a message: ${error.message}${closing ? '; closing' : ''}`);
       this.#notify();
     }

@@ -6,7 +6,7 @@
 import { type IWorldOptions, World } from '@cucumber/cucumber';
 import type { Limits, RsaKeyPair } from '../../protocol/index.ts';
 import type { Target } from '../../server-under-test/index.ts';
-import { type Connection, connect, formatEndpoint } from '../../transport/index.ts';
+import { type Connection, connect, type Endpoint, formatEndpoint } from '../../transport/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { ConformanceFailure, type FailureDetails, formatFailure } from './failure.ts';
@@ -143,15 +143,26 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     return client;
   }
 
-  async connect(label: string, keys?: RsaKeyPair): Promise<WireClient> {
+  /**
+   * Connects `label` to the server. `how` changes the connection: another endpoint (the same port
+   * without TLS, say), or the WebSocket subprotocols offered.
+   */
+  async connect(
+    label: string,
+    keys?: RsaKeyPair,
+    how: { endpoint?: Endpoint; subprotocols?: string[] } = {},
+  ): Promise<WireClient> {
     const existing = this.clients.get(label);
     if (existing?.isOpen) return existing;
     if (existing) this.#earlierClients.push(existing);
     const username = this.nameOf(label);
     const again = existing ? ', connected again' : '';
     const client = await WireClient.connect({
-      endpoint: this.target.endpoint,
-      connectOptions: this.target.connectOptions,
+      endpoint: how.endpoint ?? this.target.endpoint,
+      connectOptions: {
+        ...this.target.connectOptions,
+        ...(how.subprotocols === undefined ? {} : { subprotocols: how.subprotocols }),
+      },
       label,
       username,
       serverPassword: this.target.password,
