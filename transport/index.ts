@@ -60,13 +60,13 @@ const LISTENERS: Record<
 };
 
 /** Connects to a server; rejects with a TransportError that says what went wrong and what to try. */
-export function connect(endpoint: Endpoint | string, options: ConnectOptions = {}): Promise<Connection> {
+export async function connect(endpoint: Endpoint | string, options: ConnectOptions = {}): Promise<Connection> {
   const resolved = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
   return CONNECTORS[resolved.transport](resolved, options);
 }
 
 /** Listens for connections; rejects with a TransportError ECP_LISTEN_FAILED. */
-export function listen(
+export async function listen(
   endpoint: Endpoint | string,
   options: ListenOptions,
   onConnection: (connection: Connection) => void,
