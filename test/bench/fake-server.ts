@@ -8,8 +8,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import {
   encodeMessage,
   Fernet,
+  joinAnnouncement,
+  joinSequence,
   LineDecoder,
-  notices,
   parseClientMessage,
   wrapRoomKey,
 } from '../../protocol/index.ts';
@@ -103,22 +104,10 @@ export class FakeServer {
           };
           this.#members.push(member);
           const users = this.#members.map((m) => m.name);
-          socket.write(
-            encodeMessage({ type: 'system', message: notices.welcome(member.name) }) +
-              encodeMessage({
-                type: 'key_exchange',
-                encrypted_key: wrapRoomKey(this.#room.keyText, message.public_key),
-              }) +
-              encodeMessage({ type: 'system', message: notices.secured }) +
-              encodeMessage({ type: 'user_list', users }),
-          );
-          for (const other of this.#members) {
-            if (other === member) continue;
-            other.socket.write(
-              encodeMessage({ type: 'user_list', users }) +
-                encodeMessage({ type: 'system', message: notices.joined(member.name) }),
-            );
-          }
+          const encryptedKey = wrapRoomKey(this.#room.keyText, message.public_key);
+          socket.write(joinSequence(member.name, encryptedKey, users).map(encodeMessage).join(''));
+          const announcement = joinAnnouncement(member.name, users).map(encodeMessage).join('');
+          for (const other of this.#members) if (other !== member) other.socket.write(announcement);
         } else if (message.type === 'message' && member) {
           const out = encodeMessage({
             type: 'message',

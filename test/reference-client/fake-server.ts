@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Fernet, LineDecoder, notices, wrapRoomKey } from '../../protocol/index.ts';
+import { Fernet, joinSequence, LineDecoder, wrapRoomKey } from '../../protocol/index.ts';
 import type { ClientEvents, EcpClient } from '../../reference-client/index.ts';
 
 export const WAIT_MS = 5_000;
@@ -110,13 +110,8 @@ export async function acceptJoin(
 ): Promise<Record<string, unknown>> {
   const handshake = await connection.next();
   const username = String(handshake.username);
-  connection.send({ type: 'system', message: notices.welcome(username) });
-  connection.send({
-    type: 'key_exchange',
-    encrypted_key: wrapRoomKey(roomKey, String(handshake.public_key)),
-  });
-  connection.send({ type: 'system', message: notices.secured });
-  connection.send({ type: 'user_list', users: users ?? [username] });
+  const encryptedKey = wrapRoomKey(roomKey, String(handshake.public_key));
+  for (const message of joinSequence(username, encryptedKey, users ?? [username])) connection.send(message);
   return handshake;
 }
 

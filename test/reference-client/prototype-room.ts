@@ -7,7 +7,16 @@
  */
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { authErrors, Fernet, LineDecoder, notices, wrapRoomKey } from '../../protocol/index.ts';
+import {
+  authErrors,
+  Fernet,
+  joinAnnouncement,
+  joinSequence,
+  LineDecoder,
+  leaveAnnouncement,
+  notices,
+  wrapRoomKey,
+} from '../../protocol/index.ts';
 
 export interface PrototypeRoom {
   readonly port: number;
@@ -28,10 +37,10 @@ export async function startPrototypeRoom(password = 'secret123'): Promise<Protot
   let roomKey = Fernet.generateKey();
   const members: Member[] = [];
   const sockets = new Set<Socket>();
-  const write = (socket: Socket, message: Record<string, unknown>): void => {
+  const write = (socket: Socket, message: object): void => {
     if (!socket.destroyed) socket.write(`${pythonJson(message)}\n`);
   };
-  const broadcast = (message: Record<string, unknown>, except?: Member): void => {
+  const broadcast = (message: object, except?: Member): void => {
     for (const member of members) if (member !== except) write(member.socket, message);
   };
 
@@ -44,8 +53,11 @@ export async function startPrototypeRoom(password = 'secret123'): Promise<Protot
       sockets.delete(socket);
       if (member === undefined) return;
       members.splice(members.indexOf(member), 1);
-      broadcast({ type: 'user_list', users: members.map((m) => m.name) });
-      broadcast({ type: 'system', message: notices.left(member.name) });
+      for (const message of leaveAnnouncement(
+        member.name,
+        members.map((m) => m.name),
+      ))
+        broadcast(message);
     });
     socket.on('data', (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) {
@@ -69,12 +81,10 @@ export async function startPrototypeRoom(password = 'secret123'): Promise<Protot
           }
           member = { socket, name, publicKeyPem: String(value.public_key) };
           members.push(member);
-          write(socket, { type: 'system', message: notices.welcome(name) });
-          write(socket, { type: 'key_exchange', encrypted_key: wrapRoomKey(roomKey, member.publicKeyPem) });
-          write(socket, { type: 'system', message: notices.secured });
-          write(socket, { type: 'user_list', users: members.map((m) => m.name) });
-          broadcast({ type: 'user_list', users: members.map((m) => m.name) }, member);
-          broadcast({ type: 'system', message: notices.joined(name) }, member);
+          const users = members.map((m) => m.name);
+          const encryptedKey = wrapRoomKey(roomKey, member.publicKeyPem);
+          for (const message of joinSequence(name, encryptedKey, users)) write(socket, message);
+          for (const message of joinAnnouncement(name, users)) broadcast(message, member);
         } else if (value.type === 'message' && member !== undefined) {
           const relayed = {
             type: 'message',
