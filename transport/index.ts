@@ -60,7 +60,10 @@ const LISTENERS: Record<
 };
 
 /** Connects to a server; rejects with a TransportError that says what went wrong and what to try. */
-export async function connect(endpoint: Endpoint | string, options: ConnectOptions = {}): Promise<Connection> {
+export async function connect(
+  endpoint: Endpoint | string,
+  options: ConnectOptions = {},
+): Promise<Connection> {
   const resolved = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
   return CONNECTORS[resolved.transport](resolved, options);
 }
