@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import * as wsModule from 'ws';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { FramingError } from '../protocol/index.ts';
 import { connectAttempt } from './connect-attempt.ts';
@@ -52,12 +53,52 @@ const END_CODES: Record<EndReason, number> = {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
+/** ws's own framer (exported by ws as `Sender`, which its type definitions do not describe). */
+const frameOf = (
+  wsModule as unknown as {
+    Sender: {
+      frame(
+        data: Buffer,
+        options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean },
+      ): Buffer[];
+    };
+  }
+).Sender.frame;
+
+/**
+ * The server's fast path: a broadcast line becomes ONE complete text frame, made once and shared
+ * by every recipient (server frames are not masked, so every recipient's frame is the same bytes),
+ * and a batch of frames leaves in one write, as a byte stream's lines do.
+ */
+const sharedFrames = new WeakMap<Buffer, Buffer>();
+
+function textFrame(line: Buffer): Buffer {
+  let frame = sharedFrames.get(line);
+  if (frame === undefined) {
+    const parts = frameOf(stripNewline(line) as Buffer, {
+      fin: true,
+      opcode: 1,
+      mask: false,
+      readOnly: true,
+      rsv1: false,
+    });
+    frame = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    sharedFrames.set(line, frame);
+  }
+  return frame;
+}
+
+/** Up to this many bytes of frames are copied into one Buffer; above it, cork + write each. */
+const CONCAT_MAX_BYTES = 64 * 1024;
+
 interface WebSocketConnectionOptions {
   transport: 'ws' | 'wss';
   maxMessageBytes: number;
   exactFraming?: boolean;
-  /** The TCP socket under the WebSocket, when we hold it (server side): batches cork it. */
+  /** The TCP socket under the WebSocket, when we hold it (server side): batches are written to it. */
   socket?: Socket;
+  /** Whether permessage-deflate may be in use: frames must then go through ws. */
+  deflate?: boolean;
   /** Client side: hold input until the caller listens (see InputHold). */
   holdInput?: boolean;
   peer: string;
@@ -74,6 +115,8 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   bytesReceived = 0;
   readonly #ws: WebSocket;
   readonly #socket: Socket | undefined;
+  /** The socket batches are written to directly, when frames need no deflate (server side). */
+  readonly #direct: Socket | undefined;
   readonly #maxMessageBytes: number;
   readonly #exact: boolean;
   #sink: MessageSink | undefined;
@@ -86,6 +129,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     this.transport = options.transport;
     this.#ws = ws;
     this.#socket = options.socket;
+    this.#direct = options.deflate ? undefined : options.socket;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#exact = options.exactFraming ?? false;
     this.peer = options.peer;
@@ -102,9 +146,10 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
         if (this.writable) ws.send(data, { binary });
       },
     };
-    ws.on('message', (data: RawData, isBinary: boolean) =>
-      this.#hold.run(() => this.#onFrame(data as Buffer, isBinary)),
-    );
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.#hold.holding) this.#hold.run(() => this.#onFrame(data as Buffer, isBinary));
+      else this.#onFrame(data as Buffer, isBinary);
+    });
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -137,9 +182,22 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     this.#ws.send(stripNewline(line), { binary: false });
   }
 
-  sendBatch(lines: readonly Buffer[] | readonly string[], _bytes: number): void {
-    if (!this.writable) return;
-    // Corked, the frames of one batch leave in one write, as a byte stream's lines do.
+  sendBatch(lines: readonly Buffer[] | readonly string[], bytes: number): void {
+    if (!this.writable || lines.length === 0) return;
+    const socket = this.#direct;
+    if (socket !== undefined && typeof lines[0] !== 'string') {
+      // Whole frames, written between ws's own (which are whole too): the stream stays well formed.
+      const frames = (lines as readonly Buffer[]).map(textFrame);
+      if (frames.length === 1) socket.write(frames[0]!);
+      else if (bytes <= CONCAT_MAX_BYTES) socket.write(Buffer.concat(frames));
+      else {
+        socket.cork();
+        for (const frame of frames) socket.write(frame);
+        socket.uncork();
+      }
+      return;
+    }
+    // Corked, the frames of one batch leave in one write.
     this.#socket?.cork();
     for (let i = 0; i < lines.length; i++) this.#ws.send(stripNewline(lines[i]!), { binary: false });
     this.#socket?.uncork();
@@ -433,6 +491,7 @@ export async function listenWebSocket(
         transport,
         maxMessageBytes: options.maxMessageBytes,
         socket,
+        deflate: options.perMessageDeflate ?? false,
         peer: formatHostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0),
         remoteAddress: socket.remoteAddress ?? '',
       });
