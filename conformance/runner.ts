@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import {
   type IRunEnvironment,
   type ISupportCodeLibrary,
@@ -20,6 +19,7 @@ import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
 import { formatEndpoint } from '../transport/index.ts';
+import { KIT_ROOT, RUNS_COMPILED } from './kit-files.ts';
 import type { ProfileSelection } from './profiles.ts';
 import { tagExpressionFor } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
@@ -32,10 +32,14 @@ import {
   unshareOpenTarget,
 } from './world-parameters.ts';
 
-/** The project root: cucumber resolves features and support code from here, wherever `ecp` runs. */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FEATURES = 'features/**/*.feature';
-const SUPPORT = ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
+/**
+ * The step definitions, relative to the kit's root. From a clone, the TypeScript ones, behind the
+ * loader that registers tsx in every process that imports them; in the package, the compiled ones.
+ */
+const SUPPORT = RUNS_COMPILED
+  ? ['dist/conformance/support/**/*.js']
+  : ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_KEY_POOL_SIZE = 16;
@@ -204,7 +208,8 @@ async function runFeatures(
   onMessage: (envelope: Envelope) => void,
 ): Promise<void> {
   const environment: IRunEnvironment = {
-    cwd: ROOT,
+    // Cucumber resolves features and support code from here, wherever `ecp` runs.
+    cwd: KIT_ROOT,
     // Cucumber's own console output is replaced by ours (built from the same messages).
     stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
     stderr: process.stderr,
