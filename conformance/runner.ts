@@ -9,12 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import {
-  type IRunEnvironment,
-  type ISupportCodeLibrary,
-  loadConfiguration,
-  runCucumber,
-} from '@cucumber/cucumber/api';
+import type { IRunEnvironment, ISupportCodeLibrary } from '@cucumber/cucumber/api';
 import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
@@ -215,6 +210,9 @@ async function runFeatures(
     stderr: process.stderr,
     env: { ...process.env, CUCUMBER_PUBLISH_QUIET: 'true' },
   };
+  // Loaded here, on first use: cucumber takes about 0.2 s and 15 MB to load, which every other
+  // `ecp` command, the server included, would otherwise pay at start.
+  const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');
   const { runConfiguration } = await loadConfiguration(
     { file: false, provided: { paths: [FEATURES], import: SUPPORT, strict: true, ...provided } },
     environment,
