@@ -1,4 +1,4 @@
-/** Entry of a load worker thread (started through worker-entry.js, which registers tsx): one LoadWorker per run. */
+/** Entry of a load worker thread (from a clone, through worker-entry.js, which registers tsx): one LoadWorker per run. */
 import { parentPort } from 'node:worker_threads';
 import { useWebAssemblyHistograms } from './histogram.ts';
 import { LoadWorker } from './load-worker.ts';

@@ -5,14 +5,19 @@
  */
 import { Worker } from 'node:worker_threads';
 
+/**
+ * A worker thread does not inherit the main thread's tsx loader: from a clone (TypeScript sources)
+ * it starts at worker-entry.js, which registers tsx first; compiled, at the plain-JS worker itself.
+ */
+const WORKER_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./worker-entry.js', import.meta.url)
+  : new URL('./worker-main.js', import.meta.url);
+
 export class LoadWorkerPool {
   readonly workers: Worker[];
 
   constructor(count: number) {
-    this.workers = Array.from(
-      { length: count },
-      () => new Worker(new URL('./worker-entry.js', import.meta.url)),
-    );
+    this.workers = Array.from({ length: count }, () => new Worker(WORKER_ENTRY));
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { benchCommand } from '../bench/command.ts';
 import { conformanceCommand } from '../conformance/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
+import { versionText } from './version.ts';
 
 // `ecp conformance --list | head`: a closed pipe ends the output, not with a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -26,6 +27,6 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version()
+  .version(versionText())
   .wrap(Math.min(110, process.stdout.columns || 110))
   .parseAsync();

@@ -4,7 +4,8 @@
  * quotes their text in failure messages and checks that every server MUST and SHOULD is covered.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { KIT_ROOT } from './kit-files.ts';
 
 export type RequirementLevel = 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY';
 export type RequirementParty = 'server' | 'client';
@@ -19,8 +20,8 @@ export interface Requirement {
   line: number;
 }
 
-/** The path of docs/protocol.md in this checkout. */
-export const PROTOCOL_DOC_PATH = fileURLToPath(new URL('../docs/protocol.md', import.meta.url));
+/** The path of docs/protocol.md in this clone or installed package. */
+export const PROTOCOL_DOC_PATH = join(KIT_ROOT, 'docs', 'protocol.md');
 
 // Longest levels first, so `MUST NOT` is not read as `MUST` followed by text.
 const REQUIREMENT_LINE =

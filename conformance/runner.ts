@@ -9,17 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import {
-  type IRunEnvironment,
-  type ISupportCodeLibrary,
-  loadConfiguration,
-  runCucumber,
-} from '@cucumber/cucumber/api';
+import type { IRunEnvironment, ISupportCodeLibrary } from '@cucumber/cucumber/api';
 import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
 import { formatEndpoint } from '../transport/index.ts';
+import { KIT_ROOT, RUNS_COMPILED } from './kit-files.ts';
 import type { ProfileSelection } from './profiles.ts';
 import { tagExpressionFor } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
@@ -32,10 +27,14 @@ import {
   unshareOpenTarget,
 } from './world-parameters.ts';
 
-/** The project root: cucumber resolves features and support code from here, wherever `ecp` runs. */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FEATURES = 'features/**/*.feature';
-const SUPPORT = ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
+/**
+ * The step definitions, relative to the kit's root. From a clone, the TypeScript ones, behind the
+ * loader that registers tsx in every process that imports them; in the package, the compiled ones.
+ */
+const SUPPORT = RUNS_COMPILED
+  ? ['dist/conformance/support/**/*.js']
+  : ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_KEY_POOL_SIZE = 16;
@@ -204,12 +203,16 @@ async function runFeatures(
   onMessage: (envelope: Envelope) => void,
 ): Promise<void> {
   const environment: IRunEnvironment = {
-    cwd: ROOT,
+    // Cucumber resolves features and support code from here, wherever `ecp` runs.
+    cwd: KIT_ROOT,
     // Cucumber's own console output is replaced by ours (built from the same messages).
     stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
     stderr: process.stderr,
     env: { ...process.env, CUCUMBER_PUBLISH_QUIET: 'true' },
   };
+  // Loaded here, on first use: cucumber takes about 0.2 s and 15 MB to load, which every other
+  // `ecp` command, the server included, would otherwise pay at start.
+  const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');
   const { runConfiguration } = await loadConfiguration(
     { file: false, provided: { paths: [FEATURES], import: SUPPORT, strict: true, ...provided } },
     environment,

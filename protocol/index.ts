@@ -7,3 +7,4 @@ export * from './messages.ts';
 export * from './notices.ts';
 export * from './rsa.ts';
 export * from './v1.ts';
+export * from './version.ts';
