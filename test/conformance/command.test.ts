@@ -97,7 +97,7 @@ describe('ecp conformance', () => {
     const port = await closedPort();
     const { code, stderr } = await ecp(['--target', `127.0.0.1:${port}`, '--out', tmpdir()]);
     expect(code).toBe(2);
-    expect(stderr).toContain(`nothing accepts connections at 127.0.0.1:${port}`);
+    expect(stderr).toContain(`nothing accepts connections at tcp://127.0.0.1:${port}`);
   });
 
   it('exits 2 when a spawned server does not start, with its output', async () => {
@@ -110,7 +110,7 @@ describe('ecp conformance', () => {
   it.each([
     [['--profile', 'loose'], /Invalid values/],
     [['--limits', 'maxLineBytes=big'], /positive whole number/],
-    [['--target', 'nowhere'], /expected host:port/],
+    [['--target', 'nowhere'], /invalid endpoint 'nowhere': expected a URL/],
     [['--uncovered'], /--uncovered goes with --list/],
     [['--target', '127.0.0.1:8888', '--parallel', '2'], /--parallel needs a server the kit starts/],
   ])('exits 2 on bad arguments: %j', async (args, message) => {
