@@ -6,6 +6,7 @@
  * "line" is a line on a byte stream and a text frame on WebSocket.
  */
 import {
+  ClientJoin,
   Fernet,
   type FramingError,
   openText,
@@ -75,6 +76,8 @@ export class WireClient {
   readonly lines: ReceivedLine[] = [];
   /** The key pair used in this client's handshakes. */
   keys: RsaKeyPair | undefined;
+  /** The join under way or decided since the last handshake this client sent (the protocol's state machine). */
+  join: ClientJoin | undefined;
   /** The room key, once a `key_exchange` was received and could be decrypted. */
   roomKey: Fernet | undefined;
   /** Why the last `key_exchange` could not be decrypted. */
@@ -219,6 +222,11 @@ export class WireClient {
       public_key: this.keys?.publicKeyPem,
       ...overrides,
     };
+  }
+
+  /** A handshake is on its way: what follows is judged by a fresh join state machine. */
+  beginJoin(): void {
+    this.join = new ClientJoin(this.keys === undefined ? {} : { privateKey: this.keys.privateKey });
   }
 
   /** Seals a text with the room key (the v1 double encoding). */
@@ -413,6 +421,7 @@ export class WireClient {
       return;
     }
     line.message = parsed.message;
+    this.join?.receive(parsed.message);
     if (parsed.message.type === 'key_exchange') this.#takeRoomKey(parsed.message.encrypted_key);
     if (parsed.message.type === 'message' && parsed.message.encrypted && this.roomKey) {
       try {

@@ -188,6 +188,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     const fields = client.handshakeFields(overrides);
     for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete fields[name];
     if (typeof fields.username === 'string') client.requestedNames.push(fields.username);
+    client.beginJoin();
     client.send(fields);
   }
 
@@ -218,6 +219,19 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   async expectAdmitted(label: string): Promise<void> {
     const client = this.client(label);
     const name = client.requestedNames.at(-1) ?? client.username;
+    // The protocol's join state machine decides first; a refusal is said in the server's words.
+    await client.waitUntil(
+      () => client.join !== undefined && client.join.state !== 'pending',
+      this.timeoutMs,
+    );
+    const refusal = client.join?.refusal;
+    if (refusal !== undefined && refusal.reason !== 'key_unusable') {
+      this.fail({
+        expected: `${label} is admitted in answer to its handshake`,
+        actual: `${label} was refused: ${refusal.reason === 'auth_error' ? 'auth_error' : 'system'} ${JSON.stringify(refusal.serverMessage)}`,
+        hint: 'A valid handshake must be answered with key_exchange and user_list (ECP-HS-02).',
+      });
+    }
     await this.expectLine(
       label,
       (line) => line.message?.type === 'key_exchange',
