@@ -120,6 +120,11 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
   readonly #maxMessageBytes: number;
   readonly #exact: boolean;
   #sink: MessageSink | undefined;
+  #readDoneQueued = false;
+  readonly #readDone = (): void => {
+    this.#readDoneQueued = false;
+    this.#sink?.readDone();
+  };
   #error: (Error & { code?: string }) | undefined;
   #closed = false;
   readonly #hold: InputHold;
@@ -276,7 +281,12 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     if (end === 0 && !this.#exact) return;
     if (this.#sink !== undefined) {
       this.#sink.message(data, 0, end);
-      this.#sink.readDone();
+      // ws hands over every frame of one network read in one go: say the read is done once, after
+      // them all, as a byte stream does (a closed-loop sender then refills per read, not per message).
+      if (!this.#readDoneQueued) {
+        this.#readDoneQueued = true;
+        queueMicrotask(this.#readDone);
+      }
       return;
     }
     // ws has checked that a text frame is UTF-8.
