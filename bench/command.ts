@@ -12,6 +12,7 @@ import {
   TargetStartError,
   targetSpecFrom,
 } from '../server-under-test/index.ts';
+import { INSECURE_WARNING } from '../transport/index.ts';
 import {
   type BenchHooks,
   DEFAULT_CONFIG,
@@ -173,6 +174,7 @@ async function runHandler(args: RunArgs): Promise<void> {
   let config: Partial<BenchConfig>;
   try {
     spec = targetSpecFrom(args);
+    if (args.insecure) console.error(`ecp bench: ${INSECURE_WARNING}`);
     config = configOf(args);
     resolveConfig(config);
     sweep = args.sweep ? parseSweep(args.sweep) : undefined;

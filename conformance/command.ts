@@ -13,7 +13,7 @@ import {
   type TargetSpec,
   targetSpecFrom,
 } from '../server-under-test/index.ts';
-import { TransportError } from '../transport/index.ts';
+import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
 import { formatLimits, parseLimitsOption } from './limits-option.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
@@ -133,6 +133,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     const declared = args.limits ? parseLimitsOption(args.limits) : {};
     limits = args.target || args.spawn ? declared : { ...EMBEDDED_LIMITS, ...declared };
     spec = targetSpecFrom(args, { limits });
+    if (args.insecure) console.error(`ecp conformance: ${INSECURE_WARNING}`);
   } catch (error) {
     if (!(error instanceof RangeError || error instanceof TransportError)) throw error;
     console.error(`ecp conformance: ${error.message}`);

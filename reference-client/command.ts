@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { parseEndpoint, TransportError, usesTls } from '../transport/index.ts';
+import { INSECURE_WARNING, parseEndpoint, TransportError, usesTls } from '../transport/index.ts';
 import { type ClientOptions, DEFAULT_PORT } from './client.ts';
 import { ExitCode } from './exit-codes.ts';
 import { runInteractive } from './interactive.ts';
@@ -138,9 +138,7 @@ export async function runClientCommand(args: ClientCommandArgs): Promise<ExitCod
     throw error;
   }
   if (args.insecure) {
-    process.stderr.write(
-      "ecp client: warning: --insecure: the server's certificate is not verified; anyone on the path can read and change everything\n",
-    );
+    process.stderr.write(`ecp client: ${INSECURE_WARNING}\n`);
   }
   const options = { ...server, username, password, timeoutMs: args.timeout * 1000 };
   if (args.json) return runJsonMode(options, { input: process.stdin, output: process.stdout });

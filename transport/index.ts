@@ -32,7 +32,7 @@ export {
   usesTls,
 } from './endpoint.ts';
 export { TransportError, type TransportErrorCode } from './errors.ts';
-export { tlsVersionAccepted } from './tls.ts';
+export { INSECURE_WARNING, tlsVersionAccepted } from './tls.ts';
 export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket.ts';
 
 const CONNECTORS: Record<

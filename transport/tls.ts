@@ -15,6 +15,10 @@ import { looksLikeTlsHandshake, wrongTransportAnswer } from './sniff.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
+/** What every command prints when --insecure is given: the user should know what it costs. */
+export const INSECURE_WARNING =
+  "warning: --insecure: the server's certificate is not verified; anyone on the path can read and change everything";
+
 /** Options for node:tls shared by TLS clients of every transport (tls://, wss://). */
 export function tlsClientOptions(endpoint: Endpoint, options: ConnectOptions) {
   return {
