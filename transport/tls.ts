@@ -140,11 +140,7 @@ export async function listenTls(
         return;
       }
       socket.unshift(first);
-      const secure = new TLSSocket(socket, {
-        isServer: true,
-        secureContext,
-        honorCipherOrder: true,
-      } as ConstructorParameters<typeof TLSSocket>[1]);
+      const secure = new TLSSocket(socket, { isServer: true, secureContext });
       secure.once('error', (error: Error & { code?: string }) => {
         clearTimeout(timer);
         reject(socket, 'tls_handshake_failed', error.code ?? error.message);
