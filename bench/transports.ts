@@ -104,5 +104,5 @@ writeFileSync(
 );
 writeFileSync(
   join(values.out, 'transports.json'),
-  `${JSON.stringify({ clients, duration, rounds, results }, null, 2)}\n`,
+  `${JSON.stringify({ clients, duration, rounds, results, deliveriesPerServerCpuSecond: perCore }, null, 2)}\n`,
 );
