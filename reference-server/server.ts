@@ -266,7 +266,10 @@ class ReferenceServer implements EcpServer {
         metricsPort: this.metricsPort,
         limits: this.limits,
         flow: {
-          ...this.#context.flow.settings,
+          highWaterBytes: this.#context.flow.settings.highWaterBytes,
+          lowWaterBytes: this.#context.flow.settings.lowWaterBytes,
+          maxTotalOutputBytes: this.flood.maxTotalOutputBytes,
+          maxInputBytesPerTurn: this.#context.flow.settings.maxInputBytesPerTurn,
           maxMessagesPerSecond: this.flood.rateLimit?.perSecond ?? 0,
           messageBurst: this.flood.rateLimit?.burst ?? 0,
           maxConnectionsPerAddress: this.flood.maxConnectionsPerAddress ?? 0,
