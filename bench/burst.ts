@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     options.target === undefined
       ? await openTarget({ kind: 'spawned', command: options.spawn, password: options.password })
       : undefined;
-  const url = options.target ?? `tcp://${target!.address.host}:${target!.address.port}`;
+  const url = options.target ?? `tcp://${target!.endpoint.host}:${target!.endpoint.port}`;
   const port = Number(new URL(url.includes('://') ? url : `tcp://${url}`).port);
   const pid = findListeningPid(port);
   const rss: { ms: number; mb: number }[] = [];

@@ -89,8 +89,8 @@ async function run(rotate: boolean): Promise<ChurnRun> {
     command: `${options.spawn}${rotate ? ' --rotate-key-on-leave' : ''}`,
     password: PASSWORD,
   });
-  const url = `tcp://${target.address.host}:${target.address.port}`;
-  const pid = findListeningPid(target.address.port);
+  const url = `tcp://${target.endpoint.host}:${target.endpoint.port}`;
+  const pid = findListeningPid(target.endpoint.port);
   const members: Connection[] = [];
   for (let i = 0; i < options.members; i++)
     members.push(await reader(url, `member${i}`, keys[i % keys.length]!));

@@ -76,7 +76,7 @@ const target = await openTarget({
   command: `${options.spawn} --metrics-port ${metricsPort}`,
   password: PASSWORD,
 });
-const { host, port } = target.address;
+const { host, port } = target.endpoint;
 const url = `tcp://${host}:${port}`;
 const pid = findListeningPid(port);
 const log = (text: string) => console.error(`[faults ${new Date().toISOString().slice(11, 19)}] ${text}`);

@@ -71,9 +71,9 @@ const target = await openTarget({
   command: `${options.spawn} --metrics-port ${metricsPort}`,
   password: 'secret123',
 });
-const running = { kind: 'running' as const, address: target.address, password: target.password };
-const url = `tcp://${target.address.host}:${target.address.port}`;
-const pid = findListeningPid(target.address.port);
+const running = { kind: 'running' as const, endpoint: target.endpoint, password: target.password };
+const url = `tcp://${target.endpoint.host}:${target.endpoint.port}`;
+const pid = findListeningPid(target.endpoint.port);
 const log = (text: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 // 1. The most this server and generator sustain, closed loop.
