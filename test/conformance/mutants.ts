@@ -3,6 +3,7 @@
  * scenario of the conformance kit that must catch it. A mutant the kit does not catch is a hole in
  * the kit. Mutants run the scenarios that name `requirement`; `caughtBy` must be among the failures.
  */
+import { EMBEDDED_LIMITS } from '../../conformance/command.ts';
 import { Fernet } from '../../protocol/index.ts';
 import { type Fault, oaepWith, parsed } from './fault-proxy.ts';
 
@@ -18,6 +19,8 @@ export interface Mutant {
 }
 
 const HUGE = 64 * 1024 * 1024;
+/** The pending-output limit the mutants run with (the embedded server's). */
+const EMBEDDED_PENDING_OUTPUT_BYTES = EMBEDDED_LIMITS.maxPendingOutputBytes ?? 256 * 1024;
 
 /** A chat line to the client, with `sender` replaced. */
 function withSender(message: Record<string, unknown>, sender: string): string {
@@ -297,10 +300,27 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: 'slow reader kept forever',
-    fault: 'queues output for a member that stops reading without any limit',
+    fault: 'queues output for a member that stops reading without any limit or deadline',
     requirement: 'ECP-LIM-04',
-    caughtBy: 'A member that stops reading is disconnected past the pending-output limit',
-    build: { serverLimits: { maxPendingOutputBytes: HUGE } },
+    caughtBy: 'A member that stops reading is disconnected',
+    build: { serverLimits: { maxPendingOutputBytes: HUGE, slowReaderTimeoutMs: 3_600_000 } },
+  },
+  {
+    name: 'instantaneous slow-reader rule, one member stopped',
+    fault:
+      'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
+    requirement: 'ECP-LIM-06',
+    caughtBy:
+      'A burst far past the pending-output limit reaches every member that reads, and cuts only the one that stopped',
+    build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
+  },
+  {
+    name: 'instantaneous slow-reader rule, everyone reading',
+    fault:
+      'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
+    requirement: 'ECP-LIM-06',
+    caughtBy: 'A burst far past the pending-output limit cuts nobody who reads',
+    build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
   },
   {
     name: 'no connection limit',
