@@ -14,12 +14,14 @@ import {
   targetSpecFrom,
 } from '../server-under-test/index.ts';
 import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
+import { findLab, LABS, labName } from './labs.ts';
 import { formatLimits, parseLimitsOption } from './limits-option.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
 import { REPORT_FILES, writeReports } from './reports/write.ts';
 import { formatRequirement, loadRequirements } from './requirements.ts';
 import { DEFAULT_TIMEOUT_MS, planScenarios, runConformance, TargetUnavailableError } from './runner.ts';
+import { describeSelection, type ScenarioSelection } from './selection.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
@@ -43,6 +45,9 @@ interface ConformanceArgs extends TargetArgs {
   timeout: number;
   tags: string | undefined;
   profile: ProfileSelection;
+  lab: number | undefined;
+  only: boolean;
+  section: string[] | undefined;
   parallel: number;
   restart: RestartPolicy;
   limits: string | undefined;
@@ -70,6 +75,17 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         describe: 'core: MUSTs; strict: order and wording; robustness: hardening',
       },
       tags: { type: 'string', describe: "Cucumber tag expression, e.g. '@ECP-HS-03 or @ECP-KX-02'" },
+      lab: {
+        type: 'number',
+        describe: `Lab N and the labs before it (${LABS.map((lab) => lab.number).join(', ')}; see docs/labs/)`,
+      },
+      only: { type: 'boolean', default: false, describe: 'With --lab N: lab N alone' },
+      section: {
+        type: 'string',
+        array: true,
+        describe:
+          'Requirements of a section of docs/protocol.md (4, 6.2) or an area (ECP-HS, HS); repeatable',
+      },
       parallel: {
         type: 'number',
         default: 1,
@@ -104,6 +120,8 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
       'a server the kit starts',
     )
+    .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
+    .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
     .example('$0 conformance --list --uncovered', 'requirements without a scenario')
     .check((args) => {
       if (!(args.timeout > 0))
@@ -112,6 +130,12 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
+      if (args.only && args.lab === undefined) throw new Error('--only goes with --lab N');
+      if (args.lab !== undefined && !findLab(args.lab)) {
+        throw new Error(
+          `there is no lab ${args.lab}; the labs are ${LABS.map((lab) => lab.number).join(', ')}`,
+        );
+      }
       return true;
     })
     .fail((message, error) => {
@@ -143,15 +167,14 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   out.write(
-    `ECP conformance · profile ${args.profile}${args.tags ? ` · tags ${args.tags}` : ''} · timeout ${args.timeout} s` +
+    `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s` +
       `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
   );
   let run: Awaited<ReturnType<typeof runConformance>>;
   try {
     run = await runConformance({
       target: spec,
-      profile: args.profile,
-      ...(args.tags ? { tags: args.tags } : {}),
+      ...selectionOf(args),
       timeoutMs: args.timeout * 1000,
       limits,
       restart: args.restart,
@@ -185,8 +208,25 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
 }
 
+/** The scenarios the arguments select. */
+function selectionOf(args: ConformanceArgs): ScenarioSelection {
+  return {
+    profile: args.profile,
+    ...(args.tags ? { tags: args.tags } : {}),
+    ...(args.lab !== undefined ? { lab: args.lab, onlyLab: args.only } : {}),
+    ...(args.section?.length ? { sections: args.section } : {}),
+  };
+}
+
 async function list(args: ConformanceArgs): Promise<number> {
-  const scenarios = await planScenarios(args.profile, args.tags);
+  let scenarios: Awaited<ReturnType<typeof planScenarios>>;
+  try {
+    scenarios = await planScenarios(selectionOf(args));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`ecp conformance: ${error.message}`);
+    return EXIT_UNUSABLE;
+  }
   if (args.uncovered) {
     const requirements = loadRequirements();
     const { uncovered, unknown } = traceRequirements(requirements, scenarios);
@@ -203,7 +243,7 @@ async function list(args: ConformanceArgs): Promise<number> {
   const locationWidth = width(scenarios.map((item) => item.location));
   for (const item of scenarios) {
     console.log(
-      `${(item.profile ?? '?').padEnd(10)} ${item.requirements.join(' ').padEnd(idsWidth)}  ${item.location.padEnd(locationWidth)}  ${item.name}`,
+      `${labName(item.labs.length === 1 ? item.labs[0] : undefined).padEnd(6)} ${(item.profile ?? '?').padEnd(10)} ${item.requirements.join(' ').padEnd(idsWidth)}  ${item.location.padEnd(locationWidth)}  ${item.name}`,
     );
   }
   console.log(`${scenarios.length} scenarios`);

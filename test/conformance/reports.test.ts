@@ -14,6 +14,10 @@ function scenario(overrides: Partial<ScenarioResult>): ScenarioResult {
     name: 'a scenario',
     profile: 'core',
     requirements: ['ECP-HS-02'],
+    lab: 3,
+    labs: [3],
+    tags: ['@core', '@lab-3', '@ECP-HS-02'],
+    steps: ['alice sends a valid handshake'],
     status: 'passed',
     durationMs: 12.4,
     notes: [],
@@ -23,9 +27,9 @@ function scenario(overrides: Partial<ScenarioResult>): ScenarioResult {
 }
 
 const requirements: Requirement[] = [
-  { id: 'ECP-HS-02', level: 'MUST', party: 'server', text: 'Admit it.', line: 1 },
-  { id: 'ECP-HS-03', level: 'SHOULD', party: 'server', text: 'In order.', line: 2 },
-  { id: 'ECP-LIM-05', level: 'SHOULD', party: 'server', text: 'Limit connections.', line: 3 },
+  { id: 'ECP-HS-02', level: 'MUST', party: 'server', text: 'Admit it.', line: 1, section: '4.2' },
+  { id: 'ECP-HS-03', level: 'SHOULD', party: 'server', text: 'In order.', line: 2, section: '4.2' },
+  { id: 'ECP-LIM-05', level: 'SHOULD', party: 'server', text: 'Limit connections.', line: 3, section: '12' },
 ];
 
 const run: ConformanceRun = {
