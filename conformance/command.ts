@@ -202,10 +202,19 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     ),
   );
   if (summary.totals.total === 0) {
-    console.error('ecp conformance: no scenario matches the profile and tags');
+    console.error(`ecp conformance: ${nothingSelected(args)}`);
     return EXIT_UNUSABLE;
   }
   return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
+}
+
+/** Why a selection is empty, for a lab that has no scenarios (yet) as for anything else. */
+function nothingSelected(args: ConformanceArgs): string {
+  const lab = args.only && args.lab !== undefined ? findLab(args.lab) : undefined;
+  if (lab?.bench)
+    return `lab ${lab.number} (${lab.title}) has no scenarios: it is measured with ecp bench (${lab.page})`;
+  if (lab?.reserved) return `lab ${lab.number} (${lab.title}) has no scenarios yet (${lab.page})`;
+  return 'no scenario matches the selection (profile, lab, section and tags)';
 }
 
 /** The scenarios the arguments select. */
