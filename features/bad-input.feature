@@ -64,7 +64,6 @@ Feature: Bad input
     Examples:
       | fault                           |
       | whose username is a number      |
-      | whose username is null          |
       | whose server_password is a list |
       | whose public_key is null        |
 
