@@ -241,11 +241,19 @@ function reportFormats(outDir: string): [string, string][] {
   ];
 }
 
-async function runFeatures(
-  provided: Record<string, unknown>,
+/**
+ * Cucumber's messages for a dry run of the kit's features (and `features`, an instructor's):
+ * step definitions, parameter types, pickles and which definition each step uses.
+ */
+export async function dryRunMessages(
   onMessage: (envelope: Envelope) => void,
+  features?: readonly string[],
 ): Promise<void> {
-  const environment: IRunEnvironment = {
+  await runFeatures({ paths: featurePaths(features), dryRun: true }, onMessage);
+}
+
+function runEnvironment(): IRunEnvironment {
+  return {
     // Cucumber resolves features and support code from here, wherever `ecp` runs.
     cwd: KIT_ROOT,
     // Cucumber's own console output is replaced by ours (built from the same messages).
@@ -253,6 +261,13 @@ async function runFeatures(
     stderr: process.stderr,
     env: { ...process.env, CUCUMBER_PUBLISH_QUIET: 'true' },
   };
+}
+
+async function runFeatures(
+  provided: Record<string, unknown>,
+  onMessage: (envelope: Envelope) => void,
+): Promise<void> {
+  const environment = runEnvironment();
   // Loaded here, on first use: cucumber takes about 0.2 s and 15 MB to load, which every other
   // `ecp` command, the server included, would otherwise pay at start.
   const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');

@@ -3,4 +3,5 @@
  * features by how many it detects.
  */
 export { findMutant, MUTANTS, type Mutant, mutantSlug } from './catalogue.ts';
+export { formatMutantList, mutantCommand, resolveMutant } from './command.ts';
 export { type Fault, FaultProxy } from './fault-proxy.ts';

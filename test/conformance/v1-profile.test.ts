@@ -47,7 +47,7 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
   });
 
   async function connect(): Promise<LineClient> {
-    const client = await LineClient.connect(target.address.port, target.address.host);
+    const client = await LineClient.connect(target.endpoint.port, target.endpoint.host);
     clients.push(client);
     return client;
   }

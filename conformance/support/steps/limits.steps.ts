@@ -58,9 +58,6 @@ Then(
       label,
       (line) => line.message?.type === 'system' && line.message.message === text,
       `${label} receives {"type":"system","message":${JSON.stringify(text)}}`,
-      {
-        hint: `Count the bytes of a line as they arrive; past ${this.limits.maxLineBytes} send that notice and close. If your limit differs, declare it: --limits maxLineBytes=N.`,
-      },
     );
   },
 );
