@@ -32,7 +32,7 @@ export function formatLimits(limits: Partial<Limits>): string {
 
 /**
  * The command-line flag of each limit, as every server under test takes it (docs/protocol.md
- * section 14) and the reference server names it.
+ * section 15) and the reference server names it.
  */
 export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
   maxLineBytes: '--max-line-bytes',

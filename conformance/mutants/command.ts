@@ -1,7 +1,7 @@
 /**
  * `ecp mutant list` and `ecp mutant serve NAME`: the kit's faulty servers, for "find the bug"
  * exercises. A served mutant takes the command line every server under test takes (docs/protocol.md
- * section 14: --port, --password, the limit flags) and stops gracefully on SIGINT or SIGTERM, so
+ * section 15: --port, --password, the limit flags) and stops gracefully on SIGINT or SIGTERM, so
  * `ecp conformance --spawn "ecp mutant serve 7 --port {port}"` checks it like a student's server.
  * Exit codes: 0 after a graceful stop, 1 if it cannot listen, 2 for an unknown mutant or bad options.
  */
