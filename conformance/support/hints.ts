@@ -98,6 +98,25 @@ export const HINTS: Readonly<Record<string, string>> = {
   'ECP-LIM-05': 'Count open connections; beyond the limit answer auth_error "Server full" and close.',
   'ECP-LIM-06':
     'Before closing for an over-long line, send "Line too long (limit N bytes); closing connection" with your limit as N.',
+  'ECP-TR-01':
+    'Put one transport-neutral connection type under the room: the handshake, relay and limits must not know whether a line came over TCP, TLS or WebSocket.',
+  'ECP-TR-02':
+    'Set the TLS server\'s minimum version to TLS 1.2 (Python: ssl.TLSVersion.TLSv1_2; Node: minVersion "TLSv1.2"; Go: tls.VersionTLS12).',
+  'ECP-TR-04':
+    'Peek at the first bytes on the TLS port: a "{" is a plain ECP client; answer it with the auth_error line in clear text and close instead of failing the TLS handshake.',
+  'ECP-TR-05':
+    'Send each message as one text frame holding its JSON; never join two messages in one frame or split one over several.',
+  'ECP-TR-06':
+    'Strip one trailing "\\n" (or "\\r\\n") from a text frame before parsing it; a frame without one is a whole message too.',
+  'ECP-TR-07':
+    'Answer the upgrade with Sec-WebSocket-Protocol: ecp.v1 when offered, accept an upgrade that offers none, and refuse with 400 one that offers only others.',
+  'ECP-TR-08': 'Close the connection with code 1003 (unsupported data) on a binary frame.',
+  'ECP-TR-09':
+    "Set the WebSocket library's maximum message size to the line limit (plus one for a trailing line feed) and close with 1009 beyond it.",
+  'ECP-TR-10': 'A line feed before the end of a text frame is a second line: close with code 1007.',
+  'ECP-TR-11':
+    'Validate text frames as UTF-8 (most WebSocket libraries do) and close with code 1007 on one that is not.',
+  'ECP-TR-12': 'Accept upgrades on your ECP path only; answer any other path with HTTP 404.',
   'ECP-SEC-01':
     'Only send key_exchange, user_list and relayed chat to admitted members; keep unadmitted connections out of every broadcast.',
   'ECP-SEC-02':
