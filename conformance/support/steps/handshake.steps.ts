@@ -23,7 +23,10 @@ When(
     const client = this.client(label);
     const fields =
       which === 'a valid handshake' ? client.handshakeFields() : wrongPasswordFields(this, label);
-    if (which === 'a valid handshake') client.requestedNames.push(client.username);
+    if (which === 'a valid handshake') {
+      client.requestedNames.push(client.username);
+      client.beginJoin();
+    }
     await client.sendInPieces(`${JSON.stringify(fields)}\n`, 1, 'sent one byte per write');
   },
 );
@@ -112,6 +115,7 @@ When(
     const client = this.client(label);
     if (which === 'a valid handshake') {
       client.requestedNames.push(client.username);
+      client.beginJoin();
       client.sendLine(encode(client.handshakeFields()));
     } else {
       client.sendLine(encode(wrongPasswordFields(this, label)));
