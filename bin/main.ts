@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from '../bench/command.ts';
 import { conformanceCommand } from '../conformance/command.ts';
+import { mutantCommand } from '../conformance/mutants/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
 import { versionText } from './version.ts';
@@ -22,6 +23,7 @@ await yargs(hideBin(process.argv))
   .command(clientCommand)
   .command(conformanceCommand)
   .command(benchCommand)
+  .command(mutantCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

@@ -3,7 +3,8 @@
  * Exit codes: 0 every selected scenario passed (or was skipped as not checkable), 1 a scenario
  * failed, 2 the target could not be reached or started, or the arguments are wrong.
  */
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
@@ -14,12 +15,17 @@ import {
   targetSpecFrom,
 } from '../server-under-test/index.ts';
 import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
-import { formatLimits, parseLimitsOption } from './limits-option.ts';
+import { findLab, LABS, labName } from './labs.ts';
+import { formatLimits, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
+import { resolveMutant } from './mutants/command.ts';
+import { type MutantScore, type MutationReport, scoreMutants } from './mutants/score.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
 import { REPORT_FILES, writeReports } from './reports/write.ts';
 import { formatRequirement, loadRequirements } from './requirements.ts';
 import { DEFAULT_TIMEOUT_MS, planScenarios, runConformance, TargetUnavailableError } from './runner.ts';
+import { describeSelection, type ScenarioSelection } from './selection.ts';
+import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
@@ -45,6 +51,13 @@ interface ConformanceArgs extends TargetArgs {
   timeout: number;
   tags: string | undefined;
   profile: ProfileSelection;
+  lab: number | undefined;
+  only: boolean;
+  section: string[] | undefined;
+  features: string[] | undefined;
+  steps: boolean;
+  mutants: boolean;
+  mutant: string[] | undefined;
   parallel: number;
   restart: RestartPolicy;
   limits: string | undefined;
@@ -72,6 +85,37 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         describe: 'core: MUSTs; strict: order and wording; robustness: hardening',
       },
       tags: { type: 'string', describe: "Cucumber tag expression, e.g. '@ECP-HS-03 or @ECP-KX-02'" },
+      lab: {
+        type: 'number',
+        describe: `Lab N and the labs before it (${LABS.map((lab) => lab.number).join(', ')}; see docs/labs/)`,
+      },
+      only: { type: 'boolean', default: false, describe: 'With --lab N: lab N alone' },
+      features: {
+        type: 'string',
+        array: true,
+        describe: "A folder (or file) of your own .feature files, run with the kit's; repeatable",
+      },
+      steps: {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the step library your .feature files can use, and exit',
+      },
+      mutants: {
+        type: 'boolean',
+        default: false,
+        describe: "Score the selected scenarios by how many of the kit's faulty servers they detect",
+      },
+      mutant: {
+        type: 'string',
+        array: true,
+        describe: 'With --mutants: only this mutant (name or number, see ecp mutant list); repeatable',
+      },
+      section: {
+        type: 'string',
+        array: true,
+        describe:
+          'Requirements of a section of docs/protocol.md (4, 6.2) or an area (ECP-HS, HS); repeatable',
+      },
       parallel: {
         type: 'number',
         default: 1,
@@ -106,6 +150,13 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
       'a server the kit starts',
     )
+    .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
+    .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
+    .example(
+      '$0 conformance --features labs/extra --tags @lab-11',
+      "your own scenarios, with the kit's steps",
+    )
+    .example('$0 conformance --features labs/extra --mutants', 'how many faulty servers the features detect')
     .example('$0 conformance --list --uncovered', 'requirements without a scenario')
     .check((args) => {
       if (!(args.timeout > 0))
@@ -114,6 +165,24 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
+      if (args.only && args.lab === undefined) throw new Error('--only goes with --lab N');
+      if (args.mutant && !args.mutants) throw new Error('--mutant goes with --mutants');
+      if (args.mutants && (args.target || args.spawn)) {
+        throw new Error(
+          '--mutants runs its own servers (the reference server and each mutant): not with --target or --spawn',
+        );
+      }
+      for (const name of args.mutant ?? []) {
+        if (!resolveMutant(name)) throw new Error(`no mutant '${name}'; see: ecp mutant list`);
+      }
+      for (const path of args.features ?? []) {
+        if (!existsSync(path)) throw new Error(`--features ${path}: no such folder or file`);
+      }
+      if (args.lab !== undefined && !findLab(args.lab)) {
+        throw new Error(
+          `there is no lab ${args.lab}; the labs are ${LABS.map((lab) => lab.number).join(', ')}`,
+        );
+      }
       return true;
     })
     .fail((message, error) => {
@@ -128,11 +197,20 @@ async function handler(args: ConformanceArgs): Promise<void> {
 }
 
 export async function runCommand(args: ConformanceArgs): Promise<number> {
+  if (args.steps) {
+    process.stdout.write(formatStepLibrary(await describeStepLibrary()));
+    return EXIT_PASSED;
+  }
   if (args.list) return list(args);
+  if (args.mutants) return mutants(args);
   let spec: TargetSpec;
   let limits: Partial<Limits>;
   try {
-    const declared = args.limits ? parseLimitsOption(args.limits) : {};
+    // A spawned server's limit flags are its limits; --limits says more, or overrides them.
+    const declared = {
+      ...(args.spawn ? limitsFromCommand(args.spawn) : {}),
+      ...(args.limits ? parseLimitsOption(args.limits) : {}),
+    };
     limits = args.target || args.spawn ? declared : { ...EMBEDDED_LIMITS, ...declared };
     spec = targetSpecFrom(args, { limits });
     if (args.insecure) console.error(`ecp conformance: ${INSECURE_WARNING}`);
@@ -145,15 +223,15 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   out.write(
-    `ECP conformance · profile ${args.profile}${args.tags ? ` · tags ${args.tags}` : ''} · timeout ${args.timeout} s` +
+    `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s` +
       `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
   );
   let run: Awaited<ReturnType<typeof runConformance>>;
   try {
     run = await runConformance({
       target: spec,
-      profile: args.profile,
-      ...(args.tags ? { tags: args.tags } : {}),
+      ...selectionOf(args),
+      ...(args.features?.length ? { features: args.features } : {}),
       timeoutMs: args.timeout * 1000,
       limits,
       restart: args.restart,
@@ -181,14 +259,104 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     ),
   );
   if (summary.totals.total === 0) {
-    console.error('ecp conformance: no scenario matches the profile and tags');
+    console.error(`ecp conformance: ${nothingSelected(args)}`);
     return EXIT_UNUSABLE;
   }
   return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
 }
 
+/** `--mutants`: the selected scenarios against the reference server, then against each mutant. */
+async function mutants(args: ConformanceArgs): Promise<number> {
+  const out = consoleFor(process.stdout);
+  let limits: Partial<Limits>;
+  try {
+    limits = { ...EMBEDDED_LIMITS, ...(args.limits ? parseLimitsOption(args.limits) : {}) };
+  } catch (error) {
+    console.error(`ecp conformance: ${(error as Error).message}`);
+    return EXIT_UNUSABLE;
+  }
+  const chosen = args.mutant?.map((name) => resolveMutant(name)!);
+  out.write(
+    `ECP conformance · mutation score · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s\n`,
+  );
+  let report: MutationReport;
+  try {
+    report = await scoreMutants({
+      ...selectionOf(args),
+      ...(args.features?.length ? { features: args.features } : {}),
+      ...(chosen ? { mutants: chosen } : {}),
+      password: args.password,
+      limits,
+      timeoutMs: args.timeout * 1000,
+      onBaseline: (run) =>
+        out.write(
+          `The reference server: ${run.scenarios.filter((item) => item.status === 'passed').length} of ${run.scenarios.length} selected scenarios pass (${(run.durationMs / 1000).toFixed(1)} s)\n\n`,
+        ),
+      onMutant: (score) => out.write(`${formatMutantScore(score)}\n`),
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`ecp conformance: ${error.message}`);
+    return EXIT_UNUSABLE;
+  }
+  const outDir = resolve(args.out);
+  await mkdir(outDir, { recursive: true });
+  const file = join(outDir, 'mutants.json');
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  if (report.scenarios === 0) {
+    console.error(`ecp conformance: ${nothingSelected(args)}`);
+    return EXIT_UNUSABLE;
+  }
+  if (report.baselineFailures.length > 0) {
+    console.error(
+      `ecp conformance: ${report.baselineFailures.length} selected scenario(s) fail against the reference server itself, so no mutant was run; fix them first:\n${report.baselineFailures.map((item) => `  ${item.location}  ${item.name}`).join('\n')}`,
+    );
+    return EXIT_UNUSABLE;
+  }
+  const percent = Math.round((100 * report.detected) / report.total);
+  out.write(
+    `\nMutants detected: ${report.detected}/${report.total} (${percent}%) by ${report.scenarios} scenarios, in ${(report.durationMs / 1000).toFixed(1)} s\nReport: ${relative(process.cwd(), file) || file}\n`,
+  );
+  return report.detected === report.total ? EXIT_PASSED : EXIT_FAILED;
+}
+
+function formatMutantScore(score: MutantScore): string {
+  const head = `  ${score.detected ? '✓' : '✗'} ${String(score.number).padStart(2)} ${score.slug.padEnd(36)}`;
+  return score.detectedBy
+    ? `${head} detected by ${score.detectedBy.requirements.join(' ')} "${score.detectedBy.name}"`
+    : `${head} NOT detected: ${score.fault}`;
+}
+
+/** Why a selection is empty, for a lab that has no scenarios (yet) as for anything else. */
+function nothingSelected(args: ConformanceArgs): string {
+  const lab = args.only && args.lab !== undefined ? findLab(args.lab) : undefined;
+  if (lab?.bench)
+    return `lab ${lab.number} (${lab.title}) has no scenarios: it is measured with ecp bench (${lab.page})`;
+  return 'no scenario matches the selection (profile, lab, section and tags)';
+}
+
+/** The scenarios the arguments select. */
+function selectionOf(args: ConformanceArgs): ScenarioSelection {
+  return {
+    profile: args.profile,
+    ...(args.tags ? { tags: args.tags } : {}),
+    ...(args.lab !== undefined ? { lab: args.lab, onlyLab: args.only } : {}),
+    ...(args.section?.length ? { sections: args.section } : {}),
+  };
+}
+
 async function list(args: ConformanceArgs): Promise<number> {
-  const scenarios = await planScenarios(args.profile, args.tags);
+  let scenarios: Awaited<ReturnType<typeof planScenarios>>;
+  try {
+    scenarios = await planScenarios({
+      ...selectionOf(args),
+      ...(args.features?.length ? { features: args.features } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`ecp conformance: ${error.message}`);
+    return EXIT_UNUSABLE;
+  }
   if (args.uncovered) {
     const requirements = loadRequirements();
     const { uncovered, unknown } = traceRequirements(requirements, scenarios);
@@ -205,7 +373,7 @@ async function list(args: ConformanceArgs): Promise<number> {
   const locationWidth = width(scenarios.map((item) => item.location));
   for (const item of scenarios) {
     console.log(
-      `${(item.profile ?? '?').padEnd(10)} ${item.requirements.join(' ').padEnd(idsWidth)}  ${item.location.padEnd(locationWidth)}  ${item.name}`,
+      `${labName(item.labs.length === 1 ? item.labs[0] : undefined).padEnd(6)} ${(item.profile ?? '?').padEnd(10)} ${item.requirements.join(' ').padEnd(idsWidth)}  ${item.location.padEnd(locationWidth)}  ${item.name}`,
     );
   }
   console.log(`${scenarios.length} scenarios`);

@@ -29,3 +29,31 @@ export function formatLimits(limits: Partial<Limits>): string {
     .map(([name, value]) => `${name}=${value}`)
     .join(',');
 }
+
+/**
+ * The command-line flag of each limit, as every server under test takes it (docs/protocol.md
+ * section 15) and the reference server names it.
+ */
+export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
+  maxLineBytes: '--max-line-bytes',
+  handshakeTimeoutMs: '--handshake-timeout-ms',
+  maxPendingOutputBytes: '--max-pending-output-bytes',
+  maxConnections: '--max-connections',
+  maxUsernameLength: '--max-username-length',
+  slowReaderTimeoutMs: '--slow-reader-timeout-ms',
+};
+
+/**
+ * The limits a `--spawn` command gives its server with the contract's flags
+ * (`--max-line-bytes 65536` or `--max-line-bytes=65536`): the server runs with them, so the kit
+ * checks them. A flag with a value that is not a positive whole number is left out.
+ */
+export function limitsFromCommand(command: string): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  for (const name of LIMIT_NAMES) {
+    const match = new RegExp(`(?:^|\\s)${LIMIT_FLAGS[name]}(?:=|\\s+)(\\d+)(?=\\s|$)`).exec(command);
+    const value = match ? Number(match[1]) : Number.NaN;
+    if (Number.isSafeInteger(value) && value > 0) limits[name] = value;
+  }
+  return limits;
+}

@@ -18,6 +18,8 @@ export interface Requirement {
   text: string;
   /** 1-based line in the document, for people looking it up. */
   line: number;
+  /** The numbered section it stands in: `4` or `13.4` (empty outside numbered sections). */
+  section: string;
 }
 
 /** The path of docs/protocol.md in this clone or installed package. */
@@ -27,10 +29,19 @@ export const PROTOCOL_DOC_PATH = join(KIT_ROOT, 'docs', 'protocol.md');
 const REQUIREMENT_LINE =
   /^- \[(ECP-[A-Z]+-\d{2})\] (MUST NOT|MUST|SHOULD NOT|SHOULD|MAY) \((server|client)\): (.+)$/;
 
+/** `## 4. Handshake` → `4`, `### 13.4 Requirements` → `13.4`; other headings end a numbered section. */
+const HEADING = /^#{1,6} (?:(\d+(?:\.\d+)*)\.? )?/;
+
 /** Every requirement line in a Markdown text, in document order. Other lines are ignored. */
 export function extractRequirements(markdown: string): Requirement[] {
   const requirements: Requirement[] = [];
+  let section = '';
   markdown.split(/\r?\n/).forEach((line, index) => {
+    const heading = HEADING.exec(line);
+    if (heading) {
+      section = heading[1] ?? '';
+      return;
+    }
     const match = REQUIREMENT_LINE.exec(line);
     if (!match) return;
     requirements.push({
@@ -39,6 +50,7 @@ export function extractRequirements(markdown: string): Requirement[] {
       party: match[3] as RequirementParty,
       text: match[4]!.trim(),
       line: index + 1,
+      section,
     });
   });
   return requirements;
@@ -68,4 +80,24 @@ export function formatRequirement(requirement: Requirement): string {
 /** Tags that are requirement IDs (`@ECP-HS-03` → `ECP-HS-03`). */
 export function requirementIdsOf(tags: readonly string[]): string[] {
   return tags.filter((tag) => /^@ECP-[A-Z]+-\d{2}$/.test(tag)).map((tag) => tag.slice(1));
+}
+
+/** `ECP-HS-03` → `HS`. */
+export function areaOf(id: string): string {
+  return id.split('-')[1] ?? '';
+}
+
+/**
+ * The requirements one `--section` value names: a section number (`4`, `6.2`: the section and its
+ * subsections), an area (`ECP-HS` or `HS`) or one requirement (`ECP-HS-03`).
+ */
+export function requirementsInSection(requirements: readonly Requirement[], section: string): Requirement[] {
+  const wanted = section.trim();
+  if (/^\d+(?:\.\d+)*$/.test(wanted)) {
+    return requirements.filter((item) => item.section === wanted || item.section.startsWith(`${wanted}.`));
+  }
+  const upper = wanted.toUpperCase();
+  if (/^ECP-[A-Z]+-\d{2}$/.test(upper)) return requirements.filter((item) => item.id === upper);
+  const area = upper.replace(/^ECP-/, '');
+  return requirements.filter((item) => areaOf(item.id) === area);
 }

@@ -11,6 +11,7 @@ import {
   TestStepResultStatus,
   TimeConversion,
 } from '@cucumber/messages';
+import { labOf, labsOf } from './labs.ts';
 import { type Profile, profileOf } from './profiles.ts';
 import { requirementIdsOf } from './requirements.ts';
 
@@ -29,6 +30,14 @@ export interface ScenarioResult {
   /** The scenario's profile tag; undefined for a scenario tagged with none (a fault in the features). */
   profile: Profile | undefined;
   requirements: string[];
+  /** The scenario's lab (`@lab-N`); undefined for one tagged with none or several. */
+  lab: number | undefined;
+  /** Every lab it names (exactly one for the kit's scenarios). */
+  labs: number[];
+  /** Every tag, the Examples' included. */
+  tags: string[];
+  /** The text of each step, as run. */
+  steps: string[];
   status: ScenarioStatus;
   durationMs: number;
   /** For a scenario that did not pass: the step that decided it and what it said. */
@@ -171,6 +180,10 @@ export class ResultCollector {
       name: this.#nameOf(pickle),
       profile: profileOf(tags),
       requirements: requirementIdsOf(tags),
+      lab: labOf(tags),
+      labs: labsOf(tags),
+      tags,
+      steps: pickle.steps.map((step) => step.text),
       status,
       durationMs: Math.max(0, finishedAt - running.startedAt),
       notes: running.notes,

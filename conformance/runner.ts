@@ -16,9 +16,9 @@ import { canConnect, openTarget, type Target, type TargetSpec } from '../server-
 import { formatEndpoint } from '../transport/index.ts';
 import { KIT_ROOT, RUNS_COMPILED } from './kit-files.ts';
 import type { ProfileSelection } from './profiles.ts';
-import { tagExpressionFor } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
 import { ResultCollector, type ScenarioResult } from './results.ts';
+import { type ScenarioSelection, selectionExpression } from './selection.ts';
 import {
   type ConformanceWorldParameters,
   type RestartPolicy,
@@ -39,11 +39,12 @@ const SUPPORT = RUNS_COMPILED
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_KEY_POOL_SIZE = 16;
 
-export interface ConformanceOptions {
+export interface ConformanceOptions extends ScenarioSelection {
   target: TargetSpec;
-  profile?: ProfileSelection;
-  /** A cucumber tag expression, combined with the profile: `@ECP-HS-03 or @ECP-KX-02`. */
-  tags?: string;
+  /** Folders (or files) of more `.feature` files to run with the kit's, using its steps. */
+  features?: string[];
+  /** Stop at the first scenario that fails (used to score mutants). */
+  failFast?: boolean;
   /** Only scenarios whose name matches one of these regular expressions. */
   names?: string[];
   /** How long each expectation waits. */
@@ -64,6 +65,10 @@ export interface ConformanceRun {
   target: { kind: TargetSpec['kind']; description: string };
   profile: ProfileSelection;
   tags: string | undefined;
+  /** `--lab N`, `--only` and `--section`, as given. */
+  lab?: number;
+  onlyLab?: boolean;
+  sections?: string[];
   limits: Limits;
   timeoutMs: number;
   startedAt: Date;
@@ -87,6 +92,8 @@ let supportLibrary: ISupportCodeLibrary | undefined;
 
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceRun> {
   const profile = options.profile ?? 'all';
+  // Before anything starts: a lab or section that does not exist is a usage error.
+  const expression = selectionExpression(options);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const parallel = options.parallel ?? 1;
@@ -123,8 +130,10 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     };
     await runFeatures(
       {
-        tags: tagExpressionFor(profile, options.tags),
+        paths: featurePaths(options.features),
+        tags: expression,
         name: options.names ?? [],
+        failFast: options.failFast ?? false,
         worldParameters: parameters,
         parallel: parallel > 1 ? parallel : 0,
         format: options.outDir ? reportFormats(resolve(options.outDir)) : [],
@@ -140,6 +149,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     target: { kind: target.kind, description: target.description },
     profile,
     tags: options.tags,
+    ...(options.lab !== undefined ? { lab: options.lab, onlyLab: options.onlyLab ?? false } : {}),
+    ...(options.sections?.length ? { sections: [...options.sections] } : {}),
     limits,
     timeoutMs,
     startedAt,
@@ -154,25 +165,57 @@ export interface PlannedScenario {
   name: string;
   profile: ScenarioResult['profile'];
   requirements: string[];
+  /** Every `@lab-N` the scenario carries (the kit's carry exactly one). */
+  labs: number[];
+  tags: string[];
+  steps: string[];
   /** False when a step has no definition in the kit (or more than one). */
   defined: boolean;
 }
 
-/** The scenarios a profile and tag expression select, without running them (a cucumber dry run). */
+/**
+ * The scenarios a selection picks, without running them (a cucumber dry run): a profile and tag
+ * expression, or a whole selection with extra feature folders.
+ */
 export async function planScenarios(
-  profile: ProfileSelection = 'all',
+  selection: ProfileSelection | (ScenarioSelection & { features?: string[] }) = 'all',
   tags?: string,
 ): Promise<PlannedScenario[]> {
+  const chosen =
+    typeof selection === 'string' ? { profile: selection, ...(tags ? { tags } : {}) } : selection;
   const collector = new ResultCollector();
-  await runFeatures({ tags: tagExpressionFor(profile, tags), dryRun: true }, collector.onMessage);
-  return collector.results.map(({ location, feature, name, profile, requirements, status }) => ({
-    location,
-    feature,
-    name,
-    profile,
-    requirements,
-    defined: status !== 'undefined' && status !== 'ambiguous',
-  }));
+  await runFeatures(
+    {
+      paths: featurePaths('features' in chosen ? chosen.features : undefined),
+      tags: selectionExpression(chosen),
+      dryRun: true,
+    },
+    collector.onMessage,
+  );
+  return collector.results.map(
+    ({ location, feature, name, profile, requirements, labs, tags: scenarioTags, steps, status }) => ({
+      location,
+      feature,
+      name,
+      profile,
+      requirements,
+      labs,
+      tags: scenarioTags,
+      steps,
+      defined: status !== 'undefined' && status !== 'ambiguous',
+    }),
+  );
+}
+
+/** The kit's features, and an instructor's: each extra folder's `.feature` files, or a file as given. */
+export function featurePaths(extra: readonly string[] = []): string[] {
+  return [
+    FEATURES,
+    ...extra.map((path) => {
+      const absolute = resolve(path);
+      return absolute.endsWith('.feature') ? absolute : join(absolute, '**', '*.feature');
+    }),
+  ];
 }
 
 async function openReachableTarget(spec: TargetSpec): Promise<Target> {
@@ -198,11 +241,19 @@ function reportFormats(outDir: string): [string, string][] {
   ];
 }
 
-async function runFeatures(
-  provided: Record<string, unknown>,
+/**
+ * Cucumber's messages for a dry run of the kit's features (and `features`, an instructor's):
+ * step definitions, parameter types, pickles and which definition each step uses.
+ */
+export async function dryRunMessages(
   onMessage: (envelope: Envelope) => void,
+  features?: readonly string[],
 ): Promise<void> {
-  const environment: IRunEnvironment = {
+  await runFeatures({ paths: featurePaths(features), dryRun: true }, onMessage);
+}
+
+function runEnvironment(): IRunEnvironment {
+  return {
     // Cucumber resolves features and support code from here, wherever `ecp` runs.
     cwd: KIT_ROOT,
     // Cucumber's own console output is replaced by ours (built from the same messages).
@@ -210,6 +261,13 @@ async function runFeatures(
     stderr: process.stderr,
     env: { ...process.env, CUCUMBER_PUBLISH_QUIET: 'true' },
   };
+}
+
+async function runFeatures(
+  provided: Record<string, unknown>,
+  onMessage: (envelope: Envelope) => void,
+): Promise<void> {
+  const environment = runEnvironment();
   // Loaded here, on first use: cucumber takes about 0.2 s and 15 MB to load, which every other
   // `ecp` command, the server included, would otherwise pay at start.
   const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');

@@ -3,14 +3,14 @@ Feature: Handshake and join sequence
   member receives the room key and the user list, and every other member learns about it
   (docs/protocol.md, section 4).
 
-  @core @ECP-HS-02
+  @core @lab-3 @ECP-HS-02
   Scenario: A valid handshake is admitted
     Given alice is connected
     When alice sends a valid handshake
     Then alice receives a key_exchange
     And alice receives a user list that includes alice
 
-  @strict @ECP-HS-03
+  @strict @lab-5 @ECP-HS-03
   Scenario: The join sequence comes in the prototype's order and wording
     Given alice is connected
     When alice sends a valid handshake
@@ -21,13 +21,13 @@ Feature: Handshake and join sequence
       | system       | Secure connection established! You can now send encrypted messages. |
       | user_list    |                                                                     |
 
-  @core @ECP-HS-04
+  @core @lab-3 @ECP-HS-04
   Scenario: Existing members learn about a new member
     Given alice is in the room
     When bob joins
     Then alice receives a user list that includes alice and bob
 
-  @strict @ECP-HS-05
+  @strict @lab-5 @ECP-HS-05
   Scenario: Existing members see the join notice right after the user list
     Given alice is in the room
     When bob joins

@@ -3,19 +3,19 @@ Feature: Transports
   section 14). The whole suite runs over the transport of the target; these scenarios check what
   belongs to one transport.
 
-  @core @ECP-TR-01
+  @core @lab-9 @ECP-TR-01
   Scenario: Members chat over any transport as they do over TCP
     Given alice and bob are in the room
     When alice sends the chat message "over any transport"
     Then bob receives "over any transport" from alice
     And alice receives "over any transport" from alice
 
-  @core @ECP-TR-02 @tls
+  @core @lab-9 @ECP-TR-02 @tls
   Scenario: TLS older than 1.2 is refused
     Then a client that offers only TLS 1.1 cannot connect
     And a client that offers only TLS 1.2 can connect
 
-  @robustness @ECP-TR-04 @tls
+  @robustness @lab-9 @ECP-TR-04 @tls
   Scenario: A plain client on the TLS port is told to use TLS
     Given mallory connects to the same port without TLS
     When mallory sends a valid handshake

@@ -3,18 +3,18 @@ Feature: User list
   section 8). On a shared server other members may be listed too; the scenarios only look at
   their own members.
 
-  @core @ECP-UL-01
+  @core @lab-5 @ECP-UL-01
   Scenario: The user list names each member exactly once
     Given alice, bob and carol are in the room
     Then carol's latest user list names alice, bob and carol exactly once each
 
-  @core @ECP-UL-01 @ECP-LV-01
+  @core @lab-5 @ECP-UL-01
   Scenario: A member who leaves disappears from the user list
     Given alice, bob and carol are in the room
     When bob leaves
     Then alice and carol receive a user list without bob
 
-  @core @ECP-UL-01
+  @core @lab-5 @ECP-UL-01
   Scenario: Refused and unadmitted connections are never listed
     Given alice is in the room
     When mallory sends a handshake with a wrong password
@@ -23,7 +23,7 @@ Feature: User list
     Then no user list alice received names mallory
     And every user list alice received names alice exactly once
 
-  @strict @ECP-UL-02
+  @strict @lab-5 @ECP-UL-02
   Scenario: The user list is in join order
     Given alice, bob and carol are in the room
     When bob leaves

@@ -1,5 +1,5 @@
 /**
- * Flow control for the whole server (docs/protocol.md section 12, ECP-LIM-06 to 09): input is read
+ * Flow control for the whole server (docs/protocol.md section 12, ECP-LIM-03, 04 and 07 to 09): input is read
  * only as fast as the room's output drains, and slow readers are told apart from healthy ones by
  * progress, never by an instantaneous byte count.
  *

@@ -3,8 +3,9 @@
  * (requirement, expected, actual, hint), then the verdict per profile.
  */
 import { styleText } from 'node:util';
+import { labName } from '../labs.ts';
 import type { ScenarioResult } from '../results.ts';
-import { type ConformanceSummary, isFailure, profileLine } from './summary.ts';
+import { type ConformanceSummary, isFailure, labLine, profileLine } from './summary.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -44,7 +45,7 @@ export function progressPrinter(out: ConsoleOutput): (result: ScenarioResult) =>
     const ids = result.requirements.join(' ');
     const time = paint(`${Math.round(result.durationMs)} ms`, 'dim');
     out.write(
-      `  ${paint(mark, style)} ${(result.profile ?? '?').padEnd(10)} ${ids.padEnd(13)} ${result.name}  ${time}\n`,
+      `  ${paint(mark, style)} ${(result.profile ?? '?').padEnd(10)} ${labName(result.lab).padEnd(6)} ${ids.padEnd(13)} ${result.name}  ${time}\n`,
     );
     // A skipped scenario says why (not checkable over this transport, a limit too large to reach, ...).
     const why = result.status === 'skipped' ? result.notes[0] : undefined;
@@ -62,7 +63,7 @@ export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, repor
     failures.forEach((item, index) => {
       lines.push(
         '',
-        `${index + 1}) ${paint(item.name, 'bold')}  [${item.profile ?? 'no profile'}]  ${paint(item.location, 'dim')}`,
+        `${index + 1}) ${paint(item.name, 'bold')}  [${item.profile ?? 'no profile'}, ${labName(item.lab ?? undefined)}]  ${paint(item.location, 'dim')}`,
         `   Step: ${item.failure?.step ?? '?'}`,
         ...(item.failure?.message ?? '').split('\n').map((line) => `   ${line}`),
       );
@@ -74,6 +75,7 @@ export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, repor
   lines.push(
     '',
     `${verdict}  ${profileLine(summary.profiles)}`,
+    ...(summary.labs.length > 0 ? [`      ${labLine(summary.labs)}`] : []),
     `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s`,
   );
   if (reportFiles.length > 0) lines.push(`Reports: ${reportFiles.join(', ')}`);

@@ -3,6 +3,8 @@
  * its requirement, expected and actual, and links to the evidence. Made to be pasted into a
  * grade sheet or a pull request.
  */
+
+import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
 import { type ConformanceSummary, isFailure, profileLine, type SummaryScenario } from './summary.ts';
 
@@ -23,7 +25,7 @@ export function formatMarkdown(summary: ConformanceSummary): string {
     `**${profileLine(summary.profiles)}**`,
     '',
     `- Target: ${summary.target.description} (${summary.target.kind})`,
-    `- Profile: ${summary.profile}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
+    `- Selection: profile ${summary.profile}${summary.lab === null ? '' : summary.onlyLab ? `, lab ${summary.lab} alone` : `, labs 1 to ${summary.lab}`}${summary.sections.length > 0 ? `, section ${summary.sections.join(', ')}` : ''}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
     `- Scenarios: ${totals.total} (${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped) in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms`,
     `- Limits assumed: ${Object.entries(summary.limits)
@@ -31,6 +33,7 @@ export function formatMarkdown(summary: ConformanceSummary): string {
       .join(', ')}`,
     '',
   ];
+  lines.push(...labTable(summary));
   for (const profile of PROFILES) lines.push(...profileTable(summary, profile));
   const failures = summary.scenarios.filter((item) => isFailure(item.status));
   if (failures.length > 0) {
@@ -73,12 +76,28 @@ function profileTable(summary: ConformanceSummary, profile: Profile): string[] {
   return [
     `## ${profile}: ${passed}/${total - skipped}`,
     '',
-    '| Result | Requirements | Scenario | Location | ms |',
-    '|---|---|---|---|---:|',
+    '| Result | Lab | Requirements | Scenario | Location | ms |',
+    '|---|---:|---|---|---|---:|',
     ...scenarios.map(
       (item) =>
-        `| ${MARK[item.status]} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |`,
+        `| ${MARK[item.status]} | ${item.lab ?? ''} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |`,
     ),
+    '',
+  ];
+}
+
+/** The tally per lab, with the page each lab's failures send a student to. */
+function labTable(summary: ConformanceSummary): string[] {
+  if (summary.labs.length === 0) return [];
+  return [
+    '## By lab',
+    '',
+    '| Lab | Title | Passed | Failed | Skipped | Page |',
+    '|---:|---|---:|---:|---:|---|',
+    ...summary.labs.map((item) => {
+      const page = findLab(item.lab)?.page;
+      return `| ${item.lab} | ${escapeText(item.title)} | ${item.passed}/${item.total - item.skipped} | ${item.failed} | ${item.skipped} | ${page ? `\`${page}\`` : ''} |`;
+    }),
     '',
   ];
 }

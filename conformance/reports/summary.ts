@@ -2,6 +2,7 @@
  * The machine-readable summary of a run (schema `ecp-conformance/1`, documented in
  * docs/conformance.md): per profile and per requirement tallies, and every scenario's verdict.
  */
+import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
 import type { Requirement } from '../requirements.ts';
 import type { ScenarioResult, ScenarioStatus } from '../results.ts';
@@ -25,11 +26,19 @@ export interface RequirementVerdict {
   scenarios: number;
 }
 
+/** One lab's tally: the scenarios of that lab the run selected. */
+export interface LabTally extends Tally {
+  lab: number;
+  title: string;
+}
+
 export interface SummaryScenario {
   location: string;
   feature: string;
   name: string;
   profile: Profile | null;
+  /** The scenario's lab (`@lab-N`); null for one without (an instructor's feature, say). */
+  lab: number | null;
   requirements: string[];
   status: ScenarioStatus;
   durationMs: number;
@@ -45,12 +54,18 @@ export interface ConformanceSummary {
   target: ConformanceRun['target'];
   profile: ConformanceRun['profile'];
   tags: string | null;
+  /** `--lab N` (with `--only`: lab N alone), `--section`; null when not given. */
+  lab: number | null;
+  onlyLab: boolean;
+  sections: string[];
   startedAt: string;
   durationMs: number;
   timeoutMs: number;
   limits: ConformanceRun['limits'];
   totals: Tally;
   profiles: Record<Profile, Tally>;
+  /** Per lab that had a selected scenario, in lab order. */
+  labs: LabTally[];
   requirements: RequirementVerdict[];
   scenarios: SummaryScenario[];
 }
@@ -85,18 +100,23 @@ export function buildSummary(
     target: run.target,
     profile: run.profile,
     tags: run.tags ?? null,
+    lab: run.lab ?? null,
+    onlyLab: run.onlyLab ?? false,
+    sections: run.sections ?? [],
     startedAt: run.startedAt.toISOString(),
     durationMs: Math.round(run.durationMs),
     timeoutMs: run.timeoutMs,
     limits: run.limits,
     totals,
     profiles,
+    labs: labTallies(scenarios),
     requirements: requirementVerdicts(scenarios, requirements),
     scenarios: scenarios.map((item) => ({
       location: item.location,
       feature: item.feature,
       name: item.name,
       profile: item.profile ?? null,
+      lab: item.lab ?? null,
       requirements: item.requirements,
       status: item.status,
       durationMs: Math.round(item.durationMs),
@@ -105,6 +125,22 @@ export function buildSummary(
       evidence: evidence.get(item) ?? [],
     })),
   };
+}
+
+export function labTallies(scenarios: readonly ScenarioResult[]): LabTally[] {
+  const numbers = [...new Set(scenarios.flatMap((item) => (item.lab === undefined ? [] : [item.lab])))];
+  return numbers
+    .sort((a, b) => a - b)
+    .map((lab) => ({
+      lab,
+      title: findLab(lab)?.title ?? `lab ${lab}`,
+      ...tally(scenarios.filter((item) => item.lab === lab)),
+    }));
+}
+
+/** `lab 1 21/21 · lab 2 17/19`: passed of those checked, per lab. */
+export function labLine(labs: readonly LabTally[]): string {
+  return labs.map(({ lab, passed, total, skipped }) => `lab ${lab} ${passed}/${total - skipped}`).join(' · ');
 }
 
 /** One verdict per requirement the run touched, in the document's order. */

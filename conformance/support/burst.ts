@@ -1,5 +1,5 @@
 /**
- * A burst (docs/protocol.md ECP-LIM-06): one member writes far more than the pending-output limit
+ * A burst (docs/protocol.md ECP-LIM-07 and 08): one member writes far more than the pending-output limit
  * at once, as fast as its connection takes it, while the others read as they can. Every member
  * that reads must receive every message of the burst, in order; the report says how far each got
  * and who was disconnected. Unlike the flood (world.ts), nothing waits between parts of the burst:

@@ -6,6 +6,7 @@
  *     actual:   nothing received (last line from bob: {"type":"user_list",...})
  *     hint:     Relay each chat message to every other member before echoing it to the sender.
  */
+import type { Limits } from '../../protocol/index.ts';
 import { formatRequirement, type Requirement } from '../requirements.ts';
 import { hintFor } from './hints.ts';
 
@@ -39,6 +40,8 @@ export function formatFailure(
   requirementIds: readonly string[],
   requirements: ReadonlyMap<string, Requirement>,
   details: FailureDetails,
+  /** The limits the kit checked against, for the advice on a limit. */
+  limits?: Limits,
 ): string {
   const headers =
     requirementIds.length > 0
@@ -47,7 +50,8 @@ export function formatFailure(
           return `✗ ${requirement ? formatRequirement(requirement) : `${id} (not found in docs/protocol.md)`}`;
         })
       : ['✗ (this scenario names no requirement)'];
-  const hint = details.hint ?? requirementIds.map(hintFor).find((text) => text !== undefined);
+  const hint =
+    details.hint ?? requirementIds.map((id) => hintFor(id, limits)).find((text) => text !== undefined);
   const lines = [
     ...headers,
     ...labelled('expected', details.expected),

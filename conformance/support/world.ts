@@ -426,7 +426,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
 
   fail(details: FailureDetails): never {
     throw new ConformanceFailure(
-      formatFailure(this.requirementIds, this.session.requirements, details),
+      formatFailure(this.requirementIds, this.session.requirements, details, this.limits),
       this.requirementIds,
     );
   }

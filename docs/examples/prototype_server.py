@@ -147,6 +147,10 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8888)
     parser.add_argument("--password", default="secret123")
+    # The command-line contract (docs/protocol.md section 15): limit flags are accepted; the
+    # prototype enforces none of them.
+    for flag in ("--max-line-bytes", "--handshake-timeout-ms", "--max-pending-output-bytes", "--max-connections", "--max-username-length"):
+        parser.add_argument(flag, type=int)
     args = parser.parse_args()
     ChatServer(args.host, args.port, args.password).serve_forever()
 

@@ -112,6 +112,8 @@ describe('ecp conformance', () => {
     [['--limits', 'maxLineBytes=big'], /positive whole number/],
     [['--target', 'nowhere'], /invalid endpoint 'nowhere': expected a URL/],
     [['--uncovered'], /--uncovered goes with --list/],
+    [['--only'], /--only goes with --lab N/],
+    [['--lab', '11'], /there is no lab 11; the labs are 1, 2/],
     [['--target', '127.0.0.1:8888', '--parallel', '2'], /--parallel needs a server the kit starts/],
   ])('exits 2 on bad arguments: %j', async (args, message) => {
     const { code, stderr } = await ecp([...args, '--out', tmpdir()]);
@@ -122,8 +124,17 @@ describe('ecp conformance', () => {
   it('lists scenarios with their profile and requirements, and the requirements without one', async () => {
     const listed = await ecp(['--list', '--profile', 'strict']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^strict +ECP-HS-03 +features\/handshake\.feature:\d+ +The join sequence/m);
-    expect(listed.stdout).not.toMatch(/^core /m);
+    expect(listed.stdout).toMatch(
+      /^lab 5 +strict +ECP-HS-03 +features\/handshake\.feature:\d+ +The join sequence/m,
+    );
+    expect(listed.stdout).not.toMatch(/^lab \d+ +core /m);
+    const lab1 = await ecp(['--list', '--lab', '1', '--only', '--section', 'ECP-FR']);
+    expect(lab1.code).toBe(0);
+    expect(lab1.stdout).toMatch(
+      /^lab 1 +core +ECP-FR-03 .* A handshake sent one byte at a time is one message$/m,
+    );
+    expect(lab1.stdout).not.toMatch(/^lab [2-9]/m);
+    expect(lab1.stdout).not.toMatch(/ECP-(?!FR-)/);
     const uncovered = await ecp(['--list', '--uncovered']);
     expect(uncovered.code).toBe(0);
     expect(uncovered.stdout).toMatch(

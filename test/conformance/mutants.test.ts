@@ -4,9 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_LIMITS } from '../../conformance/command.ts';
+import { FaultProxy, MUTANTS, mutantSlug } from '../../conformance/mutants/index.ts';
 import { runConformance } from '../../conformance/runner.ts';
-import { FaultProxy } from './fault-proxy.ts';
-import { MUTANTS } from './mutants.ts';
 
 const killed: string[] = [];
 
@@ -18,6 +17,10 @@ describe('the conformance kit catches every mutant', () => {
   afterAll(() => {
     const rate = ((100 * killed.length) / MUTANTS.length).toFixed(0);
     console.log(`mutants killed: ${killed.length}/${MUTANTS.length} (${rate}%)`);
+  });
+
+  it('names every mutant uniquely, also as a command-line slug', () => {
+    expect(new Set(MUTANTS.map(mutantSlug)).size).toBe(MUTANTS.length);
   });
 
   for (const mutant of MUTANTS) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatEnd } from '../../conformance/reports/console.ts';
 import { formatMarkdown } from '../../conformance/reports/markdown.ts';
-import { buildSummary, profileLine } from '../../conformance/reports/summary.ts';
+import { buildSummary, labLine, profileLine } from '../../conformance/reports/summary.ts';
 import type { Requirement } from '../../conformance/requirements.ts';
 import type { ScenarioResult } from '../../conformance/results.ts';
 import type { ConformanceRun } from '../../conformance/runner.ts';
@@ -14,6 +14,10 @@ function scenario(overrides: Partial<ScenarioResult>): ScenarioResult {
     name: 'a scenario',
     profile: 'core',
     requirements: ['ECP-HS-02'],
+    lab: 3,
+    labs: [3],
+    tags: ['@core', '@lab-3', '@ECP-HS-02'],
+    steps: ['alice sends a valid handshake'],
     status: 'passed',
     durationMs: 12.4,
     notes: [],
@@ -23,9 +27,9 @@ function scenario(overrides: Partial<ScenarioResult>): ScenarioResult {
 }
 
 const requirements: Requirement[] = [
-  { id: 'ECP-HS-02', level: 'MUST', party: 'server', text: 'Admit it.', line: 1 },
-  { id: 'ECP-HS-03', level: 'SHOULD', party: 'server', text: 'In order.', line: 2 },
-  { id: 'ECP-LIM-05', level: 'SHOULD', party: 'server', text: 'Limit connections.', line: 3 },
+  { id: 'ECP-HS-02', level: 'MUST', party: 'server', text: 'Admit it.', line: 1, section: '4.2' },
+  { id: 'ECP-HS-03', level: 'SHOULD', party: 'server', text: 'In order.', line: 2, section: '4.2' },
+  { id: 'ECP-LIM-05', level: 'SHOULD', party: 'server', text: 'Limit connections.', line: 3, section: '12' },
 ];
 
 const run: ConformanceRun = {
@@ -42,6 +46,8 @@ const run: ConformanceRun = {
     scenario({
       name: 'in order',
       profile: 'strict',
+      lab: 5,
+      labs: [5],
       requirements: ['ECP-HS-03'],
       status: 'failed',
       failure: {
@@ -53,6 +59,8 @@ const run: ConformanceRun = {
     scenario({
       name: 'limited',
       profile: 'robustness',
+      lab: undefined,
+      labs: [],
       requirements: ['ECP-LIM-05'],
       status: 'skipped',
       notes: ['Not checked: the connection limit is 10000.'],
@@ -80,11 +88,25 @@ describe('reports', () => {
     expect(summary.scenarios[0]?.durationMs).toBe(12);
   });
 
+  it('tallies per lab, in lab order, leaving out scenarios without one', () => {
+    expect(summary.labs).toEqual([
+      { lab: 3, title: 'Key exchange', total: 2, passed: 2, failed: 0, skipped: 0 },
+      { lab: 5, title: 'User list and notices', total: 1, passed: 0, failed: 1, skipped: 0 },
+    ]);
+    expect(labLine(summary.labs)).toBe('lab 3 2/2 · lab 5 0/1');
+    expect(summary.scenarios.map((item) => item.lab)).toEqual([3, 3, 5, null]);
+    const markdown = formatMarkdown(summary);
+    expect(markdown).toContain(
+      '| 5 | User list and notices | 0/1 | 1 | 0 | `docs/labs/05-user-list-and-notices.md` |',
+    );
+    expect(markdown).toContain('| ❌ fail | 5 | ECP-HS-03 | in order |');
+  });
+
   it('writes Markdown with a table per profile, the failures in full, and what was not checked', () => {
     const markdown = formatMarkdown(summary);
     expect(markdown).toContain('# ECP conformance: FAIL');
     expect(markdown).toContain('## strict: 0/1');
-    expect(markdown).toContain('| ✅ pass | ECP-HS-02 | admitted \\| again |');
+    expect(markdown).toContain('| ✅ pass | 3 | ECP-HS-02 | admitted \\| again |');
     expect(markdown).toContain('```text\n✗ ECP-HS-03 SHOULD (server): In order.\n  expected: x\n```');
     expect(markdown).toContain(
       '[evidence/01-in-order/transcript-alice.txt](evidence/01-in-order/transcript-alice.txt)',
@@ -96,7 +118,8 @@ describe('reports', () => {
 
   it('ends the console output with the failures and the verdict, uncoloured when asked', () => {
     const text = formatEnd(summary, { write: () => {}, colour: false }, ['reports/summary.md']);
-    expect(text).toContain('1) in order  [strict]  features/x.feature:1');
+    expect(text).toContain('1) in order  [strict, lab 5]  features/x.feature:1');
+    expect(text).toContain('      lab 3 2/2 · lab 5 0/1\n');
     expect(text).toContain('   Step: alice receives a key_exchange');
     expect(text).toContain('FAIL  core 2/2 · strict 0/1 · robustness 0/0 (1 skipped)');
     expect(text).toContain('4 scenarios: 2 passed, 1 failed, 1 skipped, in 1.2 s');

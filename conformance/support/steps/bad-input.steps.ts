@@ -7,9 +7,15 @@ import { Then, When } from '@cucumber/cucumber';
 import type { ConformanceWorld } from '../world.ts';
 import { MEMBER } from './parameter-types.ts';
 
-/** Random bytes that end with a line feed, so the garbage cannot run into the next line. */
+/**
+ * Random bytes that end with a line feed, so the garbage cannot run into the next line. Every line
+ * in it starts with 0xFF, which never occurs in UTF-8: by chance a short line could otherwise be
+ * valid JSON (a digit between two line feeds), which v1 servers may answer differently.
+ */
 function garbage(kib: number): Buffer {
   const bytes = randomBytes(kib * 1024);
+  bytes[0] = 0xff;
+  for (let index = 1; index < bytes.length; index++) if (bytes[index - 1] === 0x0a) bytes[index] = 0xff;
   bytes[bytes.length - 1] = 0x0a;
   return bytes;
 }
@@ -57,6 +63,7 @@ When(
     // Shaped like a real message of that type, so only the type can be the reason to ignore it.
     const fields: Record<string, Record<string, unknown>> = {
       system: { message: 'I am the server now' },
+      auth_error: { message: 'Invalid server password' },
       user_list: { users: ['nobody'] },
     };
     this.client(label).send({ type, message: 'ignore me', encrypted: false, ...fields[type] });
@@ -72,6 +79,8 @@ const CHAT_FAULTS: Record<string, (payload: string) => Record<string, unknown>> 
     message: payload,
     encrypted: 'yes',
   }),
+  // JSON names are case-sensitive; Go's encoding/json matches struct fields case-insensitively.
+  'whose type field is spelled Type': (payload) => ({ Type: 'message', message: payload, encrypted: true }),
 };
 
 When(

@@ -37,6 +37,19 @@ Then(
   },
 );
 
+Then('{member} received no answer', async function (this: ConformanceWorld, label: string) {
+  const client = this.client(label);
+  await client.waitForEnd(this.graceMs);
+  const answer = client.lines.find((line) => !this.isForeign(line));
+  if (answer) {
+    this.fail({
+      expected: `the server processes nothing after ${label}'s last line feed: no answer to the fragment`,
+      actual: `${label} received ${this.describeLine(answer)}`,
+      hint: "When the connection ends, drop the bytes after the last line feed; Python's file iteration, Go's bufio.Scanner and Java's readLine all return that fragment as a last line.",
+    });
+  }
+});
+
 Then(
   'every message {member} received has a known type and the fields of that type',
   async function (this: ConformanceWorld, label: string) {

@@ -10,13 +10,92 @@ When('{member} sends a valid handshake', async function (this: ConformanceWorld,
   await this.handshakeFrom(label);
 });
 
+/** The fields of a handshake that is valid but for its password: the lab 1 handshake a server answers. */
+function wrongPasswordFields(world: ConformanceWorld, label: string): Record<string, unknown> {
+  const client = world.client(label);
+  client.requestedNames.push(client.username);
+  return client.handshakeFields({ server_password: `not-${world.target.password}` });
+}
+
 When(
-  '{member} sends a valid handshake one byte at a time',
+  /^(\w+) sends (a valid handshake|a handshake with a wrong password) one byte at a time$/,
+  async function (this: ConformanceWorld, label: string, which: string) {
+    const client = this.client(label);
+    const fields =
+      which === 'a valid handshake' ? client.handshakeFields() : wrongPasswordFields(this, label);
+    if (which === 'a valid handshake') {
+      client.requestedNames.push(client.username);
+      client.beginJoin();
+    }
+    await client.sendInPieces(`${JSON.stringify(fields)}\n`, 1, 'sent one byte per write');
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password ending the line with CR LF',
+  async function (this: ConformanceWorld, label: string) {
+    this.client(label).sendLine(JSON.stringify(wrongPasswordFields(this, label)), '\r\n');
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password without the line feed',
+  async function (this: ConformanceWorld, label: string) {
+    this.client(label).sendLine(JSON.stringify(wrongPasswordFields(this, label)), '');
+  },
+);
+
+When(
+  '{member} sends an object of the unknown type {string} and a handshake with a wrong password in a single write',
+  async function (this: ConformanceWorld, label: string, type: string) {
+    const lines = [
+      JSON.stringify({ type, message: 'ignore me' }),
+      JSON.stringify(wrongPasswordFields(this, label)),
+    ];
+    this.client(label).sendBytes(
+      Buffer.from(`${lines.join('\n')}\n`),
+      `two lines in one write: an object of type "${type}", then a handshake with a wrong password`,
+    );
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password that is not valid UTF-8',
+  async function (this: ConformanceWorld, label: string) {
+    // A server that decodes leniently (Go's encoding/json, errors="replace") would answer it.
+    const [before, after] = JSON.stringify(wrongPasswordFields(this, label)).split('"username":"');
+    this.client(label).sendBytes(
+      Buffer.concat([
+        Buffer.from(`${before}"username":"`),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from(`${after}\n`),
+      ]),
+      'a handshake with a wrong password whose username holds the bytes C3 28 FF (not UTF-8)',
+    );
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password whose type field is spelled Type',
+  async function (this: ConformanceWorld, label: string) {
+    // JSON names are case-sensitive; Go's encoding/json matches struct fields case-insensitively.
+    const { type, ...rest } = wrongPasswordFields(this, label);
+    this.client(label).send({ Type: type, ...rest });
+  },
+);
+
+When(
+  '{member} sends a handshake whose field names are capitalised',
   async function (this: ConformanceWorld, label: string) {
     const client = this.client(label);
-    const fields = client.handshakeFields();
     client.requestedNames.push(client.username);
-    await client.sendInPieces(`${JSON.stringify(fields)}\n`, 1, 'sent one byte per write');
+    const fields = client.handshakeFields();
+    client.send({
+      type: 'handshake',
+      Username: fields.username,
+      Server_Password: fields.server_password,
+      Public_Key: fields.public_key,
+    });
   },
 );
 
@@ -28,14 +107,19 @@ const ENCODINGS: Record<string, (fields: Record<string, unknown>) => string> = {
 };
 
 When(
-  new RegExp(`^(${MEMBER}) sends a valid handshake written (.+)$`),
-  async function (this: ConformanceWorld, label: string, style: string) {
+  new RegExp(`^(${MEMBER}) sends (a valid handshake|a handshake with a wrong password) written (.+)$`),
+  async function (this: ConformanceWorld, label: string, which: string, style: string) {
     const encode = ENCODINGS[style];
     if (!encode)
       throw new Error(`unknown JSON style '${style}'; known: ${Object.keys(ENCODINGS).join('; ')}`);
     const client = this.client(label);
-    client.requestedNames.push(client.username);
-    client.sendLine(encode(client.handshakeFields()));
+    if (which === 'a valid handshake') {
+      client.requestedNames.push(client.username);
+      client.beginJoin();
+      client.sendLine(encode(client.handshakeFields()));
+    } else {
+      client.sendLine(encode(wrongPasswordFields(this, label)));
+    }
   },
 );
 
@@ -92,6 +176,8 @@ const WRONG_PASSWORDS: Record<string, (right: string) => string | undefined> = {
   'that is the right one with a trailing space': (right) => `${right} `,
   'that is the right one without its last character': (right) => right.slice(0, -1),
   'that is the right one with an extra character': (right) => `${right}x`,
+  // Python's hmac.compare_digest raises on a str that is not ASCII: compare bytes.
+  'that is the right one with a non-ASCII character': (right) => `${right}é`,
 };
 
 When(

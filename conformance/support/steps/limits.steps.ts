@@ -39,12 +39,15 @@ When(
 );
 
 When(
-  '{member} sends a chat message exactly as long as the line limit',
-  async function (this: ConformanceWorld, label: string) {
+  /^(\w+) sends a chat message exactly as long as the line limit(, ending the line with CR LF)?$/,
+  async function (this: ConformanceWorld, label: string, crlf: string | undefined) {
     const limit = this.limits.maxLineBytes;
     const { line, payload } = chatLineOfLength(limit);
     this.remembered.set('payload', payload);
-    this.client(label).sendBytes(Buffer.from(`${line}\n`), `a chat message line of exactly ${limit} bytes`);
+    this.client(label).sendBytes(
+      Buffer.from(`${line}${crlf ? '\r\n' : '\n'}`),
+      `a chat message line of exactly ${limit} bytes${crlf ? ', then CR LF' : ''}`,
+    );
   },
 );
 
@@ -56,9 +59,6 @@ Then(
       label,
       (line) => line.message?.type === 'system' && line.message.message === text,
       `${label} receives {"type":"system","message":${JSON.stringify(text)}}`,
-      {
-        hint: `Count the bytes of a line as they arrive; past ${this.limits.maxLineBytes} send that notice and close. If your limit differs, declare it: --limits maxLineBytes=N.`,
-      },
     );
   },
 );

@@ -2,10 +2,15 @@
  * Connecting, joining and leaving, and whether a client is (still) a member.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
+import type { ReceivedLine } from '../wire-client.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 Given('{member} is connected', async function (this: ConformanceWorld, label: string) {
   await this.connect(label);
+});
+
+Given('{members} are connected', async function (this: ConformanceWorld, labels: string[]) {
+  for (const label of labels) await this.connect(label);
 });
 
 Given(
@@ -44,6 +49,26 @@ When("{member}'s connection is closed", async function (this: ConformanceWorld, 
   await this.leave(label);
 });
 
+When(
+  /^(\w+) closes (?:her|his) side of the connection$/,
+  async function (this: ConformanceWorld, label: string) {
+    // A half-close (FIN): the server sees the end of the stream and may still answer, then closes.
+    await this.leave(label);
+  },
+);
+
+When(
+  '{member} and {member} ask to join with the same new name at the same time',
+  async function (this: ConformanceWorld, first: string, second: string) {
+    const name = this.extraName('contested');
+    this.remembered.set('contested name', name);
+    // Both lines leave in the same tick, on two connections: a server whose name check and join
+    // are not one atomic step can admit both.
+    this.sendHandshake(first, { username: name });
+    this.sendHandshake(second, { username: name });
+  },
+);
+
 When("{member}'s connection is reset", async function (this: ConformanceWorld, label: string) {
   this.reset(label);
   // A reset gets no answer to wait for: give the server a moment to notice it.
@@ -53,6 +78,37 @@ When("{member}'s connection is reset", async function (this: ConformanceWorld, l
 Then('{member} is admitted', async function (this: ConformanceWorld, label: string) {
   await this.expectAdmitted(label);
 });
+
+Then(
+  'exactly one of {member} and {member} is admitted and the other receives a system notice',
+  async function (this: ConformanceWorld, first: string, second: string) {
+    const name = String(this.remembered.get('contested name'));
+    const clients = [first, second].map((label) => this.client(label));
+    const keyExchange = (line: ReceivedLine) => line.message?.type === 'key_exchange';
+    // Until one is admitted, then a moment more for a second admission that must not come.
+    await Promise.race(
+      clients.map((client) => client.waitUntil(() => client.lines.some(keyExchange), this.timeoutMs)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, this.graceMs));
+    const admitted = clients.filter((client) => client.lines.some(keyExchange));
+    if (admitted.length !== 1) {
+      this.fail({
+        expected: `exactly one of ${first} and ${second}, both asking for the free name ${name} at once, is admitted`,
+        actual:
+          admitted.length === 0
+            ? `neither was admitted (no key_exchange within ${this.timeoutMs} ms)`
+            : 'both received a key_exchange: the name check and the join are not one atomic step',
+        hint: 'Check that the name is free and add the member in one critical section (under the lock that guards the room).',
+      });
+    }
+    const other = clients.find((client) => client !== admitted[0])!;
+    await this.expectLine(
+      other.label,
+      (line) => line.message?.type === 'system',
+      `${other.label}, who lost the race for ${name}, receives a system notice that the name is taken`,
+    );
+  },
+);
 
 Then('{member} is not admitted', async function (this: ConformanceWorld, label: string) {
   const client = this.client(label);

@@ -3,6 +3,7 @@
  * which they come.
  */
 import { type DataTable, Then } from '@cucumber/cucumber';
+import { authErrors } from '../../../protocol/index.ts';
 import type { ReceivedLine } from '../wire-client.ts';
 import type { ConformanceWorld } from '../world.ts';
 
@@ -18,11 +19,19 @@ function isUserList(
 
 // --- auth_error ------------------------------------------------------------------------------
 
+/**
+ * An auth_error in answer to what the client sent: `Handshake timeout` answers nothing it sent,
+ * and a server that ignored the handshake would otherwise pass once its timeout fires.
+ */
+function isAnswer(line: ReceivedLine): boolean {
+  return line.message?.type === 'auth_error' && line.message.message !== authErrors.handshakeTimeout;
+}
+
 Then('{member} receives an auth_error', async function (this: ConformanceWorld, label: string) {
   await this.expectLine(
     label,
-    (line) => line.message?.type === 'auth_error',
-    `${label} receives an auth_error`,
+    isAnswer,
+    `${label} receives an auth_error in answer to the handshake (not "${authErrors.handshakeTimeout}")`,
   );
 });
 
@@ -43,7 +52,8 @@ Then(
   async function (this: ConformanceWorld, label: string, prefix: string) {
     await this.expectLine(
       label,
-      (line) => line.message?.type === 'auth_error' && line.message.message.startsWith(prefix),
+      (line) =>
+        isAnswer(line) && line.message?.type === 'auth_error' && line.message.message.startsWith(prefix),
       `${label} receives an auth_error whose message begins ${JSON.stringify(prefix)}`,
     );
   },

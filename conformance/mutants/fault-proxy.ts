@@ -1,8 +1,9 @@
 /**
- * A deliberately broken ECP server for testing the conformance kit: the real reference server with
- * a proxy in front of it that injects ONE fault (a "mutant"). The reference server itself has no
- * fault switches; every fault lives here, in how the proxy rewrites, drops, delays or withholds
- * lines, or in the limits the server underneath is started with.
+ * A deliberately broken ECP server, for checking a conformance kit (ours, or an instructor's
+ * scenarios) and for "find the bug" exercises: the real reference server with a proxy in front of
+ * it that injects ONE fault (a "mutant"). The reference server itself has no fault switches; every
+ * fault lives here, in how the proxy rewrites, drops, delays or withholds lines, or in the limits
+ * the server underneath is started with.
  *
  * The proxy reads both directions as lines (with the protocol's LineDecoder) and writes each line
  * on; a fault sees each line with the state of its connection and returns the lines to pass on.
@@ -69,6 +70,8 @@ export interface Fault {
   fromClient?(line: string, connection: ProxiedConnection, proxy: FaultProxy): string[];
   /** Lines from the server to pass to the client (default: the line). */
   toClient?(line: string, connection: ProxiedConnection, proxy: FaultProxy): string[];
+  /** Lines to pass to the server when the client has ended its side, before the server's side ends. */
+  clientEnded?(connection: ProxiedConnection, proxy: FaultProxy): string[];
   /** Delay before a line reaches the client, in ms (order is kept). */
   delayToClient?(line: string, connection: ProxiedConnection): number;
   /** The client's connection stays open when the server closes it. */
@@ -193,7 +196,10 @@ export class FaultProxy {
         this.#fromClient(line, connection);
       }
     });
-    client.on('end', () => server.end());
+    client.on('end', () => {
+      for (const line of this.#fault.clientEnded?.(connection, this) ?? []) connection.toServer(line);
+      server.end();
+    });
     client.on('close', () => {
       server.destroy();
       this.connections.delete(connection);

@@ -1,13 +1,16 @@
 /**
  * The catalogue of deliberately broken servers ("mutants"), each with the one fault it has and the
- * scenario of the conformance kit that must catch it. A mutant the kit does not catch is a hole in
- * the kit. Mutants run the scenarios that name `requirement`; `caughtBy` must be among the failures.
+ * scenario of the conformance kit that catches it. A mutant the kit does not catch is a hole in
+ * the kit (test/conformance/mutants.test.ts runs the scenarios that name `requirement`, and
+ * `caughtBy` must be among the failures). `ecp mutant serve NAME` starts one for a "find the bug"
+ * exercise; `ecp conformance --mutants` scores a set of features by how many it detects.
  */
 import { EMBEDDED_LIMITS } from '../../conformance/command.ts';
 import { Fernet } from '../../protocol/index.ts';
-import { type Fault, oaepWith, parsed } from './fault-proxy.ts';
+import { type Fault, oaepWith, type ProxiedConnection, parsed } from './fault-proxy.ts';
 
 export interface Mutant {
+  /** The name people use: `no echo`. */
   name: string;
   /** The fault, in a student's words. */
   fault: string;
@@ -55,6 +58,41 @@ function allowTakenNames(): Fault {
       return [JSON.stringify({ ...message, username: `${message.username}#${connection.id}` })];
     },
     toClient: (line) => [strip(line)],
+  };
+}
+
+/** Ends a proxied connection as a server that closes it would (the member leaves the room). */
+function closeConnection(connection: ProxiedConnection): string[] {
+  connection.server.end();
+  connection.client.end();
+  return [];
+}
+
+/** Whether a line is JSON that is not an object (`[]`, `42`, `null`, ...). */
+function isJsonButNotObject(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return typeof value !== 'object' || value === null || Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Processes the bytes after the last line feed as a line when the client ends (Go's bufio.Scanner does). */
+function processFinalFragment(): Fault {
+  const tails = new Map<ProxiedConnection, Buffer>();
+  return {
+    clientBytes: (chunk, connection) => {
+      const newline = chunk.lastIndexOf(0x0a);
+      const before = tails.get(connection) ?? Buffer.alloc(0);
+      tails.set(connection, newline === -1 ? Buffer.concat([before, chunk]) : chunk.subarray(newline + 1));
+      return chunk;
+    },
+    clientEnded: (connection) => {
+      const tail = tails.get(connection);
+      tails.delete(connection);
+      return tail && tail.length > 0 ? [tail.toString('utf8')] : [];
+    },
   };
 }
 
@@ -251,7 +289,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'blank lines between messages',
     fault: 'writes an extra line feed after every message',
     requirement: 'ECP-FR-01',
-    caughtBy: 'Every line the server sends is one well-formed message',
+    caughtBy: 'The answer to a handshake is one JSON object on one line',
     build: { toClient: (line) => [line, ''] },
   },
   {
@@ -281,7 +319,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'unbounded line buffer',
     fault: 'has no line limit: it buffers and relays a line of any length',
     requirement: 'ECP-LIM-01',
-    caughtBy: 'A line over the limit is refused and its member leaves',
+    caughtBy: "A line over the limit ends its member's connection",
     build: { serverLimits: { maxLineBytes: HUGE } },
   },
   {
@@ -309,7 +347,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'instantaneous slow-reader rule, one member stopped',
     fault:
       'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
-    requirement: 'ECP-LIM-06',
+    requirement: 'ECP-LIM-07',
     caughtBy:
       'A burst far past the pending-output limit reaches every member that reads, and cuts only the one that stopped',
     build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
@@ -318,7 +356,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'instantaneous slow-reader rule, everyone reading',
     fault:
       'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
-    requirement: 'ECP-LIM-06',
+    requirement: 'ECP-LIM-08',
     caughtBy: 'A burst far past the pending-output limit cuts nobody who reads',
     build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
   },
@@ -330,6 +368,105 @@ export const MUTANTS: readonly Mutant[] = [
     build: { serverLimits: { maxConnections: 100_000 } },
   },
   {
+    name: 'final fragment processed',
+    fault: 'processes the bytes after the last line feed as a message when the client closes',
+    requirement: 'ECP-FR-06',
+    caughtBy: 'A fragment without a line feed at the end of a connection is not a message',
+    build: processFinalFragment(),
+  },
+  {
+    name: 'field names matched in any case',
+    fault: 'reads "Type" as "type", as Go\'s encoding/json matches struct fields case-insensitively',
+    requirement: 'ECP-ERR-02',
+    caughtBy:
+      'Objects without a known client message type are ignored before the handshake (a handshake with a wrong password whose type field is spelled Type)',
+    build: {
+      fromClient: (line) => {
+        const message = parsed(line);
+        if (!message) return [line];
+        return [
+          JSON.stringify(
+            Object.fromEntries(Object.entries(message).map(([key, value]) => [key.toLowerCase(), value])),
+          ),
+        ];
+      },
+    },
+  },
+  {
+    name: 'non-ASCII password crashes',
+    fault:
+      "drops the connection without a word when the password is not ASCII, as Python's hmac.compare_digest raises on such a str",
+    requirement: 'ECP-AUTH-01',
+    caughtBy: 'A wrong password never admits (that is the right one with a non-ASCII character)',
+    build: {
+      fromClient: (line, connection) => {
+        const message = parsed(line);
+        const password = message?.type === 'handshake' ? message.server_password : undefined;
+        if (typeof password === 'string' && /[^\x00-\x7f]/.test(password)) {
+          connection.client.destroy();
+          return [];
+        }
+        return [line];
+      },
+    },
+  },
+  {
+    name: 'numeric username admitted',
+    fault: 'admits a handshake whose username is a number, as the prototype does',
+    requirement: 'ECP-ERR-10',
+    caughtBy: 'A handshake with a wrongly typed field is refused (whose username is a number)',
+    build: {
+      fromClient: (line) => {
+        const message = parsed(line);
+        return message?.type === 'handshake' && typeof message.username === 'number'
+          ? [JSON.stringify({ ...message, username: String(message.username) })]
+          : [line];
+      },
+    },
+  },
+  {
+    name: 'missing encrypted relayed',
+    fault: 'relays a chat message without "encrypted" as encrypted: false, as the prototype does',
+    requirement: 'ECP-ERR-05',
+    caughtBy: 'A chat message with a missing or wrongly typed field is ignored (without the encrypted field)',
+    build: {
+      fromClient: (line) => {
+        const message = parsed(line);
+        return message?.type === 'message' && !('encrypted' in message)
+          ? [JSON.stringify({ ...message, encrypted: false })]
+          : [line];
+      },
+    },
+  },
+  {
+    name: 'closes on JSON that is not an object',
+    fault: 'ends the connection of a member that sends [], "hello", 42 or null, as the prototype does',
+    requirement: 'ECP-ERR-08',
+    caughtBy: 'JSON that is not an object is ignored (the JSON array [])',
+    build: {
+      fromClient: (line, connection) => (isJsonButNotObject(line) ? closeConnection(connection) : [line]),
+    },
+  },
+  {
+    name: 'crash on JSON that is not an object',
+    fault: 'dies when a member sends [], "hello", 42 or null',
+    requirement: 'ECP-ERR-09',
+    caughtBy: 'Bad input from one member never disturbs the others (the JSON array [])',
+    build: {
+      fromClient: (line, _connection, proxy) => {
+        if (isJsonButNotObject(line)) proxy.crash();
+        return [line];
+      },
+    },
+  },
+  {
+    name: 'over-long line closed without a word',
+    fault: 'closes the connection of an over-long line without the line-too-long notice',
+    requirement: 'ECP-LIM-06',
+    caughtBy: 'The server says why it closes a connection for an over-long line',
+    build: { toClient: (line) => (line.includes('"Line too long (limit ') ? [] : [line]) },
+  },
+  {
     name: 'silent shutdown',
     fault: 'closes every connection on shutdown without a notice',
     requirement: 'ECP-SYS-01',
@@ -337,3 +474,17 @@ export const MUTANTS: readonly Mutant[] = [
     build: { silentShutdown: true },
   },
 ];
+
+/** The name on a command line: `no-echo` for `no echo`. */
+export function mutantSlug(mutant: Mutant): string {
+  return mutant.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** A mutant by its name or its slug (`no echo`, `no-echo`), ignoring case. */
+export function findMutant(name: string): Mutant | undefined {
+  const wanted = name.trim().toLowerCase();
+  return MUTANTS.find((mutant) => mutant.name.toLowerCase() === wanted || mutantSlug(mutant) === wanted);
+}
