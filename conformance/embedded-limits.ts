@@ -1,0 +1,15 @@
+import type { Limits } from '../protocol/index.ts';
+
+/**
+ * The embedded reference server runs with short limits, so the robustness scenarios take a
+ * second rather than the defaults' ten (handshake timeout), five (slow-reader timeout) or 8 MiB
+ * floods (pending output).
+ * The limit logic is the same at any value.
+ */
+export const EMBEDDED_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
+  handshakeTimeoutMs: 1000,
+  maxLineBytes: 64 * 1024,
+  maxPendingOutputBytes: 256 * 1024,
+  slowReaderTimeoutMs: 1000,
+  maxConnections: 100,
+});
