@@ -62,7 +62,11 @@ export class SpawnedServer {
   async start(): Promise<void> {
     this.#exit = undefined;
     // A process group of its own, so stop() also ends what a wrapper script started.
-    const child = spawn(this.#shellCommand, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.#shellCommand, {
+      shell: true,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
