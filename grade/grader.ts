@@ -13,12 +13,7 @@ import type { Limits } from '../protocol/index.ts';
 import { OutputTail } from '../server-under-test/output-tail.ts';
 import type { GradedLab, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
-import {
-  countUserProcesses,
-  detectShellLimits,
-  type ResourceLimits,
-  sandboxScript,
-} from './sandbox.ts';
+import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScript } from './sandbox.ts';
 import { emptyLab, totals, verdictOf } from './scoring.ts';
 import type { WorkerEvent, WorkerJob } from './worker.ts';
 
@@ -156,7 +151,12 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
       currentLab = undefined;
     } else if (event.kind === 'scenario') {
       currentLab = event.lab;
-      options.onEvent?.({ kind: 'scenario', student: submission.student, lab: event.lab, status: event.status });
+      options.onEvent?.({
+        kind: 'scenario',
+        student: submission.student,
+        lab: event.lab,
+        status: event.status,
+      });
     } else if (event.kind === 'done') done = true;
   });
   const cap = setTimeout(() => {
@@ -177,7 +177,9 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   let startVerdict: Verdict | undefined;
   if (start?.result === 'did-not-start' || start?.result === 'no-answer') {
     startVerdict = start.result;
-    notes.push(start.result === 'did-not-start' ? `did not start: ${start.note}` : `no answer to ${start.note}`);
+    notes.push(
+      start.result === 'did-not-start' ? `did not start: ${start.note}` : `no answer to ${start.note}`,
+    );
   } else if (start?.result === 'crashed') {
     notes.push(`crashed ${start.note}`);
   }

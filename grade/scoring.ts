@@ -14,7 +14,10 @@ export function outcomeOf(attempts: readonly string[]): ScenarioOutcome {
   return passes > 0 ? 'flaky' : 'failed';
 }
 
-export function gradedScenario(result: ScenarioResult, laterAttempts: readonly string[] = []): GradedScenario {
+export function gradedScenario(
+  result: ScenarioResult,
+  laterAttempts: readonly string[] = [],
+): GradedScenario {
   const attempts = [result.status, ...laterAttempts];
   return {
     location: result.location,

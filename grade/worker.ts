@@ -22,7 +22,7 @@ import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
 import type { GradedLab, LabGrade } from './model.ts';
 import { probeHandshake } from './probe.ts';
-import { type SandboxFiles, describeExitStatus } from './sandbox.ts';
+import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
 import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
 
 export interface WorkerJob {
@@ -45,7 +45,12 @@ export interface WorkerJob {
 }
 
 export type WorkerEvent =
-  | { kind: 'started'; result: 'answered' | 'did-not-start' | 'no-answer' | 'crashed'; note?: string; output?: string }
+  | {
+      kind: 'started';
+      result: 'answered' | 'did-not-start' | 'no-answer' | 'crashed';
+      note?: string;
+      output?: string;
+    }
   | { kind: 'scenario'; lab: number; status: string }
   | { kind: 'lab'; grade: LabGrade }
   | { kind: 'done' };
@@ -71,7 +76,10 @@ export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent)
   emit({ kind: 'done' });
 }
 
-async function firstStart(job: WorkerJob, spec: TargetSpec): Promise<Extract<WorkerEvent, { kind: 'started' }>> {
+async function firstStart(
+  job: WorkerJob,
+  spec: TargetSpec,
+): Promise<Extract<WorkerEvent, { kind: 'started' }>> {
   rmSync(job.files.exitFile, { force: true });
   let target: Awaited<ReturnType<typeof openTarget>>;
   try {
@@ -132,7 +140,11 @@ async function gradeLab(
     });
     const summary = await writeReports(labDir, run, requirements);
     for (const item of summary.scenarios) {
-      if (item.evidence.length > 0) evidence.set(item.location, item.evidence.map((file) => join(labDir, file)));
+      if (item.evidence.length > 0)
+        evidence.set(
+          item.location,
+          item.evidence.map((file) => join(labDir, file)),
+        );
     }
     results = run.scenarios;
   } catch (error) {

@@ -74,7 +74,7 @@ def log(event, **fields):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lab 1: framing and JSON (protocol.md sections 2, 3 and 11)
+# Lab 1: framing and JSON (protocol.md sections 2, 3 and 11), and refusing a wrong password
 # ---------------------------------------------------------------------------------------------
 
 
@@ -115,7 +115,7 @@ def encode(message):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lab 2: handshake and password (protocol.md sections 4 and 5)
+# Labs 1 and 2: handshake and password (protocol.md sections 4.1 and 5)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -136,9 +136,9 @@ def check_handshake_fields(message):
 
 def password_matches(received, expected):
     """Whether the passwords are equal, compared in constant time (ECP-SEC-02)."""
-    # TODO(lab 2): hmac.compare_digest. It raises TypeError on a str with non-ASCII characters,
+    # TODO(lab 1): hmac.compare_digest. It raises TypeError on a str with non-ASCII characters,
     # so compare bytes: received.encode("utf-8", "surrogatepass") (JSON can carry lone surrogates).
-    raise NotImplementedError("TODO(lab 2): password_matches")
+    raise NotImplementedError("TODO(lab 1): password_matches")
 
 
 def valid_username(name, max_length):
@@ -155,9 +155,9 @@ def valid_username(name, max_length):
 
 def load_client_key(pem):
     """The RSA public key of a handshake; raises Refused with the reason when it is unusable."""
-    # TODO(lab 3): serialization.load_pem_public_key(pem.encode()).
-    # TODO(lab 6): refuse what is not a key, not RSA (isinstance(key, rsa.RSAPublicKey)), or under
-    # 2048 bits (key.key_size): Refused(INVALID_PUBLIC_KEY.format("not an RSA key")), ...
+    # TODO(lab 3): serialization.load_pem_public_key(pem.encode()), and refuse what is not a key,
+    # not RSA (isinstance(key, rsa.RSAPublicKey)) or under 2048 bits (key.key_size), e.g.
+    # Refused(INVALID_PUBLIC_KEY.format("not an RSA key")) (ECP-KX-04, ECP-KX-05).
     raise NotImplementedError("TODO(lab 3): load_client_key")
 
 
@@ -170,7 +170,7 @@ def wrap_room_key(client_key, room_key):
 
 
 # ---------------------------------------------------------------------------------------------
-# Labs 4, 5 and 7: the room, relay and echo, user lists and notices, slow readers
+# Labs 3, 4, 5 and 7: the room, relay and echo, user lists and notices, slow readers
 # ---------------------------------------------------------------------------------------------
 
 
@@ -205,9 +205,9 @@ class Room:
         self.members = {}
 
     def broadcast(self, message, exclude=None):
-        # TODO(lab 4): encode once, send_line to every member except `exclude`. Iterate over a copy
+        # TODO(lab 3): encode once, send_line to every member except `exclude`. Iterate over a copy
         # (list(...)): a send may end a connection (lab 7).
-        raise NotImplementedError("TODO(lab 4): Room.broadcast")
+        raise NotImplementedError("TODO(lab 3): Room.broadcast")
 
     def user_list(self):
         return {"type": "user_list", "users": list(self.members)}
@@ -216,10 +216,10 @@ class Room:
         """Admits a connection: its four join lines, then the others' user list and notice."""
         self.members[name] = connection
         connection.name = name
-        # TODO(lab 2): to the new member, in this order: system WELCOME, key_exchange (lab 3),
-        # system SECURE, user_list (section 4.2).
-        # TODO(lab 5): to every other member: the user_list, then system JOINED.
-        raise NotImplementedError("TODO(lab 2): Room.join")
+        # TODO(lab 3): to the new member, in this order: system WELCOME, key_exchange, system SECURE,
+        # user_list (section 4.2); then to every other member the user_list.
+        # TODO(lab 5): and to every other member, right after that user_list, the system JOINED.
+        raise NotImplementedError("TODO(lab 3): Room.join")
 
     def leave(self, connection):
         if self.members.get(connection.name) is not connection:
@@ -231,7 +231,8 @@ class Room:
         """To every other member first, then the echo to the sender, with the sender set by us."""
         # TODO(lab 4): build {"type": "message", "sender": ..., "message": ..., "encrypted": ...}
         # from the defined fields only, with the sender's admitted name (ECP-CHAT-01 to 05).
-        # TODO(lab 6): ignore a message whose "message" is not a str or "encrypted" not a bool.
+        # TODO(lab 6): ignore a message whose "message" is not a str or "encrypted" not a bool
+        # (ECP-ERR-05).
         raise NotImplementedError("TODO(lab 4): Room.relay")
 
 
@@ -269,6 +270,8 @@ class Server:
             log("not implemented yet", todo=str(todo))
         except (ConnectionError, OSError):
             pass
+        except Exception as error:  # a bug costs this connection, not the server
+            log("error", peer=connection.peer, error=repr(error))
         finally:
             self.depart(connection)
             writer.close()
@@ -297,7 +300,8 @@ class Server:
 
     def on_message(self, connection, message):
         # TODO(lab 4): a chat "message" from a member goes to self.room.relay; one from a connection
-        # that is not admitted is ignored (ECP-ERR-03). A second handshake is ignored (ECP-ERR-04).
+        # that is not admitted is ignored (ECP-ERR-03).
+        # TODO(lab 6): a handshake from a member is ignored (ECP-ERR-04).
         if message["type"] != "handshake":
             return
         try:
@@ -312,10 +316,12 @@ class Server:
 
     def check_handshake(self, message):
         """In the order of protocol.md section 4.1; the first failing check decides."""
-        # TODO(lab 2): check_handshake_fields, then the password (Refused(INVALID_PASSWORD)),
-        # then (lab 6) valid_username, then whether the name is taken (raise NameTaken).
-        # TODO(lab 3): load_client_key, and the encrypted_key from wrap_room_key.
-        raise NotImplementedError("TODO(lab 2): Server.check_handshake")
+        # TODO(lab 2): check_handshake_fields(message) before anything else.
+        # TODO(lab 1): a wrong password (password_matches): raise Refused(INVALID_PASSWORD).
+        # TODO(lab 6): valid_username, else Refused(INVALID_USERNAME.format(max_username_length)).
+        # TODO(lab 5): a name in self.room.members: raise NameTaken.
+        # TODO(lab 3): return the name and wrap_room_key(load_client_key(...), self.room_key).
+        raise NotImplementedError("TODO(lab 1): Server.check_handshake")
 
     async def refuse(self, connection, text):
         connection.send({"type": "auth_error", "message": text})
@@ -340,7 +346,7 @@ class Server:
         """SIGTERM or SIGINT: close every connection (flushing what is queued) within the grace period."""
         self.shutting_down = True
         for connection in list(self.connections):
-            # TODO(lab 6): tell every member SHUTTING_DOWN first (ECP-SYS-01).
+            # TODO(lab 5): tell every member SHUTTING_DOWN first (ECP-SYS-01).
             connection.closing = True
             connection.writer.close()  # flushes what is queued, then closes
         waits = [connection.writer.wait_closed() for connection in list(self.connections)]

@@ -68,7 +68,7 @@ def log(event, **fields):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lab 1: framing and JSON (protocol.md sections 2, 3 and 11)
+# Lab 1: framing and JSON (protocol.md sections 2, 3 and 11), and refusing a wrong password
 # ---------------------------------------------------------------------------------------------
 
 
@@ -133,7 +133,7 @@ def encode(message):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lab 2: handshake and password (protocol.md sections 4 and 5)
+# Labs 1 and 2: handshake and password (protocol.md sections 4.1 and 5)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -189,7 +189,7 @@ def wrap_room_key(client_key, room_key):
 
 
 # ---------------------------------------------------------------------------------------------
-# Labs 4, 5 and 7: the room, relay and echo, user lists and notices, slow readers
+# Labs 3, 4, 5 and 7: the room, relay and echo, user lists and notices, slow readers
 # ---------------------------------------------------------------------------------------------
 
 
@@ -299,6 +299,8 @@ class Server:
             await self.close_gracefully(connection)
         except (ConnectionError, OSError):
             pass
+        except Exception as error:  # a bug costs this connection, not the server
+            log("error", peer=connection.peer, error=repr(error))
         finally:
             self.depart(connection)
             writer.close()
