@@ -235,21 +235,19 @@ export function withLimitFlags(command: string, limits: Partial<Limits>): string
   return command.replaceAll('{limits}', flags);
 }
 
-/** One folder per student under students/: a readable name, unique even when names clash. */
+/**
+ * One folder per student under students/: the roster row, then a readable name (`007-alice`).
+ * The row makes it unique, across the shards of one roster too, so merged shards never clash.
+ */
 function studentFolders(submissions: readonly Submission[]): Map<number, string> {
-  const used = new Set<string>();
   const folders = new Map<number, string>();
   for (const submission of submissions) {
-    const base =
-      submission.student
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^[-.]+|-+$/g, '')
-        .slice(0, 60) || 'student';
-    let name = base;
-    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
-    used.add(name);
-    folders.set(submission.row, name);
+    const name = submission.student
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, 60);
+    folders.set(submission.row, `${String(submission.row).padStart(3, '0')}${name ? `-${name}` : ''}`);
   }
   return folders;
 }

@@ -7,14 +7,14 @@ import type { ResourceLimits } from './sandbox.ts';
 
 export const GRADES_SCHEMA = 'ecp-grade/1';
 
-/** A lab as the grader runs it: its scenarios are those its tag expression selects. */
+/** A lab as the grader runs it: the scenarios tagged `@lab-N`. */
 export interface GradedLab {
   number: number;
   title: string;
-  /** Cucumber tag expression, e.g. `@lab-3`. */
-  tags: string;
   /** Points for passing every scenario of the lab. */
   weight: number;
+  /** A cucumber tag expression that narrows the lab's scenarios further (`--tags`). */
+  tags?: string;
 }
 
 /**
@@ -87,6 +87,7 @@ export interface StudentGrade {
 
 export interface GradeOptionsRecord {
   labs: number[];
+  tags: string | null;
   repeat: number;
   timeoutMs: number;
   limits: Partial<Limits>;

@@ -1,7 +1,8 @@
 /**
- * Does a started server answer at all? One connection sends a valid handshake and waits for any
- * byte back. A server that accepts connections but answers nothing cannot pass a scenario, and
- * running every lab against it would only wait out every timeout.
+ * Does a started server answer at all? A handshake with a wrong password (which a server that
+ * passes lab 1 refuses), then, if that gets no byte back, a valid one (which a server admits
+ * from lab 3 on). A server that answers neither cannot pass a scenario, and running every lab
+ * against it would only wait out every timeout.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { Socket } from 'node:net';
@@ -18,6 +19,16 @@ function probeKey(): string {
   return publicKeyPem;
 }
 
+export async function probeServer(
+  address: HostPort,
+  password: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const wrong = await probeHandshake(address, `${password}-not`, timeoutMs);
+  return wrong === 'answered' ? wrong : probeHandshake(address, password, timeoutMs);
+}
+
+/** One connection, one handshake: any byte back is an answer. */
 export function probeHandshake(address: HostPort, password: string, timeoutMs: number): Promise<ProbeResult> {
   const handshake = `${JSON.stringify({
     type: 'handshake',

@@ -21,7 +21,7 @@ import {
 import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
 import type { GradedLab, LabGrade } from './model.ts';
-import { probeHandshake } from './probe.ts';
+import { probeServer } from './probe.ts';
 import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
 import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
 
@@ -89,7 +89,7 @@ async function firstStart(
     return { kind: 'started', result: 'did-not-start', note: startFailure(job, error as Error), output };
   }
   try {
-    const answer = await probeHandshake(target.address, job.password, job.probeTimeoutMs);
+    const answer = await probeServer(target.address, job.password, job.probeTimeoutMs);
     if (answer === 'answered') return { kind: 'started', result: 'answered' };
     const crash = exitOf(job);
     const output = await saveOutput(job, 'start-output.txt', target.serverOutput());
@@ -100,7 +100,12 @@ async function firstStart(
       answer === 'closed'
         ? 'closed the connection without a word'
         : `sent nothing within ${job.probeTimeoutMs} ms`;
-    return { kind: 'started', result: 'no-answer', note: `a valid handshake: the server ${what}`, output };
+    return {
+      kind: 'started',
+      result: 'no-answer',
+      note: `a handshake, with a wrong password or the right one: the server ${what}`,
+      output,
+    };
   } finally {
     await target.close();
   }
@@ -132,7 +137,7 @@ async function gradeLab(
   try {
     const run = await runConformance({
       target: spec,
-      tags: lab.tags,
+      ...labSelection(lab),
       timeoutMs: job.timeoutMs,
       limits: job.limits,
       outDir: labDir,
@@ -164,7 +169,7 @@ async function gradeLab(
       rerun = (
         await runConformance({
           target: spec,
-          tags: lab.tags,
+          ...labSelection(lab),
           locations: failing.map((result) => result.location),
           timeoutMs: job.timeoutMs,
           limits: job.limits,
@@ -205,6 +210,10 @@ const MAX_FAILURE_CHARS = 1500;
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+function labSelection(lab: GradedLab): { lab: number; onlyLab: true; tags?: string } {
+  return { lab: lab.number, onlyLab: true, ...(lab.tags ? { tags: lab.tags } : {}) };
 }
 
 /** How the server ended on its own since the exit file was last cleared, if it did. */
