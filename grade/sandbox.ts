@@ -89,8 +89,9 @@ export function sandboxScript(
     lines.push(`ulimit ${shell.processesOption} ${processesAlready + limits.processes} 2>/dev/null`);
   }
   lines.push(`cd ${shellQuote(dir)} || exit 97`);
-  // On lines of their own, so a command ending in a comment or an & cannot swallow what follows.
-  lines.push(command);
+  // In a subshell, so an `exit` or `exec` in the command cannot skip the line after it; on lines
+  // of its own, so a command ending in a comment or an & cannot swallow what follows.
+  lines.push('(', command, ')');
   lines.push(`echo $? > ${shellQuote(files.exitFile)}`);
   return lines.join('\n');
 }
