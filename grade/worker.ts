@@ -10,14 +10,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import {
-  loadRequirements,
-  type Requirement,
-  runConformance,
-  type ScenarioResult,
-  TargetUnavailableError,
-  writeReports,
-} from '../conformance/index.ts';
+import type { Requirement, ScenarioResult } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
 import type { GradedLab, LabGrade } from './model.ts';
@@ -69,9 +62,11 @@ export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent)
     emit({ kind: 'done' });
     return;
   }
-  const requirements = loadRequirements();
+  // Loaded only for a server that answers: cucumber and the step library take seconds to load.
+  const kit = await import('../conformance/index.ts');
+  const requirements = kit.loadRequirements();
   for (const lab of job.labs) {
-    emit({ kind: 'lab', grade: await gradeLab(job, spec, lab, requirements, emit) });
+    emit({ kind: 'lab', grade: await gradeLab(kit, job, spec, lab, requirements, emit) });
   }
   emit({ kind: 'done' });
 }
@@ -121,7 +116,10 @@ function startFailure(job: WorkerJob, error: Error): string {
     : error.message;
 }
 
+type Kit = typeof import('../conformance/index.ts');
+
 async function gradeLab(
+  { runConformance, TargetUnavailableError, writeReports }: Kit,
   job: WorkerJob,
   spec: TargetSpec,
   lab: GradedLab,
