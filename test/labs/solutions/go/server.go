@@ -667,6 +667,8 @@ func main() {
 	options := parseOptions()
 	server := &Server{options: options, roomKey: newRoomKey(), connections: map[*Connection]bool{},
 		room: &Room{members: map[string]*Connection{}}}
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	address := net.JoinHostPort(options.Host, strconv.Itoa(options.Port))
 	listener, err := net.Listen("tcp", address)
 	if err != nil {
@@ -674,8 +676,6 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("ECP server listening on %s\n", address)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-signals
 		server.Shutdown(listener)

@@ -397,12 +397,12 @@ class Server:
 async def main():
     args = parse_args()
     server = Server(args)
-    listener = await asyncio.start_server(server.handle, args.host, args.port, limit=65536)
-    print(f"ECP server listening on {args.host}:{args.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    listener = await asyncio.start_server(server.handle, args.host, args.port, limit=65536)
+    print(f"ECP server listening on {args.host}:{args.port}", flush=True)
     await stop.wait()
     listener.close()
     await server.shutdown()

@@ -481,6 +481,8 @@ function main(): void {
   const options = parseOptions(process.argv.slice(2));
   const server = new ChatServer(options);
   const listener = createServer((socket) => server.handle(socket));
+  // Before listening: a SIGTERM that comes as soon as we say we listen is handled.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => server.shutdown(listener));
   listener.on('error', (error) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
     process.exit(1);
@@ -488,7 +490,6 @@ function main(): void {
   listener.listen(options.port, options.host, () => {
     console.log(`ECP server listening on ${options.host}:${options.port}`);
   });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => server.shutdown(listener));
 }
 
 main();
