@@ -6,7 +6,7 @@
  */
 export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
 export { findLab, LABS, type Lab } from './labs.ts';
-export { formatLimits, parseLimitsOption } from './limits-option.ts';
+export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';
 export { formatMarkdown } from './reports/markdown.ts';
 export { buildSummary, type ConformanceSummary, SUMMARY_SCHEMA } from './reports/summary.ts';

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { OutputTail } from '../server-under-test/output-tail.ts';
 import type { GradedLab, LabGrade, StudentGrade, Verdict } from './model.ts';
@@ -63,15 +64,9 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
         const grade = await gradeOne(submission, {
           options,
           studentDir: join(options.outDir, 'students', folders.get(submission.row) ?? String(submission.row)),
-          script: (files) =>
-            sandboxScript(
-              withLimitFlags(submission.command, options.limits),
-              submission.dir,
-              options.resources,
-              files,
-              shell,
-              processesAlready,
-            ),
+          command: withLimitFlags(submission.command, options.limits),
+          script: (command, files) =>
+            sandboxScript(command, submission.dir, options.resources, files, shell, processesAlready),
           runtimeDir,
           running,
         });
@@ -90,7 +85,9 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
 interface OneContext {
   options: ClassGradingOptions;
   studentDir: string;
-  script: (files: WorkerJob['files']) => string;
+  /** The roster's command with `{limits}` filled in. */
+  command: string;
+  script: (command: string, files: WorkerJob['files']) => string;
   runtimeDir: string;
   running: Set<ChildProcess>;
 }
@@ -121,12 +118,13 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   };
   const job: WorkerJob = {
     student: submission.student,
-    script: context.script(files),
+    script: context.script(context.command, files),
     files,
     password: submission.password ?? options.password,
     labs: [...options.labs],
     timeoutMs: options.timeoutMs,
-    limits: options.limits,
+    // A server's limit flags are its limits, as for ecp conformance --spawn; --limits overrides.
+    limits: { ...limitsFromCommand(context.command), ...options.limits },
     repeat: options.repeat,
     flakyCredit: options.flakyCredit,
     startTimeoutMs: options.startTimeoutMs,
@@ -227,10 +225,10 @@ function lastLine(text: string): string {
   return lines.at(-1)?.slice(0, 300) ?? '';
 }
 
-/** The contract's flags for the declared limits, for `{limits}` in a command. */
+/** `{limits}` in a command: the contract's flag for each limit of `--limits` (protocol.md section 14). */
 export function withLimitFlags(command: string, limits: Partial<Limits>): string {
-  const flags = Object.entries(limits)
-    .map(([name, value]) => `--${name.replace(/[A-Z]/g, (upper) => `-${upper.toLowerCase()}`)} ${value}`)
+  const flags = (Object.entries(limits) as [keyof Limits, number][])
+    .map(([name, value]) => `${LIMIT_FLAGS[name]} ${value}`)
     .join(' ');
   return command.replaceAll('{limits}', flags);
 }

@@ -1,10 +1,10 @@
 // ECP v1 chat server: the Go starter of the ECP labs (docs/labs/README.md).
 //
-// What is here already: the command line of the student contract, the listening socket, a
-// goroutine per connection, an output queue per connection (Send never blocks), logging, and a
-// clean exit on SIGTERM or Ctrl-C. What is not: everything marked TODO(lab N). Work through the
-// labs in order; each lab's page says which TODOs it needs, which sections of docs/protocol.md to
-// read, and the one command that checks your work.
+// What is here already: the command-line contract (docs/protocol.md section 14), the listening
+// socket, a goroutine per connection, an output queue per connection (Send never blocks),
+// logging, and a clean exit on SIGTERM or Ctrl-C. What is not: everything marked TODO(lab N).
+// Work through the labs in order; each lab's page says which TODOs it needs, which sections of
+// docs/protocol.md to read, and the one command that checks your work.
 //
 //	go run server.go --port 8888 --password secret123
 //
@@ -61,7 +61,7 @@ const closeGrace = time.Second
 // How long a graceful shutdown may take before the remaining connections are dropped.
 const shutdownGrace = 1500 * time.Millisecond
 
-// Options is the student contract (docs/labs/README.md): the same flags as `ecp server`.
+// Options is the command-line contract of docs/protocol.md section 14: the same flags as `ecp server`.
 type Options struct {
 	Host                  string
 	Port                  int

@@ -1,10 +1,11 @@
 /**
  * ECP v1 chat server: the TypeScript starter of the ECP labs (docs/labs/README.md).
  *
- * What is here already: the command line of the student contract, the listening socket, one
- * object per connection, logging, and a clean exit on SIGTERM or Ctrl-C. What is not: everything
- * marked TODO(lab N). Work through the labs in order; each lab's page says which TODOs it needs,
- * which sections of docs/protocol.md to read, and the one command that checks your work.
+ * What is here already: the command-line contract (docs/protocol.md section 14), the listening
+ * socket, one object per connection, logging, and a clean exit on SIGTERM or Ctrl-C. What is
+ * not: everything marked TODO(lab N). Work through the labs in order; each lab's page says
+ * which TODOs it needs, which sections of docs/protocol.md to read, and the one command that
+ * checks your work.
  *
  *   npx tsx server.ts --port 8888 --password secret123                    (Node 20 or later)
  *   node --experimental-strip-types server.ts --port 8888 --password ...  (Node 22.6 or later)
@@ -61,9 +62,8 @@ interface Options {
   maxUsernameLength: number;
 }
 
-/** The student contract (docs/labs/README.md): the same flags as `ecp server`. */
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
+function parseContract(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
@@ -76,6 +76,18 @@ function parseOptions(argv: string[]): Options {
       'max-username-length': { type: 'string', default: '32' },
     },
   });
+}
+
+/** The command-line contract (docs/protocol.md section 14): exit 2 for an unknown flag or a bad value. */
+function parseOptions(argv: string[]): Options {
+  let parsed: ReturnType<typeof parseContract>;
+  try {
+    parsed = parseContract(argv);
+  } catch (error) {
+    console.error((error as Error).message); // an unknown flag, or one without its value
+    process.exit(2);
+  }
+  const { values } = parsed;
   const number = (name: keyof typeof values): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 0) {

@@ -49,9 +49,8 @@ interface Options {
   maxUsernameLength: number;
 }
 
-/** The student contract (docs/labs/README.md): the same flags as `ecp server`. */
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
+function parseContract(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
@@ -64,6 +63,18 @@ function parseOptions(argv: string[]): Options {
       'max-username-length': { type: 'string', default: '32' },
     },
   });
+}
+
+/** The command-line contract (docs/protocol.md section 14): exit 2 for an unknown flag or a bad value. */
+function parseOptions(argv: string[]): Options {
+  let parsed: ReturnType<typeof parseContract>;
+  try {
+    parsed = parseContract(argv);
+  } catch (error) {
+    console.error((error as Error).message); // an unknown flag, or one without its value
+    process.exit(2);
+  }
+  const { values } = parsed;
   const number = (name: keyof typeof values): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 0) {
