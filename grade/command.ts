@@ -5,6 +5,8 @@
  * Exit codes: 0 graded (whatever the students' verdicts), 2 the roster, weights or options are
  * wrong.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -257,7 +259,8 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   const file: GradesFile = {
     schema: GRADES_SCHEMA,
     generatedAt: new Date().toISOString(),
-    roster: resolve(args.roster),
+    roster: args.roster,
+    rosterSha256: createHash('sha256').update(readFileSync(args.roster)).digest('hex'),
     options: {
       labs: labs.map((lab) => lab.number),
       tags: args.tags ?? null,

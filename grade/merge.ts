@@ -28,8 +28,10 @@ export async function mergeGrades(inputs: readonly string[], outDir: string): Pr
         `${dir} graded other labs or weights than ${shards[0]!.dir}: grade every shard alike`,
       );
     }
-    if (grades.roster !== first.roster) {
-      throw new RangeError(`${dir} graded the roster ${grades.roster}, not ${first.roster}`);
+    if (grades.rosterSha256 !== first.rosterSha256) {
+      throw new RangeError(
+        `${dir} graded another roster (${grades.roster}) than ${shards[0]!.dir} (${first.roster})`,
+      );
     }
     for (const student of grades.students) {
       const other = seen.get(student.student);

@@ -100,7 +100,9 @@ export interface GradeOptionsRecord {
 export interface GradesFile {
   schema: typeof GRADES_SCHEMA;
   generatedAt: string;
+  /** The roster file as given, and the SHA-256 of its bytes (shards of one roster share it). */
   roster: string;
+  rosterSha256: string;
   options: GradeOptionsRecord;
   labs: { number: number; title: string; weight: number; scenarios: number }[];
   students: StudentGrade[];

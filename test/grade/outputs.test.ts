@@ -69,7 +69,8 @@ function grades(students: StudentGrade[], shard: GradesFile['options']['shard'] 
   return {
     schema: GRADES_SCHEMA,
     generatedAt: '2026-11-30T12:00:00.000Z',
-    roster: '/class/roster.csv',
+    roster: 'roster.csv',
+    rosterSha256: 'c0ffee',
     options: {
       labs: [1, 2],
       tags: null,
@@ -176,6 +177,9 @@ describe('ecp grade merge', () => {
     const out = () => join(mkdtempSync(join(tmpdir(), 'ecp-merged-')), 'class');
     await expect(mergeGrades([a, b], out())).rejects.toThrow(/alice is in both/);
     await expect(mergeGrades([a, c], out())).rejects.toThrow(/other labs or weights/);
+    const otherRoster = grades([student(3, 'carol', [4, 4])]);
+    otherRoster.rosterSha256 = 'beef';
+    await expect(mergeGrades([a, shard('d', otherRoster)], out())).rejects.toThrow(/graded another roster/);
   });
 
   it('writes what it reads', async () => {
