@@ -18,7 +18,12 @@ import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScri
 import { emptyLab, totals, verdictOf } from './scoring.ts';
 import type { WorkerEvent, WorkerJob } from './worker.ts';
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+/** From the sources, a plain-JS entry that registers tsx first; compiled (dist/), the worker itself. */
+const WORKER_ENTRY = fileURLToPath(
+  import.meta.url.endsWith('.ts')
+    ? new URL('./worker-entry.js', import.meta.url)
+    : new URL('./worker-main.js', import.meta.url),
+);
 
 export interface ClassGradingOptions {
   submissions: readonly Submission[];
