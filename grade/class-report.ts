@@ -46,7 +46,12 @@ export function formatClassReport(grades: GradesFile): string {
 
   const rows = students
     .map((student) => {
-      const cells = labs.map((lab) => labCell(student.labs.find((item) => item.lab === lab.number)));
+      const cells = labs.map((lab) =>
+        labCell(
+          student.labs.find((item) => item.lab === lab.number),
+          student,
+        ),
+      );
       return (
         `<tr><td data-sort="${student.row}">${student.row}</td>` +
         `<td data-sort="${escapeHtml(student.student)}"><a href="#${anchor(student)}">${escapeHtml(student.student)}</a></td>` +
@@ -101,7 +106,7 @@ function th(label: string, type: 'number' | 'text', title?: string): string {
   return `<th scope="col" data-type="${type}"${title ? ` title="${escapeHtml(title)}"` : ''} tabindex="0">${label}</th>`;
 }
 
-function labCell(lab: LabGrade | undefined): string {
+function labCell(lab: LabGrade | undefined, student: StudentGrade): string {
   if (!lab || lab.status === 'not-run' || lab.status === 'did-not-start') {
     const why = lab?.status === 'did-not-start' ? 'did not start' : 'not run';
     return `<td data-sort="-1" class="cell none" title="${why}">–</td>`;
@@ -111,7 +116,9 @@ function labCell(lab: LabGrade | undefined): string {
   const detail = `${lab.passed}/${checked}${lab.flaky > 0 ? ` · ${lab.flaky} flaky` : ''}`;
   const title = `${lab.passed} passed, ${lab.failed} failed, ${lab.flaky} flaky, ${lab.skipped} not checkable${lab.crash ? `; the server ${lab.crash}` : ''}`;
   const label = `${fmt(lab.points)}${lab.status === 'crashed' ? ' <span class="crash" aria-label="crashed">⚠</span>' : ''}`;
-  const body = lab.reports ? `<a href="${escapeHtml(lab.reports.html)}">${label}</a>` : label;
+  // cucumber's report when it was kept; otherwise the student's section below, with its failures.
+  const href = lab.reports?.html ?? `#${anchor(student)}`;
+  const body = `<a href="${escapeHtml(href)}">${label}</a>`;
   return (
     `<td data-sort="${lab.points}" class="cell" style="background:hsl(${Math.round(share * 120)},65%,86%)" title="${escapeHtml(title)}">` +
     `${body}<small>${detail}</small></td>`
@@ -136,7 +143,7 @@ function studentSection(student: StudentGrade, grades: GradesFile): string {
       const title = grades.labs.find((item) => item.number === lab.lab)?.title ?? '';
       const summary = `Lab ${lab.lab} ${escapeHtml(title)}: ${fmt(lab.points)}/${fmt(lab.weight)} · ${labStatusText(lab)}`;
       const links = lab.reports
-        ? `<p class="links"><a href="${escapeHtml(lab.reports.html)}">every scenario (cucumber.html)</a> · <a href="${escapeHtml(lab.reports.markdown)}">summary.md</a> · <a href="${escapeHtml(lab.reports.summary)}">summary.json</a></p>`
+        ? `<p class="links">${lab.reports.html ? `<a href="${escapeHtml(lab.reports.html)}">every scenario (cucumber.html)</a> · ` : ''}<a href="${escapeHtml(lab.reports.markdown)}">summary.md</a> · <a href="${escapeHtml(lab.reports.summary)}">summary.json</a></p>`
         : '';
       const problems = lab.scenarios.filter(
         (scenario) => scenario.outcome === 'failed' || scenario.outcome === 'flaky',

@@ -16,7 +16,14 @@ import type { Limits } from '../protocol/index.ts';
 import { GRADE_FILES, writeGrades } from './gradebook.ts';
 import { gradeClass } from './grader.ts';
 import { mergeGrades } from './merge.ts';
-import { GRADES_SCHEMA, type GradedLab, type GradesFile, type StudentGrade } from './model.ts';
+import {
+  GRADES_SCHEMA,
+  type GradedLab,
+  type GradesFile,
+  HTML_REPORTS,
+  type HtmlReports,
+  type StudentGrade,
+} from './model.ts';
 import { gradingProgress } from './progress.ts';
 import { loadRoster, parseShard, RosterError, type Shard, selectShard } from './roster.ts';
 import { DEFAULT_RESOURCE_LIMITS, detectShellLimits } from './sandbox.ts';
@@ -44,6 +51,7 @@ interface GradeArgs {
   processes: number;
   'start-timeout': number;
   shard: string | undefined;
+  html: HtmlReports;
 }
 
 /** Labs with scenarios: not the one measured with ecp bench, not those reserved for later. */
@@ -105,6 +113,11 @@ function builder(yargs: Argv): Argv<GradeArgs> {
         describe: 'Seconds a server may take to accept connections',
       },
       shard: { type: 'string', describe: 'K/N: grade rows K, K+N, K+2N, ... (merge with ecp grade merge)' },
+      html: {
+        choices: HTML_REPORTS,
+        default: 'failing' as HtmlReports,
+        describe: "Keep cucumber's HTML report (1.5 MB each) for every lab, labs with a failure, or none",
+      },
     })
     .example('$0 grade roster.csv --out grades', 'every lab, 4 servers at a time')
     .example(
@@ -250,6 +263,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       resources,
       startTimeoutMs: args['start-timeout'] * 1000,
       probeTimeoutMs: Math.max(2000, args.timeout * 1000),
+      html: args.html,
       outDir,
       onEvent: (event) => progress.onEvent(event),
     });
@@ -270,6 +284,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       capSeconds: args.cap,
       resources,
       flakyCredit: weights?.flaky ?? DEFAULT_FLAKY_CREDIT,
+      html: args.html,
       shard: shard ?? null,
     },
     labs: labs.map((lab, index) => ({

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { OutputTail } from '../server-under-test/output-tail.ts';
-import type { GradedLab, LabGrade, StudentGrade, Verdict } from './model.ts';
+import type { GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
 import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScript } from './sandbox.ts';
 import { emptyLab, totals, verdictOf } from './scoring.ts';
@@ -40,6 +40,8 @@ export interface ClassGradingOptions {
   resources: ResourceLimits;
   startTimeoutMs: number;
   probeTimeoutMs: number;
+  /** Which labs keep cucumber's HTML report (the class report links to it). */
+  html: HtmlReports;
   outDir: string;
   onEvent?: (event: GradingEvent) => void;
 }
@@ -134,6 +136,7 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
     flakyCredit: options.flakyCredit,
     startTimeoutMs: options.startTimeoutMs,
     probeTimeoutMs: options.probeTimeoutMs,
+    html: options.html,
     studentDir: context.studentDir,
     outRoot: options.outDir,
   };
@@ -186,8 +189,11 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   } else if (start?.result === 'crashed') {
     notes.push(`crashed ${start.note}`);
   }
+  const lastLab = labs.at(-1)?.lab;
   for (const lab of labs) {
-    if (lab.status === 'crashed') notes.push(`lab ${lab.lab}: ${lab.crash}; restarted for the next lab`);
+    if (lab.status === 'crashed') {
+      notes.push(`lab ${lab.lab}: ${lab.crash}${lab.lab === lastLab ? '' : '; restarted for the next lab'}`);
+    }
     if (lab.status === 'did-not-start') notes.push(`lab ${lab.lab}: the server did not start`);
   }
   if (timedOut) {

@@ -63,8 +63,12 @@ export interface LabGrade {
   durationMs: number;
   /** How the server ended, when it crashed during this lab. */
   crash?: string;
-  /** Paths relative to the output folder: the conformance reports of this lab. */
-  reports?: { html: string; summary: string; markdown: string };
+  /**
+   * Paths relative to the output folder: the conformance reports of this lab. `html` (cucumber's
+   * report, 1.5 MB with its viewer inlined) is kept as `--html` says: by default for a lab with
+   * a scenario that did not pass.
+   */
+  reports?: { html?: string; summary: string; markdown: string };
   scenarios: GradedScenario[];
 }
 
@@ -94,8 +98,13 @@ export interface GradeOptionsRecord {
   capSeconds: number;
   resources: ResourceLimits;
   flakyCredit: number;
+  html: HtmlReports;
   shard: { index: number; count: number } | null;
 }
+
+/** Which labs keep cucumber's HTML report: every lab, the labs with a scenario that did not pass, none. */
+export type HtmlReports = 'all' | 'failing' | 'none';
+export const HTML_REPORTS: readonly HtmlReports[] = ['all', 'failing', 'none'];
 
 export interface GradesFile {
   schema: typeof GRADES_SCHEMA;

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import type { Requirement, ScenarioResult } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
-import type { GradedLab, LabGrade } from './model.ts';
+import type { GradedLab, HtmlReports, LabGrade } from './model.ts';
 import { probeServer } from './probe.ts';
 import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
 import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
@@ -32,6 +32,7 @@ export interface WorkerJob {
   startTimeoutMs: number;
   /** How long the first handshake may wait for an answer. */
   probeTimeoutMs: number;
+  html: HtmlReports;
   /** Where this student's reports go, and the folder the report paths are relative to. */
   studentDir: string;
   outRoot: string;
@@ -196,11 +197,11 @@ async function gradeLab(
     job.flakyCredit,
     { status: crash ? 'crashed' : 'graded', durationMs: Date.now() - startedAt, ...(crash ? { crash } : {}) },
   );
-  grade.reports = {
-    html: relativeTo('cucumber.html'),
-    summary: relativeTo('summary.json'),
-    markdown: relativeTo('summary.md'),
-  };
+  grade.reports = { summary: relativeTo('summary.json'), markdown: relativeTo('summary.md') };
+  const keepHtml =
+    job.html === 'all' || (job.html === 'failing' && grade.passed + grade.skipped < grade.total);
+  if (keepHtml) grade.reports.html = relativeTo('cucumber.html');
+  else rmSync(join(labDir, 'cucumber.html'), { force: true });
   return grade;
 }
 

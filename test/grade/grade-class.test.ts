@@ -96,9 +96,9 @@ describe.skipIf(!hasPythonCryptography)(
       expect(points('example')).toEqual([10, 10]);
       for (const name of ['starter', 'never-starts', 'silent']) expect(row(name).total).toBe(0);
       expect(row('never-starts').notes.join()).toMatch(/exited with code 2 before accepting connections/);
-      // A crash in lab 4 keeps lab 1's points, and the crash is noted.
+      // A crash in lab 4 keeps lab 1's points, and the crash is noted (lab 4 is the last: no restart).
       expect(points('crashes')).toEqual([10, 0]);
-      expect(row('crashes').notes.join()).toMatch(/lab 4: exited with code 3; restarted for the next lab/);
+      expect(row('crashes').notes).toEqual(['lab 4: exited with code 3']);
       expect(row('crashes').labs[1]).toMatchObject({ status: 'crashed', crash: 'exited with code 3' });
       // A hang costs the lab it hangs in (the cap), not the labs before it.
       expect(points('hangs')).toEqual([10, 0]);
@@ -117,10 +117,14 @@ describe.skipIf(!hasPythonCryptography)(
       expect(csv[1]).toBe('example,10,10,20,graded,');
       expect(csv[5]).toMatch(/^crashes,10,0,10,crashed,lab 4: exited with code 3/);
 
+      // A lab with a failure keeps cucumber's report and its cell opens it; a lab passed in full
+      // links to the student's section instead (--html failing, the default).
       const html = readFileSync(join(out, 'index.html'), 'utf8');
-      const exampleReport = row('example').labs[0]!.reports!.html;
-      expect(html).toContain(`href="${exampleReport}"`);
-      expect(readFileSync(join(out, exampleReport), 'utf8')).toContain('<html');
+      const crashReport = row('crashes').labs[1]!.reports!.html!;
+      expect(html).toContain(`href="${crashReport}"`);
+      expect(readFileSync(join(out, crashReport), 'utf8')).toContain('<html');
+      expect(row('example').labs[0]!.reports!.html).toBeUndefined();
+      expect(html).toMatch(/<a href="#student-1">10<\/a>/);
       expect(
         JSON.parse(readFileSync(join(out, row('crashes').labs[1]!.reports!.summary), 'utf8')).schema,
       ).toBe('ecp-conformance/1');

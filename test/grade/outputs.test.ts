@@ -80,6 +80,7 @@ function grades(students: StudentGrade[], shard: GradesFile['options']['shard'] 
       capSeconds: 600,
       resources: { cpuSeconds: 120, memoryMb: 2048, processes: 256 },
       flakyCredit: 0.5,
+      html: 'failing',
       shard,
     },
     labs: [
