@@ -54,9 +54,13 @@ interface GradeArgs {
   html: HtmlReports;
 }
 
-/** Labs with scenarios: not the one measured with ecp bench, not those reserved for later. */
+/**
+ * The labs `ecp grade` runs: those with scenarios over plain TCP. Not lab 8 (measured with ecp
+ * bench), nor the optional transport labs (9 TLS, 10 WebSocket), which need a server started on
+ * that transport: check those with ecp conformance --transport.
+ */
 export function gradableLabs(): Lab[] {
-  return LABS.filter((lab) => !lab.bench && !lab.reserved);
+  return LABS.filter((lab) => !lab.bench && !lab.optional);
 }
 
 function builder(yargs: Argv): Argv<GradeArgs> {
@@ -183,7 +187,11 @@ export function selectLabs(
       );
     if (lab.bench)
       throw new RangeError(`lab ${n} (${lab.title}) is measured with ecp bench, not graded by scenarios`);
-    if (lab.reserved) throw new RangeError(`lab ${n} (${lab.title}) has no scenarios yet`);
+    if (lab.optional) {
+      throw new RangeError(
+        `lab ${n} (${lab.title}) runs over another transport than TCP: check it with ecp conformance --lab ${n} --only --transport`,
+      );
+    }
     const weight = weights ? weights.labs.get(n) : DEFAULT_LAB_WEIGHT;
     if (weight === undefined) throw new RangeError(`the weights file gives no points for lab ${n}`);
     return { number: n, title: lab.title, weight, ...(args.tags ? { tags: args.tags } : {}) };

@@ -236,7 +236,7 @@ function lastLine(text: string): string {
   return lines.at(-1)?.slice(0, 300) ?? '';
 }
 
-/** `{limits}` in a command: the contract's flag for each limit of `--limits` (protocol.md section 14). */
+/** `{limits}` in a command: the contract's flag for each limit of `--limits` (protocol.md section 15). */
 export function withLimitFlags(command: string, limits: Partial<Limits>): string {
   const flags = (Object.entries(limits) as [keyof Limits, number][])
     .map(([name, value]) => `${LIMIT_FLAGS[name]} ${value}`)

@@ -85,7 +85,7 @@ async function firstStart(
     return { kind: 'started', result: 'did-not-start', note: startFailure(job, error as Error), output };
   }
   try {
-    const answer = await probeServer(target.address, job.password, job.probeTimeoutMs);
+    const answer = await probeServer(target.endpoint, job.password, job.probeTimeoutMs);
     if (answer === 'answered') return { kind: 'started', result: 'answered' };
     const crash = exitOf(job);
     const output = await saveOutput(job, 'start-output.txt', target.serverOutput());

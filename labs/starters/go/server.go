@@ -1,6 +1,6 @@
 // ECP v1 chat server: the Go starter of the ECP labs (docs/labs/README.md).
 //
-// What is here already: the command-line contract (docs/protocol.md section 14), the listening
+// What is here already: the command-line contract (docs/protocol.md section 15), the listening
 // socket, a goroutine per connection, an output queue per connection (Send never blocks),
 // logging, and a clean exit on SIGTERM or Ctrl-C. What is not: everything marked TODO(lab N).
 // Work through the labs in order; each lab's page says which TODOs it needs, which sections of
@@ -61,7 +61,7 @@ const closeGrace = time.Second
 // How long a graceful shutdown may take before the remaining connections are dropped.
 const shutdownGrace = 1500 * time.Millisecond
 
-// Options is the command-line contract of docs/protocol.md section 14: the same flags as `ecp server`.
+// Options is the command-line contract of docs/protocol.md section 15: the same flags as `ecp server`.
 type Options struct {
 	Host                  string
 	Port                  int

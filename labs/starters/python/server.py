@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ECP v1 chat server: the Python starter of the ECP labs (docs/labs/README.md).
 
-What is here already: the command-line contract (docs/protocol.md section 14), the listening
+What is here already: the command-line contract (docs/protocol.md section 15), the listening
 socket, one task per connection, logging, and a clean exit on SIGTERM or Ctrl-C. What is not:
 everything marked TODO(lab N). Work through the labs in order; each lab's page says which TODOs
 it needs, which sections of docs/protocol.md to read, and the one command that checks your work.
@@ -54,7 +54,7 @@ SHUTDOWN_GRACE_S = 1.5
 
 
 def parse_args(argv=None):
-    """The command-line contract of docs/protocol.md section 14: the same flags as `ecp server`."""
+    """The command-line contract of docs/protocol.md section 15: the same flags as `ecp server`."""
     parser = argparse.ArgumentParser(description="ECP v1 chat server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8888)

@@ -1,7 +1,7 @@
 /**
  * ECP v1 chat server: the TypeScript starter of the ECP labs (docs/labs/README.md).
  *
- * What is here already: the command-line contract (docs/protocol.md section 14), the listening
+ * What is here already: the command-line contract (docs/protocol.md section 15), the listening
  * socket, one object per connection, logging, and a clean exit on SIGTERM or Ctrl-C. What is
  * not: everything marked TODO(lab N). Work through the labs in order; each lab's page says
  * which TODOs it needs, which sections of docs/protocol.md to read, and the one command that
@@ -78,7 +78,7 @@ function parseContract(argv: string[]) {
   });
 }
 
-/** The command-line contract (docs/protocol.md section 14): exit 2 for an unknown flag or a bad value. */
+/** The command-line contract (docs/protocol.md section 15): exit 2 for an unknown flag or a bad value. */
 function parseOptions(argv: string[]): Options {
   let parsed: ReturnType<typeof parseContract>;
   try {

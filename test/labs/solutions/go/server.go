@@ -59,7 +59,7 @@ const closeGrace = time.Second
 // How long a graceful shutdown may take before the remaining connections are dropped.
 const shutdownGrace = 1500 * time.Millisecond
 
-// Options is the command-line contract of docs/protocol.md section 14: the same flags as `ecp server`.
+// Options is the command-line contract of docs/protocol.md section 15: the same flags as `ecp server`.
 type Options struct {
 	Host                  string
 	Port                  int

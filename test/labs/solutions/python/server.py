@@ -48,7 +48,7 @@ SHUTDOWN_GRACE_S = 1.5
 
 
 def parse_args(argv=None):
-    """The command-line contract of docs/protocol.md section 14: the same flags as `ecp server`."""
+    """The command-line contract of docs/protocol.md section 15: the same flags as `ecp server`."""
     parser = argparse.ArgumentParser(description="ECP v1 chat server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8888)

@@ -65,7 +65,7 @@ function parseContract(argv: string[]) {
   });
 }
 
-/** The command-line contract (docs/protocol.md section 14): exit 2 for an unknown flag or a bad value. */
+/** The command-line contract (docs/protocol.md section 15): exit 2 for an unknown flag or a bad value. */
 function parseOptions(argv: string[]): Options {
   let parsed: ReturnType<typeof parseContract>;
   try {
