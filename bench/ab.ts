@@ -1,0 +1,72 @@
+/**
+ * Two servers compared fairly on a shared machine: their runs interleave (A, B, B, A, A, B, ...),
+ * so a burst of load from elsewhere falls on both, not on whichever ran second. Writes one report
+ * per server with all its runs (the input of `ecp bench compare`) and prints the comparison.
+ *
+ *   npx tsx bench/ab.ts --a "node ../old/bin/ecp.js server --port {port} --password secret123 --log-level warn" \
+ *     --b "node bin/ecp.js server --port {port} --password secret123 --log-level warn" \
+ *     [--rounds 5] [--clients 100] [--duration 5] [--out-a a.json] [--out-b b.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runBench } from './bench-runner.ts';
+import { compareReports, formatComparison } from './compare.ts';
+import type { BenchReport } from './report-schema.ts';
+import { summarizeRuns } from './summary.ts';
+
+const { values } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string' },
+    'label-a': { type: 'string', default: 'A' },
+    'label-b': { type: 'string', default: 'B' },
+    rounds: { type: 'string', default: '5' },
+    clients: { type: 'string', default: '100' },
+    duration: { type: 'string', default: '5' },
+    'out-a': { type: 'string', default: 'bench-results/a.json' },
+    'out-b': { type: 'string', default: 'bench-results/b.json' },
+  },
+});
+if (values.a === undefined || values.b === undefined) {
+  console.error('bench/ab.ts: give both --a and --b (server commands with {port})');
+  process.exit(2);
+}
+const sides = [
+  { command: values.a, label: values['label-a'], reports: [] as BenchReport[] },
+  { command: values.b, label: values['label-b'], reports: [] as BenchReport[] },
+];
+const rounds = Number(values.rounds);
+for (let round = 0; round < rounds; round++) {
+  // ABBA order: each side runs first as often as second.
+  const order = round % 2 === 0 ? sides : [...sides].reverse();
+  for (const side of order) {
+    const report = await runBench(
+      { kind: 'spawned', command: side.command, password: 'secret123' },
+      { clients: Number(values.clients), durationSeconds: Number(values.duration), runs: 1 },
+      {},
+      side.label,
+    );
+    side.reports.push(report);
+    const run = report.runs[0]!;
+    process.stderr.write(
+      `round ${round + 1}/${rounds} ${side.label}: ${Math.round(run.deliveries.deliveriesPerSecond)} deliveries/s\n`,
+    );
+  }
+}
+
+/** One report holding every run of a side, summarised afresh. */
+function merged(reports: BenchReport[]): BenchReport {
+  const runs = reports.flatMap((report) => report.runs).map((run, index) => ({ ...run, run: index + 1 }));
+  return {
+    ...reports[0]!,
+    config: { ...reports[0]!.config, runs: runs.length },
+    runs,
+    summary: summarizeRuns(runs),
+  };
+}
+
+const [a, b] = sides.map((side) => merged(side.reports)) as [BenchReport, BenchReport];
+writeFileSync(values['out-a'], `${JSON.stringify(a, null, 2)}\n`);
+writeFileSync(values['out-b'], `${JSON.stringify(b, null, 2)}\n`);
+const options = { alpha: 0.05, minChange: 0.01 };
+process.stdout.write(formatComparison(a, b, compareReports(a, b, options), options));
