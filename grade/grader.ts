@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
-import { OutputTail } from '../server-under-test/output-tail.ts';
+import { OutputTail } from '../server-under-test/index.ts';
 import type { GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
 import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScript } from './sandbox.ts';

@@ -10,7 +10,7 @@
  * user, or in a container with a pids limit, to stop a fork bomb.
  */
 import { spawnSync } from 'node:child_process';
-import { shellQuote } from '../server-under-test/spawned-server.ts';
+import { shellQuote } from '../server-under-test/index.ts';
 
 export interface ResourceLimits {
   /** CPU seconds per process (soft limit: SIGXCPU). */

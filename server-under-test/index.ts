@@ -21,7 +21,7 @@ export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './a
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
-export { TargetStartError } from './spawned-server.ts';
+export { shellQuote, TargetStartError } from './spawned-server.ts';
 
 /**
  * Starts an in-process server listening on `endpoint` (port 0: any free one) and returns how to
