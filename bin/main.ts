@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchCommand } from '../bench/command.ts';
 import { conformanceCommand } from '../conformance/command.ts';
 import { mutantCommand } from '../conformance/mutants/command.ts';
+import { gradeCommand } from '../grade/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
 import { versionText } from './version.ts';
@@ -24,6 +25,7 @@ await yargs(hideBin(process.argv))
   .command(conformanceCommand)
   .command(benchCommand)
   .command(mutantCommand)
+  .command(gradeCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

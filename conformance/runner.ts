@@ -47,6 +47,8 @@ export interface ConformanceOptions extends ScenarioSelection {
   failFast?: boolean;
   /** Only scenarios whose name matches one of these regular expressions. */
   names?: string[];
+  /** Only these scenarios, by location (`features/chat.feature:12`, as results report them). */
+  locations?: string[];
   /** How long each expectation waits. */
   timeoutMs?: number;
   /** The target's limits where they differ from the specification's defaults. */
@@ -130,7 +132,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     };
     await runFeatures(
       {
-        paths: featurePaths(options.features),
+        paths: options.locations ?? featurePaths(options.features),
         tags: expression,
         name: options.names ?? [],
         failFast: options.failFast ?? false,

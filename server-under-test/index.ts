@@ -21,7 +21,7 @@ export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './a
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
-export { TargetStartError } from './spawned-server.ts';
+export { shellQuote, TargetStartError } from './spawned-server.ts';
 
 /**
  * Starts an in-process server listening on `endpoint` (port 0: any free one) and returns how to
@@ -56,7 +56,10 @@ export type TargetSpec =
   | { kind: 'running'; endpoint: Endpoint; password: string; tls?: TargetTls }
   | {
       kind: 'spawned';
-      /** Shell command; `{port}` is replaced by a free port. Without `{port}`, `port` must be given. */
+      /**
+       * Shell command; `{port}` is replaced by a free port (without `{port}`, `port` must be given),
+       * `{password}` by the password as one shell word.
+       */
       command: string;
       password: string;
       /** Where the started server is reached; its port is replaced. Default tcp://127.0.0.1. */
@@ -222,6 +225,7 @@ class SpawnedTarget implements Target {
     const port = this.#spec.port ?? (await findFreePort(host));
     const server = new SpawnedServer({
       command: this.#spec.command,
+      password: this.#spec.password,
       host,
       port,
       startTimeoutMs: this.#spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,

@@ -3,8 +3,10 @@ import { type HostPort, waitUntilAccepting } from './address.ts';
 import { OutputTail } from './output-tail.ts';
 
 export interface SpawnOptions {
-  /** Shell command; every `{port}` is replaced by the port. */
+  /** Shell command; every `{port}` is replaced by the port, every `{password}` by the password. */
   command: string;
+  /** For `{password}`: passed as one shell word, and never shown in `commandLine`. */
+  password?: string;
   host: string;
   port: number;
   /** How long the server may take to accept connections. */
@@ -45,14 +47,26 @@ export class SpawnedServer {
     this.address = { host: options.host, port: options.port };
   }
 
+  /** The command as people see it: the port filled in, `{password}` left as it is. */
   get commandLine(): string {
     return this.#options.command.replaceAll('{port}', String(this.#options.port));
+  }
+
+  get #shellCommand(): string {
+    const { password } = this.#options;
+    return password === undefined
+      ? this.commandLine
+      : this.commandLine.replaceAll('{password}', shellQuote(password));
   }
 
   async start(): Promise<void> {
     this.#exit = undefined;
     // A process group of its own, so stop() also ends what a wrapper script started.
-    const child = spawn(this.commandLine, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.#shellCommand, {
+      shell: true,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
@@ -86,13 +100,22 @@ export class SpawnedServer {
     // for the whole group, not just the child.
     const deadline = Date.now() + STOP_GRACE_MS;
     while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    signalGroup(pid, 'SIGKILL');
-    while (groupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    // Again on every poll: a process that was forking when the first SIGKILL came (a fork bomb)
+    // may have left a child behind.
+    while (groupAlive(pid)) {
+      signalGroup(pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     // The group is gone, so its pipes are at end-of-file; read what is still in them. Bounded, in
     // case a process that left the group (a daemon) still holds a pipe open.
     await Promise.race([this.#outputClosed, new Promise((r) => setTimeout(r, OUTPUT_CLOSE_WAIT_MS).unref())]);
     this.#child = undefined;
   }
+}
+
+/** One POSIX shell word: single quotes, each `'` inside closed, escaped and reopened. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 function groupAlive(pid: number): boolean {

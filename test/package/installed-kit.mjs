@@ -8,7 +8,15 @@
  * temporary directory is removed either way.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +65,11 @@ try {
   )[0];
   const tarball = join(temp, packed.filename);
   const shipped = packed.files.map((file) => file.path);
+  // labs/ holds the course starters, source for students to copy (a TypeScript one among them):
+  // the kit never runs them.
   const unwanted = shipped.filter(
-    (path) => /\.(ts|mts|cts)$|^test\/|\.json$/.test(path) && path !== 'package.json',
+    (path) =>
+      /\.(ts|mts|cts)$|^test\/|\.json$/.test(path) && path !== 'package.json' && !path.startsWith('labs/'),
   );
   check(unwanted.length === 0, `the package ships files that do not run: ${unwanted.join(', ')}`);
   console.log(`${packed.filename}: ${shipped.length} files, ${packed.size} bytes`);
@@ -75,7 +86,7 @@ try {
     !existsSync(join(installed, 'node_modules', 'tsx')),
     'the installed kit pulled in tsx: it must run without the TypeScript loader',
   );
-  const sources = filesUnder(installed).filter((path) => path.endsWith('.ts'));
+  const sources = filesUnder(installed).filter((path) => path.endsWith('.ts') && !path.startsWith('labs/'));
   check(sources.length === 0, `the installed kit holds TypeScript sources: ${sources.join(', ')}`);
 
   // Somewhere that is not the clone: the kit must find its features and docs by itself.
@@ -110,6 +121,17 @@ try {
     { cwd: elsewhere },
   );
   check(existsSync(join(elsewhere, 'sweep.svg')), 'ecp bench --sweep wrote no sweep.svg');
+  // ecp grade starts a worker process of its own: from the package, its compiled entry.
+  writeFileSync(
+    join(elsewhere, 'roster.csv'),
+    `student,dir,command\nreference,.,"${ecp}" server --port {port} --password {password} --log-level warn\n`,
+  );
+  run(ecp, ['grade', 'roster.csv', '--labs', '1', '--out', 'grades'], { cwd: elsewhere });
+  const gradebook = readFileSync(join(elsewhere, 'grades', 'grades.csv'), 'utf8');
+  check(
+    /^reference,10,10,graded,/m.test(gradebook),
+    `ecp grade wrote an unexpected gradebook:\n${gradebook}`,
+  );
 
   console.log(
     `\ntest:package: PASS, the installed ${name} ${version} works (${Math.round((Date.now() - startedAt) / 1000)} s)`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canConnect, findFreePort } from '../../server-under-test/address.ts';
-import { SpawnedServer, TargetStartError } from '../../server-under-test/spawned-server.ts';
+import { SpawnedServer, shellQuote, TargetStartError } from '../../server-under-test/spawned-server.ts';
 
 // A tiny TCP server in plain Node: listens on the port given as argv[1] and says so on stdout.
 const LISTENER = `node -e "const n=require('net');const p=+process.argv[1];n.createServer(s=>s.end()).listen(p,'127.0.0.1',()=>console.log('listening on',p))" {port}`;
@@ -37,5 +37,29 @@ describe('SpawnedServer', () => {
     await server.start();
     await server.stop();
     expect(await canConnect({ host: '127.0.0.1', port })).toBe(false);
+  });
+});
+
+describe('{password} in a spawn command', () => {
+  it('is replaced by the password as one shell word, and not shown in the command line', async () => {
+    const port = await findFreePort();
+    const password = `it's a "pass word" $HOME`;
+    const server = new SpawnedServer({
+      command: `printf '%s\\n' {password} >&2; ${LISTENER}`,
+      password,
+      host: '127.0.0.1',
+      port,
+      startTimeoutMs: 10_000,
+    });
+    await server.start();
+    await server.stop();
+    expect(server.output.text()).toContain(`${password}\n`);
+    expect(server.commandLine).toContain('{password}');
+    expect(server.commandLine).not.toContain('pass word');
+  });
+
+  it('is quoted so that any text survives the shell', () => {
+    expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
+    expect(shellQuote('')).toBe("''");
   });
 });

@@ -1,0 +1,229 @@
+/**
+ * Grades one student server, in a process of its own (worker-main.ts): the conformance support
+ * code keeps one session per process, and a run that goes wrong must cost one row only. Each
+ * scenario and each lab is reported as it finishes.
+ *
+ * For each server: start it once and send one handshake (did it start, does it answer?), then
+ * run each lab's scenarios on a fresh start of the server, rerunning failures (--repeat), and
+ * note whether the server ended on its own during the lab.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Requirement, ScenarioResult } from '../conformance/index.ts';
+import type { Limits } from '../protocol/index.ts';
+import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
+import type { GradedLab, HtmlReports, LabGrade } from './model.ts';
+import { probeServer } from './probe.ts';
+import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
+import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
+
+export interface WorkerJob {
+  student: string;
+  /** The sandboxed shell script (sandboxScript), with `{port}` and `{password}` still in it. */
+  script: string;
+  files: SandboxFiles;
+  password: string;
+  labs: GradedLab[];
+  timeoutMs: number;
+  limits: Partial<Limits>;
+  repeat: number;
+  flakyCredit: number;
+  startTimeoutMs: number;
+  /** How long the first handshake may wait for an answer. */
+  probeTimeoutMs: number;
+  html: HtmlReports;
+  /** Where this student's reports go, and the folder the report paths are relative to. */
+  studentDir: string;
+  outRoot: string;
+}
+
+export type WorkerEvent =
+  | {
+      kind: 'started';
+      result: 'answered' | 'did-not-start' | 'no-answer' | 'crashed';
+      note?: string;
+      output?: string;
+    }
+  | { kind: 'scenario'; lab: number; status: string }
+  | { kind: 'lab'; grade: LabGrade }
+  | { kind: 'done' };
+
+export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent) => void): Promise<void> {
+  const spec: TargetSpec = {
+    kind: 'spawned',
+    command: job.script,
+    password: job.password,
+    startTimeoutMs: job.startTimeoutMs,
+  };
+  const start = await firstStart(job, spec);
+  emit(start);
+  if (start.result === 'did-not-start' || start.result === 'no-answer') {
+    for (const lab of job.labs) emit({ kind: 'lab', grade: emptyLab(lab, 'not-run') });
+    emit({ kind: 'done' });
+    return;
+  }
+  // Loaded only for a server that answers: cucumber and the step library take seconds to load.
+  const kit = await import('../conformance/index.ts');
+  const requirements = kit.loadRequirements();
+  for (const lab of job.labs) {
+    emit({ kind: 'lab', grade: await gradeLab(kit, job, spec, lab, requirements, emit) });
+  }
+  emit({ kind: 'done' });
+}
+
+async function firstStart(
+  job: WorkerJob,
+  spec: TargetSpec,
+): Promise<Extract<WorkerEvent, { kind: 'started' }>> {
+  rmSync(job.files.exitFile, { force: true });
+  let target: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    target = await openTarget(spec);
+  } catch (error) {
+    const output = await saveOutput(job, 'start-output.txt', (error as { output?: string }).output ?? '');
+    return { kind: 'started', result: 'did-not-start', note: startFailure(job, error as Error), output };
+  }
+  try {
+    const answer = await probeServer(target.endpoint, job.password, job.probeTimeoutMs);
+    if (answer === 'answered') return { kind: 'started', result: 'answered' };
+    const crash = exitOf(job);
+    const output = await saveOutput(job, 'start-output.txt', target.serverOutput());
+    if (crash) {
+      return { kind: 'started', result: 'crashed', note: `on the first handshake: ${crash}`, output };
+    }
+    const what =
+      answer === 'closed'
+        ? 'closed the connection without a word'
+        : `sent nothing within ${job.probeTimeoutMs} ms`;
+    return {
+      kind: 'started',
+      result: 'no-answer',
+      note: `a handshake, with a wrong password or the right one: the server ${what}`,
+      output,
+    };
+  } finally {
+    await target.close();
+  }
+}
+
+function startFailure(job: WorkerJob, error: Error): string {
+  const exit = exitOf(job);
+  // The kit's message quotes the whole sandbox script; say it in fewer words.
+  if (exit === 'exited with code 97') return 'its folder cannot be entered';
+  if (exit) return `it ${exit} before accepting connections`;
+  return /within \d+ ms/.test(error.message)
+    ? `it did not accept connections within ${job.startTimeoutMs} ms`
+    : error.message;
+}
+
+type Kit = typeof import('../conformance/index.ts');
+
+async function gradeLab(
+  { runConformance, TargetUnavailableError, writeReports }: Kit,
+  job: WorkerJob,
+  spec: TargetSpec,
+  lab: GradedLab,
+  requirements: readonly Requirement[],
+  emit: (event: WorkerEvent) => void,
+): Promise<LabGrade> {
+  const labDir = join(job.studentDir, `lab-${lab.number}`);
+  await mkdir(labDir, { recursive: true });
+  const startedAt = Date.now();
+  rmSync(job.files.exitFile, { force: true });
+  let results: ScenarioResult[];
+  const evidence = new Map<string, string[]>();
+  try {
+    const run = await runConformance({
+      target: spec,
+      ...labSelection(lab),
+      timeoutMs: job.timeoutMs,
+      limits: job.limits,
+      outDir: labDir,
+      onScenario: (result) => emit({ kind: 'scenario', lab: lab.number, status: result.status }),
+    });
+    const summary = await writeReports(labDir, run, requirements);
+    for (const item of summary.scenarios) {
+      if (item.evidence.length > 0)
+        evidence.set(
+          item.location,
+          item.evidence.map((file) => join(labDir, file)),
+        );
+    }
+    results = run.scenarios;
+  } catch (error) {
+    if (!(error instanceof TargetUnavailableError)) throw error;
+    await writeFile(join(labDir, 'start-output.txt'), `${error.message}\n\n${error.output}`);
+    return { ...emptyLab(lab, 'did-not-start'), durationMs: Date.now() - startedAt };
+  }
+  let crash = exitOf(job);
+
+  // --repeat: rerun what failed; a scenario that passes on a rerun is flaky.
+  const later = new Map<string, string[]>(results.map((result) => [result.location, []]));
+  let failing = results.filter((result) => result.status !== 'passed' && result.status !== 'skipped');
+  for (let attempt = 2; attempt <= job.repeat && failing.length > 0; attempt++) {
+    rmSync(job.files.exitFile, { force: true });
+    let rerun: ScenarioResult[];
+    try {
+      rerun = (
+        await runConformance({
+          target: spec,
+          ...labSelection(lab),
+          locations: failing.map((result) => result.location),
+          timeoutMs: job.timeoutMs,
+          limits: job.limits,
+        })
+      ).scenarios;
+    } catch (error) {
+      if (!(error instanceof TargetUnavailableError)) throw error;
+      break;
+    }
+    crash ??= exitOf(job);
+    const statusAt = new Map(rerun.map((result) => [result.location, result.status]));
+    for (const result of failing) later.get(result.location)?.push(statusAt.get(result.location) ?? 'failed');
+    failing = failing.filter((result) => statusAt.get(result.location) !== 'passed');
+  }
+
+  const relativeTo = (file: string) => relative(job.outRoot, join(labDir, file));
+  const grade = labGrade(
+    lab,
+    results.map((result) => {
+      const scenario = gradedScenario(result, later.get(result.location));
+      if (result.failure) scenario.failure = shorten(result.failure.message, MAX_FAILURE_CHARS);
+      const files = evidence.get(result.location);
+      if (files) scenario.evidence = files.map((file) => relative(job.outRoot, file));
+      return scenario;
+    }),
+    job.flakyCredit,
+    { status: crash ? 'crashed' : 'graded', durationMs: Date.now() - startedAt, ...(crash ? { crash } : {}) },
+  );
+  grade.reports = { summary: relativeTo('summary.json'), markdown: relativeTo('summary.md') };
+  const keepHtml =
+    job.html === 'all' || (job.html === 'failing' && grade.passed + grade.skipped < grade.total);
+  if (keepHtml) grade.reports.html = relativeTo('cucumber.html');
+  else rmSync(join(labDir, 'cucumber.html'), { force: true });
+  return grade;
+}
+
+const MAX_FAILURE_CHARS = 1500;
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+function labSelection(lab: GradedLab): { lab: number; onlyLab: true; tags?: string } {
+  return { lab: lab.number, onlyLab: true, ...(lab.tags ? { tags: lab.tags } : {}) };
+}
+
+/** How the server ended on its own since the exit file was last cleared, if it did. */
+function exitOf(job: WorkerJob): string | undefined {
+  if (!existsSync(job.files.exitFile)) return undefined;
+  const status = Number(readFileSync(job.files.exitFile, 'utf8').trim());
+  return Number.isInteger(status) ? describeExitStatus(status) : 'ended';
+}
+
+async function saveOutput(job: WorkerJob, file: string, output: string): Promise<string> {
+  await mkdir(job.studentDir, { recursive: true });
+  await writeFile(join(job.studentDir, file), output || '(the server printed nothing)\n');
+  return relative(job.outRoot, join(job.studentDir, file));
+}

@@ -1,0 +1,467 @@
+/**
+ * ECP v1 chat server: the TypeScript starter of the ECP labs (docs/labs/README.md).
+ *
+ * What is here already: the command-line contract (docs/protocol.md section 15), the listening
+ * socket, one object per connection, logging, and a clean exit on SIGTERM or Ctrl-C. What is
+ * not: everything marked TODO(lab N). Work through the labs in order; each lab's page says
+ * which TODOs it needs, which sections of docs/protocol.md to read, and the one command that
+ * checks your work.
+ *
+ *   npx tsx server.ts --port 8888 --password secret123                    (Node 20 or later)
+ *   node --experimental-strip-types server.ts --port 8888 --password ...  (Node 22.6 or later)
+ *
+ * Only Node's own modules (node:net, node:crypto): nothing to install but tsx on Node 20. The
+ * file uses only TypeScript that type stripping can erase (no enums, no parameter properties).
+ *
+ * A TODO you have not done yet throws a Todo error: the server logs it and closes that
+ * connection, and keeps serving the others.
+ *
+ * Node is single-threaded: `socket.write()` queues bytes and never blocks, and nothing else runs
+ * while one handler runs. Keep it that way and lab 7 (slow readers) is a few lines.
+ */
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  publicEncrypt,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+
+// The texts of docs/protocol.md section 9: use them exactly.
+const WELCOME = (name: string) => `Welcome ${name}! Establishing secure connection...`;
+const SECURE = 'Secure connection established! You can now send encrypted messages.';
+const JOINED = (name: string) => `${name} has joined the chat`;
+const LEFT = (name: string) => `${name} has left the chat`;
+const TAKEN = 'Username already taken';
+const SHUTTING_DOWN = 'Server is shutting down';
+const LINE_TOO_LONG = (limit: number) => `Line too long (limit ${limit} bytes); closing connection`;
+const INVALID_PASSWORD = 'Invalid server password';
+const INVALID_HANDSHAKE = (problem: string) => `Invalid handshake: ${problem}`;
+const INVALID_USERNAME = (max: number) => `Invalid username: must be 1-${max} printable characters`;
+const INVALID_PUBLIC_KEY = (reason: string) => `Invalid public key: ${reason}`;
+const HANDSHAKE_TIMEOUT = 'Handshake timeout';
+const SERVER_FULL = 'Server full';
+
+/** After refusing a connection, how long it may take to read our last line before we hang up. */
+const CLOSE_GRACE_MS = 1000;
+/** How long a graceful shutdown may take before the remaining connections are dropped. */
+const SHUTDOWN_GRACE_MS = 1500;
+
+interface Options {
+  host: string;
+  port: number;
+  password: string;
+  maxLineBytes: number;
+  handshakeTimeoutMs: number;
+  maxPendingOutputBytes: number;
+  maxConnections: number;
+  maxUsernameLength: number;
+}
+
+function parseContract(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8888' },
+      password: { type: 'string', default: 'secret123' },
+      'max-line-bytes': { type: 'string', default: '1048576' },
+      'handshake-timeout-ms': { type: 'string', default: '10000' },
+      'max-pending-output-bytes': { type: 'string', default: '8388608' },
+      'max-connections': { type: 'string', default: '10000' },
+      'max-username-length': { type: 'string', default: '32' },
+    },
+  });
+}
+
+/** The command-line contract (docs/protocol.md section 15): exit 2 for an unknown flag or a bad value. */
+function parseOptions(argv: string[]): Options {
+  let parsed: ReturnType<typeof parseContract>;
+  try {
+    parsed = parseContract(argv);
+  } catch (error) {
+    console.error((error as Error).message); // an unknown flag, or one without its value
+    process.exit(2);
+  }
+  const { values } = parsed;
+  const number = (name: keyof typeof values): number => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 0) {
+      console.error(`--${name} needs a whole number, got ${values[name]}`);
+      process.exit(2);
+    }
+    return value;
+  };
+  return {
+    host: String(values.host),
+    port: number('port'),
+    password: String(values.password),
+    maxLineBytes: number('max-line-bytes'),
+    handshakeTimeoutMs: number('handshake-timeout-ms'),
+    maxPendingOutputBytes: number('max-pending-output-bytes'),
+    maxConnections: number('max-connections'),
+    maxUsernameLength: number('max-username-length'),
+  };
+}
+
+/** One line per event on stderr. Never pass the received password here (ECP-SEC-02). */
+function log(event: string, fields: Record<string, unknown> = {}): void {
+  const details = Object.entries(fields)
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .join(' ');
+  console.error(`${new Date().toISOString().slice(11, 19)} ${event} ${details}`.trimEnd());
+}
+
+/** Work not done yet: thrown by every TODO below, logged, and costs only that connection. */
+class Todo extends Error {
+  override name = 'Todo';
+}
+
+function todo(what: string): never {
+  throw new Todo(`TODO(${what})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lab 1: framing and JSON (protocol.md sections 2, 3 and 11), and refusing a wrong password
+// ---------------------------------------------------------------------------------------------
+
+/** A line grew past the line limit (lab 6). */
+class LineTooLong extends Error {
+  override name = 'LineTooLong';
+}
+
+/** Cuts a byte stream into lines at each "\n", however TCP splits the bytes. */
+class LineSplitter {
+  readonly maxLineBytes: number;
+  buffer: Buffer = Buffer.alloc(0);
+
+  constructor(maxLineBytes: number) {
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  /** Adds bytes; returns the complete lines (without "\n" or a final "\r"). */
+  feed(data: Buffer): Buffer[] {
+    // TODO(lab 1): append data to the buffer, cut off every complete line (up to a "\n"), and
+    // keep the unfinished rest for the next call. Split bytes first and decode each line later:
+    // a multi-byte character may arrive in two chunks.
+    // TODO(lab 6): throw LineTooLong as soon as a line (finished or not) is longer than
+    // maxLineBytes; a line of exactly maxLineBytes is fine.
+    return todo('lab 1: LineSplitter.feed');
+  }
+}
+
+/** A client message: a JSON object whose type is `handshake` or `message`; fields unchecked. */
+type ClientMessage = { type: 'handshake' | 'message' } & Record<string, unknown>;
+
+/** The message a line carries if it is a client message, else undefined. */
+function parseMessage(line: Buffer): ClientMessage | undefined {
+  // TODO(lab 1): decode UTF-8 (new TextDecoder('utf-8', { fatal: true }) throws on bad bytes)
+  // and JSON.parse. Return undefined, never throw, for a blank line, bytes that are not UTF-8,
+  // text that is not JSON, JSON that is not an object (arrays and null are typeof 'object'
+  // too), and an object whose "type" is not "handshake" or "message" (ECP-ERR-01, ECP-ERR-02).
+  return todo('lab 1: parseMessage');
+}
+
+/** One message as one line: a JSON object, then exactly one "\n" (ECP-FR-01). */
+function encode(message: Record<string, unknown>): Buffer {
+  // TODO(lab 1): JSON.stringify escapes line feeds inside strings. (Prototype clients read
+  // ASCII-only JSON best: escaping non-ASCII as \uXXXX is a stretch goal.)
+  return todo('lab 1: encode');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labs 1 and 2: handshake and password (protocol.md sections 4.1 and 5)
+// ---------------------------------------------------------------------------------------------
+
+/** Send `auth_error` with this text, then close the connection. */
+class Refused extends Error {
+  override name = 'Refused';
+}
+
+/** Answer with the taken-name notice; the connection stays open for another try. */
+class NameTaken extends Error {
+  override name = 'NameTaken';
+}
+
+/** Throws Refused unless username, server_password and public_key are all strings. */
+function checkHandshakeFields(message: ClientMessage): void {
+  // TODO(lab 2): new Refused(INVALID_HANDSHAKE("missing field 'public_key'")), or
+  // "field 'username' must be a string", for the first field that is wrong (ECP-ERR-06, -07).
+  todo('lab 2: checkHandshakeFields');
+}
+
+/** Whether the passwords are equal, compared in constant time (ECP-SEC-02). */
+function passwordMatches(received: string, expected: string): boolean {
+  // TODO(lab 1): crypto.timingSafeEqual throws when the lengths differ, which leaks the length:
+  // compare the SHA-256 digests of both (createHash('sha256').update(text).digest()).
+  return todo('lab 1: passwordMatches');
+}
+
+/** 1 to maxLength code points, none of Unicode category Cc (ECP-AUTH-06). */
+function validUsername(name: string, maxLength: number): boolean {
+  // TODO(lab 6): name.length counts UTF-16 units, [...name].length code points; /\p{Cc}/u
+  // matches a control character.
+  return todo('lab 6: validUsername');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lab 3: key exchange (protocol.md section 6)
+// ---------------------------------------------------------------------------------------------
+
+/** The RSA public key of a handshake; throws Refused with the reason when it is unusable. */
+function loadClientKey(pem: string): KeyObject {
+  // TODO(lab 3): createPublicKey(pem). Careful: it also accepts a private key (and derives its
+  // public key) and PKCS#1 "RSA PUBLIC KEY" PEM; the handshake carries a "PUBLIC KEY" (SPKI).
+  // Refuse what is not a key, not RSA (key.asymmetricKeyType), or under 2048 bits
+  // (key.asymmetricKeyDetails?.modulusLength): new Refused(INVALID_PUBLIC_KEY('not an RSA key')).
+  return todo('lab 3: loadClientKey');
+}
+
+/** encrypted_key: standard base64 of RSA-OAEP(SHA-256, MGF1-SHA-256) of the key's 44-byte text. */
+function wrapRoomKey(clientKey: KeyObject, roomKey: Buffer): string {
+  // TODO(lab 3): publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash:
+  // 'sha256' }, roomKey).toString('base64'). Encrypt the 44-byte text of the key, not the 32
+  // bytes it encodes (section 6.2).
+  return todo('lab 3: wrapRoomKey');
+}
+
+/** A Fernet key as its 44-character text: base64url of 32 random bytes, with its one "=". */
+function newRoomKey(): Buffer {
+  return Buffer.from(`${randomBytes(32).toString('base64url')}=`, 'ascii');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labs 3, 4, 5 and 7: the room, relay and echo, user lists and notices, slow readers
+// ---------------------------------------------------------------------------------------------
+
+/** One client: its socket, and its name once admitted. */
+class Connection {
+  readonly server: ChatServer;
+  readonly socket: Socket;
+  readonly peer: string;
+  readonly openedAt = Date.now();
+  name: string | undefined;
+  closing = false;
+
+  constructor(server: ChatServer, socket: Socket) {
+    this.server = server;
+    this.socket = socket;
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  /** Queues one encoded line; never waits for the client to read it. */
+  sendLine(line: Buffer): void {
+    if (this.closing) return;
+    this.socket.write(line);
+    // TODO(lab 7): when this.socket.writableLength passes the maxPendingOutputBytes option, the
+    // client is not reading: set closing and destroy() the socket. Its 'close' handler then
+    // makes it leave the room.
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.sendLine(encode(message));
+  }
+}
+
+/** The members, in join order (a Map keeps insertion order). */
+class Room {
+  readonly members = new Map<string, Connection>();
+
+  broadcast(message: Record<string, unknown>, exclude?: Connection): void {
+    // TODO(lab 3): encode once, sendLine to every member except `exclude`. Iterate over a copy
+    // ([...this.members.values()]): a send may end a connection (lab 7).
+    todo('lab 3: Room.broadcast');
+  }
+
+  userList(): Record<string, unknown> {
+    return { type: 'user_list', users: [...this.members.keys()] };
+  }
+
+  /** Admits a connection: its four join lines, then the others' user list and notice. */
+  join(connection: Connection, name: string, encryptedKey: string): void {
+    this.members.set(name, connection);
+    connection.name = name;
+    // TODO(lab 3): to the new member, in this order: system WELCOME, key_exchange, system SECURE,
+    // user_list (section 4.2); then to every other member the user_list.
+    // TODO(lab 5): and to every other member, right after that user_list, the system JOINED.
+    todo('lab 3: Room.join');
+  }
+
+  leave(connection: Connection): void {
+    if (connection.name === undefined || this.members.get(connection.name) !== connection) return;
+    this.members.delete(connection.name);
+    // TODO(lab 5): to the remaining members: the user_list, then system LEFT (section 10).
+  }
+
+  /** To every other member first, then the echo to the sender, with the sender set by us. */
+  relay(sender: Connection, message: ClientMessage): void {
+    // TODO(lab 4): build { type: 'message', sender, message, encrypted } from the defined fields
+    // only, with the sender's admitted name (ECP-CHAT-01 to 05).
+    // TODO(lab 6): ignore a message whose "message" is not a string or "encrypted" not a boolean
+    // (ECP-ERR-05).
+    todo('lab 4: Room.relay');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server: connections, handshake timeout, limits, shutdown
+// ---------------------------------------------------------------------------------------------
+
+class ChatServer {
+  readonly options: Options;
+  readonly room = new Room();
+  /** 44 ASCII bytes, one key for the server's lifetime. */
+  readonly roomKey = newRoomKey();
+  readonly connections = new Set<Connection>();
+  shuttingDown = false;
+
+  constructor(options: Options) {
+    this.options = options;
+  }
+
+  handle(socket: Socket): void {
+    const connection = new Connection(this, socket);
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    // TODO(lab 6): past this.options.maxConnections open connections, refuse with SERVER_FULL.
+    this.connections.add(connection);
+    const splitter = new LineSplitter(this.options.maxLineBytes);
+    // TODO(lab 6): a timer: if the connection is not admitted handshakeTimeoutMs after it was
+    // accepted, refuse it with HANDSHAKE_TIMEOUT (clear the timer when it closes).
+    socket.on('data', (data: Buffer) => {
+      if (connection.closing) return;
+      try {
+        for (const line of splitter.feed(data)) {
+          if (connection.closing) return; // a line before this one ended the connection
+          const message = parseMessage(line);
+          if (message) this.onMessage(connection, message);
+        }
+      } catch (error) {
+        this.onError(connection, error);
+      }
+    });
+    socket.on('error', () => {}); // a reset: 'close' follows
+    socket.on('close', () => this.depart(connection));
+  }
+
+  onError(connection: Connection, error: unknown): void {
+    if (error instanceof Refused) {
+      log('refused', { peer: connection.peer, reason: error.message });
+      this.refuse(connection, error.message);
+    } else if (error instanceof LineTooLong) {
+      log('line too long', { peer: connection.peer, name: connection.name });
+      // TODO(lab 6): send the system notice LINE_TOO_LONG(limit) first.
+      this.depart(connection);
+      this.closeGracefully(connection);
+    } else if (error instanceof Todo) {
+      log('not implemented yet', { todo: error.message });
+      this.depart(connection);
+      connection.socket.destroy();
+    } else {
+      // A bug costs this connection, not the server.
+      log('error', { peer: connection.peer, error: String((error as Error)?.stack ?? error) });
+      this.depart(connection);
+      connection.socket.destroy();
+    }
+  }
+
+  /** The connection is over: it gets nothing more, and the room hears of it once. */
+  depart(connection: Connection): void {
+    connection.closing = true;
+    this.connections.delete(connection);
+    if (connection.name !== undefined && !this.shuttingDown) {
+      const name = connection.name;
+      try {
+        this.room.leave(connection);
+      } catch (error) {
+        log('error', { error: String(error) });
+      }
+      connection.name = undefined;
+      log('left', { name });
+    }
+  }
+
+  onMessage(connection: Connection, message: ClientMessage): void {
+    // TODO(lab 4): a chat "message" from a member goes to this.room.relay; one from a connection
+    // that is not admitted is ignored (ECP-ERR-03).
+    // TODO(lab 6): a handshake from a member is ignored (ECP-ERR-04).
+    if (message.type !== 'handshake') return;
+    let admitted: { name: string; encryptedKey: string };
+    try {
+      admitted = this.checkHandshake(message);
+    } catch (error) {
+      if (!(error instanceof NameTaken)) throw error;
+      connection.send({ type: 'system', message: TAKEN });
+      return;
+    }
+    // Nothing runs between the taken-name check and the join: nobody can take the name
+    // meanwhile, and no broadcast can fall between the four join lines.
+    this.room.join(connection, admitted.name, admitted.encryptedKey);
+    log('joined', { name: admitted.name, users: this.room.members.size });
+  }
+
+  /** In the order of protocol.md section 4.1; the first failing check decides. */
+  checkHandshake(message: ClientMessage): { name: string; encryptedKey: string } {
+    // TODO(lab 2): checkHandshakeFields(message) before anything else.
+    // TODO(lab 1): a wrong password (passwordMatches): throw new Refused(INVALID_PASSWORD).
+    // TODO(lab 6): validUsername, else new Refused(INVALID_USERNAME(maxUsernameLength)).
+    // TODO(lab 5): a name in this.room.members: throw new NameTaken().
+    // TODO(lab 3): return the name and wrapRoomKey(loadClientKey(...), this.roomKey).
+    return todo('lab 1: ChatServer.checkHandshake');
+  }
+
+  refuse(connection: Connection, text: string): void {
+    connection.send({ type: 'auth_error', message: text });
+    this.depart(connection);
+    this.closeGracefully(connection);
+  }
+
+  /** Our last line first, then end of file; read what the client still sends so it gets no reset. */
+  closeGracefully(connection: Connection): void {
+    connection.closing = true;
+    connection.socket.end();
+    setTimeout(() => connection.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** SIGTERM or SIGINT: close every connection (flushing what is queued) within the grace period. */
+  shutdown(listener: NetServer): void {
+    this.shuttingDown = true;
+    listener.close();
+    for (const connection of [...this.connections]) {
+      // TODO(lab 5): tell every member SHUTTING_DOWN first (ECP-SYS-01).
+      connection.closing = true;
+      connection.socket.end(); // flushes what is queued, then closes
+    }
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    const poll = setInterval(() => {
+      if (this.connections.size === 0 || Date.now() > deadline) {
+        clearInterval(poll);
+        log('stopped');
+        process.exit(0);
+      }
+    }, 20);
+  }
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  const server = new ChatServer(options);
+  const listener = createServer((socket) => server.handle(socket));
+  // Before listening: a SIGTERM that comes as soon as we say we listen is handled.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => server.shutdown(listener));
+  listener.on('error', (error) => {
+    console.error(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
+    process.exit(1);
+  });
+  listener.listen(options.port, options.host, () => {
+    console.log(`ECP server listening on ${options.host}:${options.port}`);
+  });
+}
+
+main();

@@ -1,0 +1,210 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatClassReport } from '../../grade/class-report.ts';
+import { formatGradebook, GRADE_FILES, readGrades, writeGrades } from '../../grade/gradebook.ts';
+import { mergeGrades } from '../../grade/merge.ts';
+import { GRADES_SCHEMA, type GradesFile, type StudentGrade } from '../../grade/model.ts';
+import { emptyLab, labGrade, outcomeOf, totals } from '../../grade/scoring.ts';
+import { loadWeights } from '../../grade/weights.ts';
+
+function student(
+  row: number,
+  name: string,
+  passes: [number, number],
+  verdict: StudentGrade['verdict'] = 'graded',
+): StudentGrade {
+  const folder = `students/${String(row).padStart(3, '0')}-${name}`;
+  const scenarios = (lab: number, passed: number) =>
+    Array.from({ length: 4 }, (_, i) => {
+      const attempts = i < passed ? ['passed'] : i === 3 ? ['failed', 'passed'] : ['failed'];
+      return {
+        location: `features/lab${lab}.feature:${i + 1}`,
+        name: `scenario ${i} <of lab ${lab}>`,
+        requirements: ['ECP-HS-02'],
+        outcome: outcomeOf(attempts),
+        attempts,
+        ...(attempts[0] === 'failed'
+          ? {
+              failure: 'expected: x\n  actual: y',
+              evidence: [`${folder}/lab-${lab}/evidence/01-x/transcript-alice.txt`],
+            }
+          : {}),
+      };
+    });
+  const labs =
+    verdict === 'did-not-start'
+      ? [emptyLab({ number: 1, weight: 10 }, 'not-run'), emptyLab({ number: 2, weight: 20 }, 'not-run')]
+      : [
+          labGrade({ number: 1, weight: 10 }, scenarios(1, passes[0]), 0.5),
+          labGrade({ number: 2, weight: 20 }, scenarios(2, passes[1]), 0.5),
+        ];
+  for (const lab of labs) {
+    if (lab.status !== 'not-run') {
+      lab.reports = {
+        html: `${folder}/lab-${lab.lab}/cucumber.html`,
+        summary: `${folder}/lab-${lab.lab}/summary.json`,
+        markdown: `${folder}/lab-${lab.lab}/summary.md`,
+      };
+    }
+  }
+  return {
+    row,
+    student: name,
+    dir: `/class/${name}`,
+    command: 'python3 server.py --port {port}',
+    verdict,
+    notes:
+      verdict === 'did-not-start'
+        ? ['did not start: it exited with code 1 before accepting connections']
+        : [],
+    ...totals(labs),
+    durationMs: 1234,
+    labs,
+  };
+}
+
+function grades(students: StudentGrade[], shard: GradesFile['options']['shard'] = null): GradesFile {
+  return {
+    schema: GRADES_SCHEMA,
+    generatedAt: '2026-11-30T12:00:00.000Z',
+    roster: 'roster.csv',
+    rosterSha256: 'c0ffee',
+    options: {
+      labs: [1, 2],
+      tags: null,
+      repeat: 2,
+      timeoutMs: 2000,
+      limits: { handshakeTimeoutMs: 1000 },
+      capSeconds: 600,
+      resources: { cpuSeconds: 120, memoryMb: 2048, processes: 256 },
+      flakyCredit: 0.5,
+      html: 'failing',
+      shard,
+    },
+    labs: [
+      { number: 1, title: 'Framing and JSON', weight: 10, scenarios: 4 },
+      { number: 2, title: 'Handshake and password', weight: 20, scenarios: 4 },
+    ],
+    students,
+  };
+}
+
+describe('the gradebook', () => {
+  it('has a student column, points per lab, the total and the verdict', () => {
+    const csv = formatGradebook(
+      grades([student(1, 'alice', [4, 2]), student(2, 'bob, jr', [0, 0], 'did-not-start')]),
+    );
+    expect(csv.split('\r\n')).toEqual([
+      'student,lab-1,lab-2,total,verdict,notes',
+      'alice,10,12.5,22.5,graded,',
+      '"bob, jr",0,0,0,did-not-start,did not start: it exited with code 1 before accepting connections',
+      '',
+    ]);
+  });
+});
+
+describe('the class report', () => {
+  const html = formatClassReport(grades([student(1, 'alice', [4, 2]), student(2, 'bob', [1, 3])]));
+
+  it('is one self-contained page: no script, style or link from elsewhere', () => {
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).toContain('<script>');
+    expect(html).toContain('<style>');
+  });
+
+  it('has a row per student and a cell per lab that opens that lab’s report', () => {
+    expect(html).toContain('href="students/001-alice/lab-1/cucumber.html"');
+    expect(html).toContain('href="students/002-bob/lab-2/cucumber.html"');
+    expect(html).toMatch(
+      /<td data-sort="12.5" class="cell"[^>]*><a href="students\/001-alice\/lab-2\/cucumber.html">12.5<\/a><small>2\/4 · 1 flaky<\/small>/,
+    );
+  });
+
+  it('lists each failed and flaky scenario with its evidence, escaped', () => {
+    expect(html).toContain('scenario 3 &lt;of lab 2&gt;');
+    expect(html).not.toContain('<of lab');
+    expect(html).toContain('<span class="outcome flaky">flaky</span>');
+    expect(html).toContain('href="students/002-bob/lab-1/evidence/01-x/transcript-alice.txt"');
+  });
+
+  it('sorts by any column: every header is sortable and every cell has a sort key', () => {
+    const headers = html.match(/<th scope="col" data-type="(number|text)"/g) ?? [];
+    expect(headers).toHaveLength(6);
+    const bodyRows = html.split('<tbody>')[1]!.split('</tbody>')[0]!.trim().split('\n');
+    for (const row of bodyRows) expect(row.match(/<td data-sort=/g)).toHaveLength(6);
+  });
+});
+
+describe('ecp grade merge', () => {
+  function shard(name: string, file: GradesFile): string {
+    const dir = mkdtempSync(join(tmpdir(), `ecp-${name}-`));
+    for (const grade of file.students) {
+      const folder = join(dir, 'students', `${String(grade.row).padStart(3, '0')}-${grade.student}`, 'lab-1');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'cucumber.html'), `<p>${grade.student}</p>`);
+    }
+    writeFileSync(join(dir, GRADE_FILES.json), JSON.stringify(file));
+    return dir;
+  }
+
+  it('joins shards into one report in roster order, with every student’s reports', async () => {
+    const first = shard(
+      'a',
+      grades([student(1, 'alice', [4, 4]), student(3, 'carol', [2, 2])], { index: 1, count: 2 }),
+    );
+    const second = shard('b', grades([student(2, 'bob', [3, 3])], { index: 2, count: 2 }));
+    const out = join(mkdtempSync(join(tmpdir(), 'ecp-merged-')), 'class');
+    const merged = await mergeGrades([first, second], out);
+    expect(merged.students.map((item) => item.student)).toEqual(['alice', 'bob', 'carol']);
+    expect(merged.options.shard).toBeNull();
+    expect(readGrades(join(out, GRADE_FILES.json)).students).toHaveLength(3);
+    expect(readFileSync(join(out, 'students', '002-bob', 'lab-1', 'cucumber.html'), 'utf8')).toBe(
+      '<p>bob</p>',
+    );
+    expect(readFileSync(join(out, GRADE_FILES.csv), 'utf8')).toContain('carol,');
+    expect(readFileSync(join(out, GRADE_FILES.html), 'utf8')).toContain(
+      'students/003-carol/lab-1/cucumber.html',
+    );
+  });
+
+  it('refuses shards that overlap or were graded differently', async () => {
+    const a = shard('a', grades([student(1, 'alice', [4, 4])]));
+    const b = shard('b', grades([student(1, 'alice', [4, 4])]));
+    const other = grades([student(2, 'bob', [4, 4])]);
+    other.labs[1]!.weight = 30;
+    const c = shard('c', other);
+    const out = () => join(mkdtempSync(join(tmpdir(), 'ecp-merged-')), 'class');
+    await expect(mergeGrades([a, b], out())).rejects.toThrow(/alice is in both/);
+    await expect(mergeGrades([a, c], out())).rejects.toThrow(/other labs or weights/);
+    const otherRoster = grades([student(3, 'carol', [4, 4])]);
+    otherRoster.rosterSha256 = 'beef';
+    await expect(mergeGrades([a, shard('d', otherRoster)], out())).rejects.toThrow(/graded another roster/);
+  });
+
+  it('writes what it reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecp-grades-'));
+    const file = grades([student(1, 'alice', [4, 4])]);
+    await writeGrades(dir, file);
+    expect(readGrades(join(dir, GRADE_FILES.json))).toEqual(file);
+  });
+});
+
+describe('the weights file', () => {
+  it('gives points per lab and the flaky credit, in YAML or JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecp-weights-'));
+    writeFileSync(join(dir, 'w.yaml'), 'labs:\n  1: 10\n  3: 25\nflaky: 0.25\n');
+    writeFileSync(join(dir, 'w.json'), '{"labs": {"2": 5}}');
+    writeFileSync(join(dir, 'bad.yaml'), 'labs: {1: -3}\n');
+    expect(loadWeights(join(dir, 'w.yaml'))).toEqual({
+      labs: new Map([
+        [1, 10],
+        [3, 25],
+      ]),
+      flaky: 0.25,
+    });
+    expect(loadWeights(join(dir, 'w.json'))).toEqual({ labs: new Map([[2, 5]]), flaky: 0.5 });
+    expect(() => loadWeights(join(dir, 'bad.yaml'))).toThrow(/lab 1 needs a number of points/);
+  });
+});

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRoster, parseCsv, parseShard, RosterError, selectShard } from '../../grade/roster.ts';
+
+function rosterFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ecp-roster-'));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('parseCsv', () => {
+  it('reads quoted fields with commas, doubled quotes and line breaks, CRLF and a byte-order mark', () => {
+    expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n"two\nlines",z')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['two\nlines', 'z'],
+    ]);
+  });
+
+  it('refuses a quoted field that is never closed', () => {
+    expect(() => parseCsv('a,"b\n')).toThrow(RosterError);
+  });
+});
+
+describe('loadRoster', () => {
+  it('reads a CSV roster: folders relative to the roster, an optional password column', () => {
+    const path = rosterFile(
+      'class.csv',
+      'student,dir,command,password\nalice,alice,"python3 server.py --port {port}",\nbob,/srv/bob,./run --port {port},hunter2\n',
+    );
+    const rows = loadRoster(path);
+    expect(rows).toEqual([
+      {
+        row: 1,
+        student: 'alice',
+        dir: join(path, '..', 'alice'),
+        command: 'python3 server.py --port {port}',
+      },
+      { row: 2, student: 'bob', dir: '/srv/bob', command: './run --port {port}', password: 'hunter2' },
+    ]);
+  });
+
+  it('reads a YAML roster, as a list or under students', () => {
+    const list = rosterFile('class.yaml', '- student: alice\n  dir: a\n  command: ./a --port {port}\n');
+    const nested = rosterFile(
+      'class.yml',
+      'students:\n  - {student: bob, dir: b, command: "./b --port {port}"}\n',
+    );
+    expect(loadRoster(list).map((row) => row.student)).toEqual(['alice']);
+    expect(loadRoster(nested).map((row) => row.command)).toEqual(['./b --port {port}']);
+  });
+
+  it('says which row is wrong and why', () => {
+    const cases: [string, RegExp][] = [
+      ['name,dir,command\n', /lacks student/],
+      ['student,dir,command,colour\n', /unknown roster column/],
+      ['student,dir,command\nalice,a,./a\n', /row 1 \(alice\): the command has no \{port\}/],
+      ['student,dir,command\nalice,a,./a {port}\nalice,b,./b {port}\n', /row 2: student alice appears twice/],
+      ['student,dir,command\nalice,a\n', /row 1: 2 fields where the header has 3/],
+      ['student,dir,command\n,a,./a {port}\n', /row 1: student is empty/],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => loadRoster(rosterFile('r.csv', text))).toThrow(message);
+    }
+  });
+});
+
+describe('--shard K/N', () => {
+  it('keeps rows K, K+N, K+2N, ... so that the shards cover the roster exactly once', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => ({
+      row: i + 1,
+      student: `s${i + 1}`,
+      dir: '/',
+      command: '{port}',
+    }));
+    const shards = [1, 2, 3].map((index) => selectShard(rows, { index, count: 3 }).map((row) => row.row));
+    expect(shards).toEqual([
+      [1, 4, 7, 10],
+      [2, 5, 8],
+      [3, 6, 9],
+    ]);
+  });
+
+  it('parses K/N and refuses anything else', () => {
+    expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
+    for (const text of ['0/4', '5/4', '2', 'a/b', '1/0']) expect(() => parseShard(text)).toThrow(RangeError);
+  });
+});
