@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const carol = options.carol ? await join('carol', carolKeys) : undefined;
   carol?.connection.pause();
 
-  // Bob: his own process (as the run), or this one (then he reads a little slower than alice writes).
+  // Bob: his own process (as in the original report), or this one (then he reads a little slower than alice writes).
   let bobReport: () => Promise<BobReport>;
   let bobDone: Promise<BobReport>;
   let stopBob: () => void;

@@ -71,7 +71,7 @@ function invalidOptions(error: OptionsError): never {
   console.error(`ecp server: ${message}`);
   process.exit(EXIT_INVALID_OPTIONS);
 }
-/** Past this, a shutdown that has not finished is cut short (the issue asks for exit within 2 s). */
+/** Past this, a shutdown that has not finished is cut short (the command-line contract promises an exit within 2 s). */
 const SHUTDOWN_DEADLINE_MS = 1900;
 
 function builder(yargs: Argv): Argv<ServerArgs> {

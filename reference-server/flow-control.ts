@@ -18,7 +18,7 @@
  * (so TCP slows the peer down) and the gate wakes it up when it may go on. Sessions wait in one
  * FIFO, so the room resumes them in the order they stopped.
  *
- * WHY this cannot cut a healthy reader (issue 10): a member that drains holds the senders back
+ * WHY this cannot cut a healthy reader: a member that drains holds the senders back
  * instead of being measured against them, so its queue stays near the high watermark; only a member
  * that makes no progress at all for the timeout, or passes the cap, is cut. WHY the room waits for a
  * member that is behind until it is found slow: that is what makes delivery lossless for every

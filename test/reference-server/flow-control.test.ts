@@ -1,6 +1,6 @@
 /**
- * Flow control (issue 10): unit tests of FlowControl and InputGate with fake outputs, of the token
- * bucket, then the burst of the issue in smaller numbers over real sockets: a sender that writes far
+ * Flow control: unit tests of FlowControl and InputGate with fake outputs, of the token
+ * bucket, then a 3,000-line burst in smaller numbers over real sockets: a sender that writes far
  * more than the pending-output cap as fast as its socket takes it, a member that reads, one that
  * has stopped. Nothing here asserts speed; the timeouts are only there so a failure cannot hang.
  */
