@@ -178,6 +178,14 @@ describe('ecp server', () => {
     [['--password-file', '/nonexistent/ecp-password'], /cannot read --password-file/],
     [['--bogus'], /Unknown argument: bogus/],
     [['--log-level', 'loud'], /Invalid values/],
+    [['--slow-reader-timeout-ms', '0'], /--slow-reader-timeout-ms must be an integer >= 1, got 0/],
+    [['--max-total-output-bytes', '-1'], /--max-total-output-bytes must be an integer >= 1/],
+    [['--max-messages-per-second', '-2'], /--max-messages-per-second must be a number >= 0 \(0: off\)/],
+    [
+      ['--max-messages-per-second', '10', '--message-burst', '0.5'],
+      /--message-burst must be an integer >= 1/,
+    ],
+    [['--max-connections-per-address', '1.5'], /--max-connections-per-address must be an integer >= 0/],
   ])('exits 2 with a clear message for %s', async (args, message) => {
     const server = run(args);
     expect((await server.exited).code).toBe(2);

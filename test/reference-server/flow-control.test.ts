@@ -7,6 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Fernet, notices, type RsaKeyPair, unwrapRoomKey } from '../../protocol/index.ts';
 import {
+  createLogger,
   createStats,
   type EcpServer,
   FlowControl,
@@ -245,7 +246,11 @@ describe('a burst far past the pending-output cap', () => {
   const LIMITS = { maxPendingOutputBytes: 256 * 1024, slowReaderTimeoutMs: 400 };
 
   it('reaches every member that reads, in order, and cuts only the member that stopped, by the timeout', async () => {
-    await start({ limits: LIMITS });
+    const logged: Record<string, unknown>[] = [];
+    await start({
+      limits: LIMITS,
+      logger: createLogger('warn', { write: (line: string) => logged.push(JSON.parse(line)) }),
+    });
     const carol = await member('carol', keys[2]!);
     const bob = await member('bob', keys[1]!);
     const alice = await member('alice', keys[0]!);
@@ -267,6 +272,10 @@ describe('a burst far past the pending-output cap', () => {
       message: notices.left('carol'),
     });
     expect(server!.stats().inputPauses).toBeGreaterThan(0);
+    // The log line says who and which rule.
+    expect(logged.filter((entry) => entry.msg === 'slow reader disconnected')).toEqual([
+      expect.objectContaining({ username: 'carol', rule: 'timeout', timeoutMs: 400 }),
+    ]);
   });
 
   it('cuts nobody when everyone reads, the sender included, however slower than the sender', async () => {
