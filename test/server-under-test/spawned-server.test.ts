@@ -11,6 +11,9 @@ describe('SpawnedServer', () => {
     const server = new SpawnedServer({ command: LISTENER, host: '127.0.0.1', port, startTimeoutMs: 10_000 });
     await server.start();
     expect(await canConnect({ host: '127.0.0.1', port })).toBe(true);
+    // The port accepts connections before the child's listen callback has printed, and its stdout
+    // (a pipe) is written asynchronously: the line comes when it comes. Then it must survive stop().
+    await expect.poll(() => server.output.text(), { timeout: 10_000 }).toContain(`listening on ${port}`);
     await server.stop();
     expect(server.output.text()).toContain(`listening on ${port}`);
     expect(await canConnect({ host: '127.0.0.1', port })).toBe(false);

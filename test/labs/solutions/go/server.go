@@ -67,6 +67,7 @@ type Options struct {
 	MaxLineBytes          int
 	HandshakeTimeoutMs    int
 	MaxPendingOutputBytes int
+	SlowReaderTimeoutMs   int
 	MaxConnections        int
 	MaxUsernameLength     int
 }
@@ -79,6 +80,7 @@ func parseOptions() Options {
 	flag.IntVar(&o.MaxLineBytes, "max-line-bytes", 1048576, "longest line accepted")
 	flag.IntVar(&o.HandshakeTimeoutMs, "handshake-timeout-ms", 10000, "time to complete a handshake")
 	flag.IntVar(&o.MaxPendingOutputBytes, "max-pending-output-bytes", 8388608, "output queued per client")
+	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a client's output may stay undrained")
 	flag.IntVar(&o.MaxConnections, "max-connections", 10000, "open connections")
 	flag.IntVar(&o.MaxUsernameLength, "max-username-length", 32, "longest username, in characters")
 	flag.Parse()
@@ -310,11 +312,41 @@ func (c *Connection) SendLine(line []byte) {
 	c.pending = append(c.pending, line)
 	c.bytes += len(line)
 	if c.bytes > c.server.options.MaxPendingOutputBytes {
-		log.Printf("slow reader disconnected peer=%s", c.peer)
-		c.closing, c.endNow = true, true
-		c.conn.Close() // the reader sees the end of its stream and leaves the room
+		c.dropLocked("cap")
 	}
 	c.signal()
+}
+
+// dropLocked disconnects a slow reader (the caller holds c.mu).
+func (c *Connection) dropLocked(rule string) {
+	if c.endNow {
+		return
+	}
+	log.Printf("slow reader disconnected peer=%s rule=%s", c.peer, rule)
+	c.closing, c.endNow = true, true
+	c.conn.Close() // the reader sees the end of its stream and leaves the room
+}
+
+// queued is the output waiting for the kernel.
+func (c *Connection) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+// waitDrained waits, at most `timeout`, until the output queued is at most `low`; past the
+// timeout the client is a slow reader and is dropped.
+func (c *Connection) waitDrained(low int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for c.queued() > low {
+		if time.Now().After(deadline) {
+			c.mu.Lock()
+			c.dropLocked("timeout")
+			c.mu.Unlock()
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // tryWrite writes what the kernel takes right now, without waiting, and says how much that was.
@@ -392,6 +424,23 @@ type Room struct {
 	mu      sync.Mutex
 	order   []string
 	members map[string]*Connection
+}
+
+// WaitForReaders waits for every member whose output is past a quarter of the pending-output
+// limit to drain to half of that, or to be dropped as slow after the slow-reader timeout.
+func (r *Room) WaitForReaders(options Options) {
+	high := options.MaxPendingOutputBytes / 4
+	r.mu.Lock()
+	var behind []*Connection
+	for _, member := range r.members {
+		if member.queued() > high {
+			behind = append(behind, member)
+		}
+	}
+	r.mu.Unlock()
+	for _, member := range behind {
+		member.waitDrained(high/2, time.Duration(options.SlowReaderTimeoutMs)*time.Millisecond)
+	}
 }
 
 func (r *Room) broadcastLocked(message map[string]any, exclude *Connection) {
@@ -554,6 +603,9 @@ func (s *Server) serve(c *Connection) error {
 			if splitErr != nil {
 				return splitErr
 			}
+			// Backpressure (lab 7): read no more from this sender while a member is far behind, so
+			// a member that keeps reading is never cut, however fast the others send.
+			s.room.WaitForReaders(s.options)
 			if !admitted && s.room.Has(c.name) {
 				admitted = true
 				c.conn.SetReadDeadline(time.Time{}) // members are never timed out

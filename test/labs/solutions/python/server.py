@@ -56,6 +56,7 @@ def parse_args(argv=None):
     parser.add_argument("--max-line-bytes", type=int, default=1048576)
     parser.add_argument("--handshake-timeout-ms", type=int, default=10000)
     parser.add_argument("--max-pending-output-bytes", type=int, default=8388608)
+    parser.add_argument("--slow-reader-timeout-ms", type=int, default=5000)
     parser.add_argument("--max-connections", type=int, default=10000)
     parser.add_argument("--max-username-length", type=int, default=32)
     return parser.parse_args(argv)
@@ -205,15 +206,21 @@ class Connection:
         self.peer = writer.get_extra_info("peername")
 
     def send_line(self, line):
-        """Queues one encoded line. Never blocks: a client that stops reading is dropped (lab 7)."""
+        """Queues one encoded line. Never blocks; past the hard cap the client is dropped (lab 7)."""
         if self.closing:
             return
         self.writer.write(line)
-        if self.writer.transport.get_write_buffer_size() > self.server.args.max_pending_output_bytes:
-            log("slow reader disconnected", peer=self.peer, name=self.name)
-            self.closing = True
-            # The connection's own task sees the end of its stream and leaves the room.
-            self.writer.transport.abort()
+        if self.pending() > self.server.args.max_pending_output_bytes:
+            self.drop_slow_reader("cap")
+
+    def pending(self):
+        return self.writer.transport.get_write_buffer_size()
+
+    def drop_slow_reader(self, rule):
+        log("slow reader disconnected", peer=self.peer, name=self.name, rule=rule)
+        self.closing = True
+        # The connection's own task sees the end of its stream and leaves the room.
+        self.writer.transport.abort()
 
     def send(self, message):
         self.send_line(encode(message))
@@ -233,6 +240,21 @@ class Room:
 
     def user_list(self):
         return {"type": "user_list", "users": list(self.members)}
+
+    async def wait_for_readers(self, args):
+        """Backpressure (lab 7): a sender waits while a member is far behind, rather than burying
+        everyone; a member whose output does not drain within the slow-reader timeout is dropped.
+        So a member that keeps reading is never cut, however fast the others send."""
+        high = max(1, args.max_pending_output_bytes // 4)
+        for member in list(self.members.values()):
+            if member.closing or member.pending() <= high:
+                continue
+            try:
+                await asyncio.wait_for(member.writer.drain(), args.slow_reader_timeout_ms / 1000)
+            except asyncio.TimeoutError:
+                member.drop_slow_reader("timeout")
+            except (ConnectionError, OSError):
+                pass
 
     def join(self, connection, name, encrypted_key):
         """Admits a connection: its four join lines, then the others' user list and notice."""
@@ -331,6 +353,8 @@ class Server:
                 message = parse_message(line)
                 if message is not None:
                     self.on_message(connection, message)
+            # Read no more from this sender until the room has taken what it produced.
+            await self.room.wait_for_readers(self.args)
 
     def on_message(self, connection, message):
         if message["type"] == "message":

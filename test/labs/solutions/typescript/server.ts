@@ -45,6 +45,7 @@ interface Options {
   maxLineBytes: number;
   handshakeTimeoutMs: number;
   maxPendingOutputBytes: number;
+  slowReaderTimeoutMs: number;
   maxConnections: number;
   maxUsernameLength: number;
 }
@@ -59,6 +60,7 @@ function parseContract(argv: string[]) {
       'max-line-bytes': { type: 'string', default: '1048576' },
       'handshake-timeout-ms': { type: 'string', default: '10000' },
       'max-pending-output-bytes': { type: 'string', default: '8388608' },
+      'slow-reader-timeout-ms': { type: 'string', default: '5000' },
       'max-connections': { type: 'string', default: '10000' },
       'max-username-length': { type: 'string', default: '32' },
     },
@@ -90,6 +92,7 @@ function parseOptions(argv: string[]): Options {
     maxLineBytes: number('max-line-bytes'),
     handshakeTimeoutMs: number('handshake-timeout-ms'),
     maxPendingOutputBytes: number('max-pending-output-bytes'),
+    slowReaderTimeoutMs: number('slow-reader-timeout-ms'),
     maxConnections: number('max-connections'),
     maxUsernameLength: number('max-username-length'),
   };
@@ -271,15 +274,37 @@ class Connection {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
   }
 
-  /** Queues one encoded line; never waits for the client to read it. */
+  /** Queues one encoded line; never waits for the client to read it. Past the hard cap: dropped. */
   sendLine(line: Buffer): void {
     if (this.closing) return;
     this.socket.write(line);
-    if (this.socket.writableLength > this.server.options.maxPendingOutputBytes) {
-      log('slow reader disconnected', { peer: this.peer, name: this.name });
-      this.closing = true;
-      this.socket.destroy(); // its 'close' handler makes it leave the room
-    }
+    if (this.socket.writableLength > this.server.options.maxPendingOutputBytes) this.dropSlowReader('cap');
+  }
+
+  dropSlowReader(rule: 'cap' | 'timeout'): void {
+    if (this.closing) return;
+    log('slow reader disconnected', { peer: this.peer, name: this.name, rule });
+    this.closing = true;
+    this.socket.destroy(); // its 'close' handler makes it leave the room
+  }
+
+  /** Resolves once this client's output has drained, or after `timeoutMs`, dropping it then as slow. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.closing || this.socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.dropSlowReader('timeout');
+        done();
+      }, timeoutMs);
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
   }
 
   send(message: Record<string, unknown>): void {
@@ -375,6 +400,17 @@ class ChatServer {
         }
       } catch (error) {
         this.onError(connection, error);
+      }
+      // Backpressure (lab 7): read no more from this sender while a member is far behind; a
+      // member whose output does not drain within the slow-reader timeout is dropped. So a member
+      // that keeps reading is never cut, however fast the others send.
+      const high = Math.max(1, Math.floor(this.options.maxPendingOutputBytes / 4));
+      const behind = [...this.room.members.values()].filter((member) => member.socket.writableLength > high);
+      if (behind.length > 0) {
+        socket.pause();
+        Promise.all(behind.map((member) => member.drained(this.options.slowReaderTimeoutMs))).then(() => {
+          if (!connection.closing) socket.resume();
+        });
       }
     });
     socket.on('close', () => {
