@@ -138,9 +138,14 @@ export function labTallies(scenarios: readonly ScenarioResult[]): LabTally[] {
     }));
 }
 
-/** `lab 1 21/21 · lab 2 17/19`: passed of those checked, per lab. */
+/** `lab 1 21/21 · lab 2 17/19 · lab 10 0/0 (11 skipped)`: passed of those checked, per lab. */
 export function labLine(labs: readonly LabTally[]): string {
-  return labs.map(({ lab, passed, total, skipped }) => `lab ${lab} ${passed}/${total - skipped}`).join(' · ');
+  return labs
+    .map(
+      ({ lab, passed, total, skipped }) =>
+        `lab ${lab} ${passed}/${total - skipped}${skipped > 0 ? ` (${skipped} skipped)` : ''}`,
+    )
+    .join(' · ');
 }
 
 /** One verdict per requirement the run touched, in the document's order. */

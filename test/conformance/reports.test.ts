@@ -94,6 +94,9 @@ describe('reports', () => {
       { lab: 5, title: 'User list and notices', total: 1, passed: 0, failed: 1, skipped: 0 },
     ]);
     expect(labLine(summary.labs)).toBe('lab 3 2/2 · lab 5 0/1');
+    expect(labLine([{ lab: 10, title: 'WebSocket', total: 11, passed: 0, failed: 0, skipped: 11 }])).toBe(
+      'lab 10 0/0 (11 skipped)',
+    );
     expect(summary.scenarios.map((item) => item.lab)).toEqual([3, 3, 5, null]);
     const markdown = formatMarkdown(summary);
     expect(markdown).toContain(
