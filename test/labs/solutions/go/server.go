@@ -69,6 +69,8 @@ type Options struct {
 	MaxPendingOutputBytes int
 	MaxConnections        int
 	MaxUsernameLength     int
+	SlowReaderTimeoutMs   int
+	MaxTotalOutputBytes   int
 }
 
 func parseOptions() Options {
@@ -81,6 +83,9 @@ func parseOptions() Options {
 	flag.IntVar(&o.MaxPendingOutputBytes, "max-pending-output-bytes", 8388608, "output queued per client")
 	flag.IntVar(&o.MaxConnections, "max-connections", 10000, "open connections")
 	flag.IntVar(&o.MaxUsernameLength, "max-username-length", 32, "longest username, in characters")
+	// Flow control (lab 7), as the reference server names them.
+	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a member's output may make no progress")
+	flag.IntVar(&o.MaxTotalOutputBytes, "max-total-output-bytes", 256*1024*1024, "output held for all members")
 	flag.Parse()
 	return o
 }
@@ -277,6 +282,7 @@ type Connection struct {
 	mu      sync.Mutex
 	pending [][]byte
 	bytes   int  // queued and not yet taken by the kernel
+	written int  // ever taken by the kernel
 	writing bool // the writer goroutine is writing pending[0]
 	closing bool // no more output is queued
 	endNow  bool // close without flushing (a slow reader)
@@ -302,7 +308,9 @@ func (c *Connection) SendLine(line []byte) {
 		return
 	}
 	if len(c.pending) == 0 && !c.writing {
-		line = line[c.tryWrite(line):]
+		n := c.tryWrite(line)
+		c.written += n
+		line = line[n:]
 		if len(line) == 0 {
 			return
 		}
@@ -310,11 +318,21 @@ func (c *Connection) SendLine(line []byte) {
 	c.pending = append(c.pending, line)
 	c.bytes += len(line)
 	if c.bytes > c.server.options.MaxPendingOutputBytes {
-		log.Printf("slow reader disconnected peer=%s", c.peer)
-		c.closing, c.endNow = true, true
-		c.conn.Close() // the reader sees the end of its stream and leaves the room
+		c.cutLocked("cap")
+		return
 	}
+	c.server.flow.Note(c, c.bytes)
 	c.signal()
+}
+
+// cutLocked disconnects a slow reader (c.mu held): its reading goroutine sees the end of its
+// stream and leaves the room.
+func (c *Connection) cutLocked(rule string) {
+	log.Printf("slow reader disconnected peer=%s rule=%s", c.peer, rule)
+	c.closing, c.endNow = true, true
+	c.conn.Close()
+	c.signal()
+	c.server.flow.Forget(c)
 }
 
 // tryWrite writes what the kernel takes right now, without waiting, and says how much that was.
@@ -377,13 +395,113 @@ func (c *Connection) writeLoop() {
 			c.mu.Lock()
 			c.pending = c.pending[1:]
 			c.bytes -= len(line)
+			c.written += len(line)
 			c.writing = false
+			if c.bytes <= c.server.flow.low {
+				c.server.flow.Forget(c)
+			}
 			c.mu.Unlock()
 			if err != nil {
 				c.conn.Close()
 				return
 			}
 		}
+	}
+}
+
+// Flow is backpressure and slow readers (ECP-LIM-03, 04, 06, 07), as the reference server does
+// them. A member whose unwritten output passes the high watermark is behind until it drains to the
+// low one; while anyone is behind (or all output together passes the total budget) no connection's
+// input is processed, so the senders slow down to the readers' pace and nobody who reads is cut. A
+// member whose output makes no progress for the slow-reader timeout, or passes the pending-output
+// limit, is disconnected. Lock order: room, then connection, then flow.
+type Flow struct {
+	server     *Server
+	high, low  int
+	mu         sync.Mutex
+	cond       *sync.Cond
+	behind     map[*Connection]bool
+	overBudget bool
+}
+
+func newFlow(server *Server) *Flow {
+	high := server.options.MaxPendingOutputBytes / 4
+	if high > 1024*1024 {
+		high = 1024 * 1024
+	}
+	if high < 2 {
+		high = 2
+	}
+	f := &Flow{server: server, high: high, low: high / 2, behind: map[*Connection]bool{}}
+	f.cond = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *Flow) Note(c *Connection, pending int) {
+	if pending <= f.high {
+		return
+	}
+	f.mu.Lock()
+	f.behind[c] = true
+	f.mu.Unlock()
+}
+
+func (f *Flow) Forget(c *Connection) {
+	f.mu.Lock()
+	delete(f.behind, c)
+	if len(f.behind) == 0 && !f.overBudget {
+		f.cond.Broadcast()
+	}
+	f.mu.Unlock()
+}
+
+// Wait holds a reader back while the room's output is behind.
+func (f *Flow) Wait() {
+	f.mu.Lock()
+	for len(f.behind) > 0 || f.overBudget {
+		f.cond.Wait()
+	}
+	f.mu.Unlock()
+}
+
+// Watch runs every 100 ms: slow readers by the timeout, and the total output budget.
+func (f *Flow) Watch() {
+	timeout := time.Duration(f.server.options.SlowReaderTimeoutMs) * time.Millisecond
+	type progress struct {
+		written int
+		at      time.Time
+	}
+	seen := map[*Connection]progress{}
+	for range time.Tick(100 * time.Millisecond) {
+		now := time.Now()
+		f.server.mu.Lock()
+		connections := make([]*Connection, 0, len(f.server.connections))
+		for c := range f.server.connections {
+			connections = append(connections, c)
+		}
+		f.server.mu.Unlock()
+		total := 0
+		alive := map[*Connection]progress{}
+		for _, c := range connections {
+			c.mu.Lock()
+			pending, written := c.bytes, c.written
+			last, known := seen[c]
+			if !known || pending == 0 || written > last.written {
+				last = progress{written, now}
+			} else if now.Sub(last.at) > timeout && !c.closing {
+				c.cutLocked("timeout")
+			}
+			c.mu.Unlock()
+			alive[c] = last
+			total += pending
+		}
+		seen = alive
+		f.mu.Lock()
+		f.overBudget = total > f.server.options.MaxTotalOutputBytes
+		if len(f.behind) == 0 && !f.overBudget {
+			f.cond.Broadcast()
+		}
+		f.mu.Unlock()
 	}
 }
 
@@ -477,6 +595,7 @@ type Server struct {
 	options      Options
 	room         *Room
 	roomKey      []byte // 44 ASCII bytes, one key for the server's lifetime
+	flow         *Flow
 	mu           sync.Mutex
 	connections  map[*Connection]bool
 	shuttingDown bool
@@ -545,6 +664,7 @@ func (s *Server) serve(c *Connection) error {
 		if n > 0 {
 			lines, splitErr := splitter.Feed(chunk[:n])
 			for _, line := range lines {
+				s.flow.Wait() // backpressure: the room's output first (lab 7)
 				if message := parseMessage(line); message != nil {
 					if handled := s.onMessage(c, message); handled != nil {
 						return handled
@@ -667,6 +787,8 @@ func main() {
 	options := parseOptions()
 	server := &Server{options: options, roomKey: newRoomKey(), connections: map[*Connection]bool{},
 		room: &Room{members: map[string]*Connection{}}}
+	server.flow = newFlow(server)
+	go server.flow.Watch()
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	address := net.JoinHostPort(options.Host, strconv.Itoa(options.Port))

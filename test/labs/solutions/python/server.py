@@ -58,6 +58,9 @@ def parse_args(argv=None):
     parser.add_argument("--max-pending-output-bytes", type=int, default=8388608)
     parser.add_argument("--max-connections", type=int, default=10000)
     parser.add_argument("--max-username-length", type=int, default=32)
+    # Flow control (lab 7), as the reference server names them.
+    parser.add_argument("--slow-reader-timeout-ms", type=int, default=5000)
+    parser.add_argument("--max-total-output-bytes", type=int, default=256 * 1024 * 1024)
     return parser.parse_args(argv)
 
 
@@ -203,20 +206,105 @@ class Connection:
         self.name = None  # set when admitted
         self.closing = False
         self.peer = writer.get_extra_info("peername")
+        self.queued = 0  # bytes ever queued; minus what is still buffered, what was written
+        self.written = 0  # as last seen by the flow watch
+        self.progress_at = time.monotonic()
+        server.flow.watermarks(writer.transport)
+
+    def pending(self):
+        return self.writer.transport.get_write_buffer_size()
 
     def send_line(self, line):
-        """Queues one encoded line. Never blocks: a client that stops reading is dropped (lab 7)."""
+        """Queues one encoded line; never waits for the client to read it (lab 7)."""
         if self.closing:
             return
         self.writer.write(line)
-        if self.writer.transport.get_write_buffer_size() > self.server.args.max_pending_output_bytes:
-            log("slow reader disconnected", peer=self.peer, name=self.name)
-            self.closing = True
-            # The connection's own task sees the end of its stream and leaves the room.
-            self.writer.transport.abort()
+        self.queued += len(line)
+        pending = self.pending()
+        if pending > self.server.args.max_pending_output_bytes:
+            self.server.flow.cut(self, "cap")
+        else:
+            self.server.flow.note(self, pending)
 
     def send(self, message):
         self.send_line(encode(message))
+
+
+class Flow:
+    """Backpressure and slow readers (ECP-LIM-03, 04, 06, 07), as the reference server does them.
+
+    A member whose unwritten output passes the high watermark is behind until it drains to the low
+    one; while anyone is behind (or all output together passes the total budget), no connection's
+    input is processed, so the senders slow down to the readers' pace and nobody who reads is cut.
+    A member whose output makes no progress for the slow-reader timeout, or passes the
+    pending-output limit, is disconnected.
+    """
+
+    def __init__(self, server):
+        self.server = server
+        args = server.args
+        self.high = max(2, min(args.max_pending_output_bytes // 4, 1024 * 1024))
+        self.low = self.high // 2
+        self.behind = set()
+        self.over_budget = False
+        self.clear = asyncio.Event()
+        self.clear.set()
+
+    def watermarks(self, transport):
+        # drain() then waits until the buffer is down to the low watermark.
+        transport.set_write_buffer_limits(high=self.high, low=self.low)
+
+    def note(self, connection, pending):
+        if pending > self.high and connection not in self.behind:
+            self.behind.add(connection)
+            self.clear.clear()
+            asyncio.ensure_future(self.catch_up(connection))
+
+    async def catch_up(self, connection):
+        try:
+            await connection.writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        self.forget(connection)
+
+    def forget(self, connection):
+        self.behind.discard(connection)
+        if not self.behind and not self.over_budget:
+            self.clear.set()
+
+    async def wait(self):
+        """Before processing input: wait while the room's output is behind."""
+        if not self.clear.is_set():
+            await self.clear.wait()
+
+    def cut(self, connection, rule):
+        log("slow reader disconnected", peer=connection.peer, name=connection.name, rule=rule)
+        connection.closing = True
+        connection.writer.transport.abort()
+        self.server.depart(connection)
+        self.forget(connection)
+
+    async def watch(self):
+        """Every 100 ms: slow readers by the timeout, and the total output budget."""
+        timeout = self.server.args.slow_reader_timeout_ms / 1000
+        while True:
+            await asyncio.sleep(0.1)
+            now = time.monotonic()
+            total = 0
+            for connection in list(self.server.connections):
+                pending = connection.pending()
+                total += pending
+                written = connection.queued - pending
+                if pending == 0 or written > connection.written:
+                    connection.written = written
+                    connection.progress_at = now
+                elif now - connection.progress_at > timeout:
+                    self.cut(connection, "timeout")
+            self.over_budget = total > self.server.args.max_total_output_bytes
+            if self.over_budget:
+                self.clear.clear()
+            else:
+                self.forget(None)
 
 
 class Room:
@@ -276,6 +364,7 @@ class Server:
         self.room_key = Fernet.generate_key()  # 44 ASCII bytes, one key for the server's lifetime
         self.connections = set()
         self.shutting_down = False
+        self.flow = Flow(self)
 
     async def handle(self, reader, writer):
         connection = Connection(self, reader, writer)
@@ -328,6 +417,9 @@ class Server:
             if not data or connection.closing:
                 return
             for line in splitter.feed(data):
+                await self.flow.wait()  # backpressure: the room's output first (lab 7)
+                if connection.closing:
+                    return
                 message = parse_message(line)
                 if message is not None:
                     self.on_message(connection, message)
@@ -403,7 +495,9 @@ async def main():
         loop.add_signal_handler(signum, stop.set)
     listener = await asyncio.start_server(server.handle, args.host, args.port, limit=65536)
     print(f"ECP server listening on {args.host}:{args.port}", flush=True)
+    watch = asyncio.ensure_future(server.flow.watch())
     await stop.wait()
+    watch.cancel()
     listener.close()
     await server.shutdown()
     log("stopped")

@@ -47,6 +47,8 @@ interface Options {
   maxPendingOutputBytes: number;
   maxConnections: number;
   maxUsernameLength: number;
+  slowReaderTimeoutMs: number;
+  maxTotalOutputBytes: number;
 }
 
 function parseContract(argv: string[]) {
@@ -61,6 +63,9 @@ function parseContract(argv: string[]) {
       'max-pending-output-bytes': { type: 'string', default: '8388608' },
       'max-connections': { type: 'string', default: '10000' },
       'max-username-length': { type: 'string', default: '32' },
+      // Flow control (lab 7), as the reference server names them.
+      'slow-reader-timeout-ms': { type: 'string', default: '5000' },
+      'max-total-output-bytes': { type: 'string', default: String(256 * 1024 * 1024) },
     },
   });
 }
@@ -92,6 +97,8 @@ function parseOptions(argv: string[]): Options {
     maxPendingOutputBytes: number('max-pending-output-bytes'),
     maxConnections: number('max-connections'),
     maxUsernameLength: number('max-username-length'),
+    slowReaderTimeoutMs: number('slow-reader-timeout-ms'),
+    maxTotalOutputBytes: number('max-total-output-bytes'),
   };
 }
 
@@ -264,6 +271,13 @@ class Connection {
   readonly openedAt = Date.now();
   name: string | undefined;
   closing = false;
+  /** Complete lines read and not processed yet (input waits while the room is behind). */
+  readonly input: Buffer[] = [];
+  /** Bytes ever queued; minus what is still buffered, what was written. */
+  queued = 0;
+  /** What was written, as the flow watch last saw it, and when that last grew. */
+  written = 0;
+  progressAt = Date.now();
 
   constructor(server: ChatServer, socket: Socket) {
     this.server = server;
@@ -275,15 +289,84 @@ class Connection {
   sendLine(line: Buffer): void {
     if (this.closing) return;
     this.socket.write(line);
-    if (this.socket.writableLength > this.server.options.maxPendingOutputBytes) {
-      log('slow reader disconnected', { peer: this.peer, name: this.name });
-      this.closing = true;
-      this.socket.destroy(); // its 'close' handler makes it leave the room
-    }
+    this.queued += line.length;
+    const pending = this.socket.writableLength;
+    if (pending > this.server.options.maxPendingOutputBytes) this.server.flow.cut(this, 'cap');
+    else this.server.flow.note(this, pending);
   }
 
   send(message: Record<string, unknown>): void {
     this.sendLine(encode(message));
+  }
+}
+
+/**
+ * Backpressure and slow readers (ECP-LIM-03, 04, 06, 07), as the reference server does them. A
+ * member whose unwritten output passes the high watermark is behind until it drains; while anyone
+ * is behind (or all output together passes the total budget) no connection's input is read or
+ * processed, so the senders slow down to the readers' pace and nobody who reads is cut. A member
+ * whose output makes no progress for the slow-reader timeout, or passes the pending-output limit,
+ * is disconnected.
+ */
+class Flow {
+  readonly server: ChatServer;
+  readonly high: number;
+  readonly low: number;
+  readonly behind = new Set<Connection>();
+  overBudget = false;
+
+  constructor(server: ChatServer) {
+    this.server = server;
+    this.high = Math.max(2, Math.min(Math.floor(server.options.maxPendingOutputBytes / 4), 1024 * 1024));
+    this.low = Math.floor(this.high / 2);
+  }
+
+  get clear(): boolean {
+    return this.behind.size === 0 && !this.overBudget;
+  }
+
+  note(connection: Connection, pending: number): void {
+    if (pending <= this.high || this.behind.has(connection)) return;
+    this.behind.add(connection);
+    this.server.pauseInput();
+    connection.socket.once('drain', () => this.forget(connection));
+  }
+
+  forget(connection: Connection | undefined): void {
+    if (connection) this.behind.delete(connection);
+    if (this.clear) this.server.resumeInput();
+  }
+
+  cut(connection: Connection, rule: string): void {
+    log('slow reader disconnected', { peer: connection.peer, name: connection.name, rule });
+    connection.closing = true;
+    connection.socket.destroy(); // its 'close' handler makes it leave the room
+    this.forget(connection);
+  }
+
+  /** Every 100 ms: slow readers by the timeout, members caught up, the total output budget. */
+  watch(): NodeJS.Timeout {
+    return setInterval(() => {
+      const now = Date.now();
+      let total = 0;
+      for (const connection of [...this.server.connections]) {
+        const pending = connection.socket.writableLength;
+        total += pending;
+        const written = connection.queued - pending;
+        if (pending === 0 || written > connection.written) {
+          connection.written = written;
+          connection.progressAt = now;
+        } else if (now - connection.progressAt > this.server.options.slowReaderTimeoutMs) {
+          this.cut(connection, 'timeout');
+          continue;
+        }
+        if (pending <= this.low) this.behind.delete(connection);
+      }
+      const wasClear = this.clear;
+      this.overBudget = total > this.server.options.maxTotalOutputBytes;
+      if (this.overBudget && wasClear) this.server.pauseInput();
+      this.forget(undefined);
+    }, 100).unref();
   }
 }
 
@@ -339,10 +422,37 @@ class ChatServer {
   /** 44 ASCII bytes, one key for the server's lifetime. */
   readonly roomKey = newRoomKey();
   readonly connections = new Set<Connection>();
+  readonly flow: Flow;
   shuttingDown = false;
 
   constructor(options: Options) {
     this.options = options;
+    this.flow = new Flow(this);
+  }
+
+  /** Backpressure: stop reading every connection (TCP then slows the senders down). */
+  pauseInput(): void {
+    for (const connection of this.connections) connection.socket.pause();
+  }
+
+  resumeInput(): void {
+    for (const connection of [...this.connections]) {
+      if (connection.closing) continue;
+      connection.socket.resume();
+      this.processInput(connection);
+    }
+  }
+
+  /** Processes a connection's waiting lines, one at a time, while the room is not behind. */
+  processInput(connection: Connection): void {
+    try {
+      while (connection.input.length > 0 && this.flow.clear && !connection.closing) {
+        const message = parseMessage(connection.input.shift() as Buffer);
+        if (message) this.onMessage(connection, message);
+      }
+    } catch (error) {
+      this.onError(connection, error);
+    }
   }
 
   handle(socket: Socket): void {
@@ -365,17 +475,16 @@ class ChatServer {
       if (connection.name === undefined && !connection.closing)
         this.onError(connection, new Refused(HANDSHAKE_TIMEOUT));
     }, this.options.handshakeTimeoutMs);
+    if (!this.flow.clear) socket.pause();
     socket.on('data', (data: Buffer) => {
       if (connection.closing) return;
       try {
-        for (const line of splitter.feed(data)) {
-          if (connection.closing) return; // a line before this one ended the connection
-          const message = parseMessage(line);
-          if (message) this.onMessage(connection, message);
-        }
+        connection.input.push(...splitter.feed(data));
       } catch (error) {
-        this.onError(connection, error);
+        this.onError(connection, error); // a line too long ends the connection at once
+        return;
       }
+      this.processInput(connection);
     });
     socket.on('close', () => {
       clearTimeout(timer);
@@ -494,6 +603,7 @@ function main(): void {
   const listener = createServer((socket) => server.handle(socket));
   // Before listening: a SIGTERM that comes as soon as we say we listen is handled.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => server.shutdown(listener));
+  server.flow.watch();
   listener.on('error', (error) => {
     console.error(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
     process.exit(1);
