@@ -5,8 +5,9 @@
  * `caughtBy` must be among the failures). `ecp mutant serve NAME` starts one for a "find the bug"
  * exercise; `ecp conformance --mutants` scores a set of features by how many it detects.
  */
-import { EMBEDDED_LIMITS } from '../../conformance/command.ts';
+
 import { Fernet } from '../../protocol/index.ts';
+import { EMBEDDED_LIMITS } from '../embedded-limits.ts';
 import { type Fault, oaepWith, type ProxiedConnection, parsed } from './fault-proxy.ts';
 
 export interface Mutant {
