@@ -51,6 +51,8 @@ await server.start();
 
 const names = Object.keys(endpoints);
 const results: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+/** Deliveries per second of server CPU: what the server could do if the load generator kept up. */
+const perCore: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
 try {
   for (let round = 0; round < rounds; round++) {
     // Rotate the order, so no transport always runs first (or last) in a round.
@@ -69,6 +71,7 @@ try {
       );
       const run = report.runs[0]!;
       results[name]!.push(run.deliveries.deliveriesPerSecond);
+      if (run.server.cpuCores) perCore[name]!.push(run.deliveries.deliveriesPerSecond / run.server.cpuCores);
       process.stderr.write(
         `round ${round + 1}/${rounds} ${name}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} deliveries/s, lost ${run.deliveries.lost}\n`,
       );
@@ -80,12 +83,14 @@ try {
 }
 
 const tcp = median(results.tcp!);
+const tcpPerCore = perCore.tcp!.length > 0 ? median(perCore.tcp!) : Number.NaN;
 const lines = [
-  `| transport | median deliveries/s | runs | ratio to TCP |`,
-  `| --- | ---: | --- | ---: |`,
+  `| transport | median deliveries/s | runs | ratio to TCP | deliveries per server CPU second (median) | ratio to TCP |`,
+  `| --- | ---: | --- | ---: | ---: | ---: |`,
   ...names.map((name) => {
     const figures = results[name]!;
-    return `| ${name} | ${formatNumber(median(figures), 0)} | ${figures.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(figures) / tcp).toFixed(2)} |`;
+    const efficiency = perCore[name]!.length > 0 ? median(perCore[name]!) : Number.NaN;
+    return `| ${name} | ${formatNumber(median(figures), 0)} | ${figures.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(figures) / tcp).toFixed(2)} | ${formatNumber(efficiency, 0)} | ${(efficiency / tcpPerCore).toFixed(2)} |`;
   }),
 ];
 const table = `${lines.join('\n')}\n`;
@@ -99,5 +104,5 @@ writeFileSync(
 );
 writeFileSync(
   join(values.out, 'transports.json'),
-  `${JSON.stringify({ clients, duration, rounds, results }, null, 2)}\n`,
+  `${JSON.stringify({ clients, duration, rounds, results, deliveriesPerServerCpuSecond: perCore }, null, 2)}\n`,
 );

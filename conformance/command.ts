@@ -15,6 +15,7 @@ import {
   targetSpecFrom,
 } from '../server-under-test/index.ts';
 import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
+import { EMBEDDED_LIMITS } from './embedded-limits.ts';
 import { findLab, LABS, labName } from './labs.ts';
 import { formatLimits, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 import { resolveMutant } from './mutants/command.ts';
@@ -29,21 +30,11 @@ import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
+export { EMBEDDED_LIMITS };
+
 export const EXIT_PASSED = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_UNUSABLE = 2;
-
-/**
- * The embedded reference server runs with short limits, so the robustness scenarios take a
- * second rather than the defaults' ten (handshake timeout) or 8 MiB floods (pending output).
- * The limit logic is the same at any value.
- */
-export const EMBEDDED_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
-  handshakeTimeoutMs: 1000,
-  maxLineBytes: 64 * 1024,
-  maxPendingOutputBytes: 256 * 1024,
-  maxConnections: 100,
-});
 
 interface ConformanceArgs extends TargetArgs {
   timeout: number;

@@ -40,6 +40,7 @@ export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
   maxPendingOutputBytes: '--max-pending-output-bytes',
   maxConnections: '--max-connections',
   maxUsernameLength: '--max-username-length',
+  slowReaderTimeoutMs: '--slow-reader-timeout-ms',
 };
 
 /**

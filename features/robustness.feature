@@ -69,8 +69,26 @@ Feature: Robustness
     Then bob receives every one of carol's messages promptly
 
   @robustness @lab-7 @ECP-LIM-04
-  Scenario: A member that stops reading is disconnected past the pending-output limit
+  Scenario: A member that stops reading is disconnected
     Given alice, bob and carol are in the room
     When alice stops reading
     And carol floods the room with more than the pending-output limit
     Then bob receives a user list without alice
+
+  @robustness @lab-7 @ECP-LIM-07
+  Scenario: A burst far past the pending-output limit reaches every member that reads, and cuts only the one that stopped
+    Given alice, bob and carol are in the room
+    When carol stops reading
+    And bob reads at a steady 16 MB/s
+    And alice sends a burst of several times the pending-output limit as fast as the connection takes it
+    Then bob and alice receive every message of alice's burst, in order
+    And bob receives a user list without carol
+    And the room still works for alice and bob
+
+  @robustness @lab-7 @ECP-LIM-08
+  Scenario: A burst far past the pending-output limit cuts nobody who reads
+    Given alice, bob and carol are in the room
+    When bob reads at a steady 16 MB/s
+    And alice sends a burst of several times the pending-output limit as fast as the connection takes it
+    Then bob, carol and alice receive every message of alice's burst, in order
+    And the room still works for alice, bob and carol

@@ -6,8 +6,13 @@ export interface Limits {
   maxLineBytes: number;
   /** Time a connection has to complete a handshake. */
   handshakeTimeoutMs: number;
-  /** Unsent output a server holds for one client before disconnecting it as a slow reader. */
+  /** Unsent output a server holds for one client before disconnecting it as a slow reader (the cap). */
   maxPendingOutputBytes: number;
+  /**
+   * How long a client's unsent output may go without draining at all before the client is
+   * disconnected as a slow reader (the write deadline). Meanwhile the room waits for it.
+   */
+  slowReaderTimeoutMs: number;
   /** Open connections a server accepts at once. */
   maxConnections: number;
   /** Longest username in characters (code points). */
@@ -18,6 +23,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   handshakeTimeoutMs: 10_000,
   maxPendingOutputBytes: 8 * 1024 * 1024,
+  slowReaderTimeoutMs: 5_000,
   maxConnections: 10_000,
   maxUsernameLength: 32,
 });

@@ -22,4 +22,6 @@ export const authErrors = {
   invalidPublicKey: (reason: string) => `Invalid public key: ${reason}`,
   handshakeTimeout: 'Handshake timeout',
   serverFull: 'Server full',
+  /** Only from a server that limits connections per address (an option, off by default). */
+  tooManyFromAddress: 'Too many connections from your address',
 } as const;

@@ -10,7 +10,15 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, OptionsError, resolveLimits, resolvePassword } from './options.ts';
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
+  DEFAULT_PORT,
+  OptionsError,
+  resolveFloodOptions,
+  resolveLimits,
+  resolvePassword,
+} from './options.ts';
 import { startServer } from './server.ts';
 
 interface ServerArgs {
@@ -28,6 +36,12 @@ interface ServerArgs {
   'max-line-bytes': number;
   'handshake-timeout-ms': number;
   'max-pending-output-bytes': number;
+  'slow-reader-timeout-ms': number;
+  'max-total-output-bytes': number;
+  'max-messages-per-second': number;
+  'message-burst': number | undefined;
+  'max-connections-per-address': number;
+  'rotate-key-on-leave': boolean;
   'max-connections': number;
   'max-username-length': number;
 }
@@ -39,6 +53,11 @@ const FLAG_NAMES: Record<string, string> = {
   maxLineBytes: '--max-line-bytes',
   handshakeTimeoutMs: '--handshake-timeout-ms',
   maxPendingOutputBytes: '--max-pending-output-bytes',
+  slowReaderTimeoutMs: '--slow-reader-timeout-ms',
+  maxTotalOutputBytes: '--max-total-output-bytes',
+  maxMessagesPerSecond: '--max-messages-per-second',
+  messageBurst: '--message-burst',
+  maxConnectionsPerAddress: '--max-connections-per-address',
   maxConnections: '--max-connections',
   maxUsernameLength: '--max-username-length',
   metricsPort: '--metrics-port',
@@ -118,7 +137,39 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       'max-pending-output-bytes': {
         type: 'number',
         default: DEFAULT_LIMITS.maxPendingOutputBytes,
-        describe: 'Unsent output per client before it is disconnected as a slow reader, bytes',
+        describe: 'Unsent output per client before it is disconnected as a slow reader (the cap), bytes',
+      },
+      'slow-reader-timeout-ms': {
+        type: 'number',
+        default: DEFAULT_LIMITS.slowReaderTimeoutMs,
+        describe:
+          'A client whose unsent output does not drain at all for this long is disconnected as a slow reader, ms',
+      },
+      'max-total-output-bytes': {
+        type: 'number',
+        default: DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
+        describe:
+          'Unsent output for all clients together above which no input is read until it drains, bytes',
+      },
+      'max-messages-per-second': {
+        type: 'number',
+        default: 0,
+        describe: 'Flood control: messages one connection may send per second; faster ones wait (0: off)',
+      },
+      'message-burst': {
+        type: 'number',
+        describe:
+          'Flood control: messages a connection may send at once before the rate applies [default: one second of the rate]',
+      },
+      'max-connections-per-address': {
+        type: 'number',
+        default: 0,
+        describe: 'Open connections from one IP address; more get auth_error (0: off)',
+      },
+      'rotate-key-on-leave': {
+        type: 'boolean',
+        default: false,
+        describe: 'When a member leaves, send the others a new room key (departs from ECP-KX-02)',
       },
       'max-connections': {
         type: 'number',
@@ -141,6 +192,10 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       'TLS only, on every interface',
     )
     .example(
+      '$0 server --max-messages-per-second 20 --max-connections-per-address 8',
+      'flood control for a public server',
+    )
+    .example(
       'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
       'password from the environment, with metrics',
     )
@@ -159,9 +214,17 @@ async function handler(args: ServerArgs): Promise<void> {
       maxLineBytes: args['max-line-bytes'],
       handshakeTimeoutMs: args['handshake-timeout-ms'],
       maxPendingOutputBytes: args['max-pending-output-bytes'],
+      slowReaderTimeoutMs: args['slow-reader-timeout-ms'],
       maxConnections: args['max-connections'],
       maxUsernameLength: args['max-username-length'],
     });
+    const flood = {
+      maxTotalOutputBytes: args['max-total-output-bytes'],
+      maxMessagesPerSecond: args['max-messages-per-second'],
+      messageBurst: args['message-burst'],
+      maxConnectionsPerAddress: args['max-connections-per-address'],
+    };
+    resolveFloodOptions(flood);
     const resolved = resolvePassword({
       password: args.password,
       passwordFile: args['password-file'],
@@ -195,6 +258,8 @@ async function handler(args: ServerArgs): Promise<void> {
       wsPerMessageDeflate: args['ws-deflate'],
       password: resolved.password,
       limits,
+      ...flood,
+      rotateKeyOnLeave: args['rotate-key-on-leave'],
       logLevel: args['log-level'] as LogLevel,
       metricsPort: args['metrics-port'],
     };

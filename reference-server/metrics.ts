@@ -63,10 +63,41 @@ export function createMetricsRegistry(stats: ServerStats): Registry {
     () => stats.handshakeFailures,
   );
   labelledCounter('ecp_bad_input_total', 'Bad input lines, by kind.', 'kind', () => stats.badInput);
-  counter(
+  labelledCounter(
     'ecp_slow_reader_disconnects_total',
-    'Clients disconnected for not reading.',
+    'Clients disconnected for not reading, by rule: timeout (output not drained for the slow-reader timeout) or cap (pending output over the limit).',
+    'rule',
     () => stats.slowReaderDisconnects,
+  );
+  gauge(
+    'ecp_output_queued_bytes',
+    'Output held for all clients together that the kernel has not taken yet.',
+    () => stats.outputQueuedBytes,
+  );
+  gauge(
+    'ecp_input_paused_connections',
+    'Connections whose input waits for the room output to drain, or for their turn.',
+    () => stats.inputPaused,
+  );
+  counter(
+    'ecp_input_pauses_total',
+    'Times a connection stopped being read because the room output had not drained.',
+    () => stats.inputPauses,
+  );
+  counter(
+    'ecp_output_budget_reached_total',
+    'Times the output queued for all clients together reached --max-total-output-bytes.',
+    () => stats.outputBudgetReached,
+  );
+  counter(
+    'ecp_rate_limited_messages_total',
+    'Messages that waited for their connection rate limit (--max-messages-per-second).',
+    () => stats.rateLimited,
+  );
+  counter(
+    'ecp_key_rotations_total',
+    'Room keys replaced because a member left (--rotate-key-on-leave).',
+    () => stats.keyRotations,
   );
   return registry;
 }

@@ -19,9 +19,58 @@ const LIMIT_MINIMUMS: Record<keyof Limits, number> = {
   maxLineBytes: 1,
   handshakeTimeoutMs: 1,
   maxPendingOutputBytes: 1,
+  slowReaderTimeoutMs: 1,
   maxConnections: 1,
   maxUsernameLength: 1,
 };
+
+/** The server's total output budget by default: 256 MiB (see docs/protocol.md, ECP-LIM-08). */
+export const DEFAULT_MAX_TOTAL_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** Flood control and the other opt-in protections, as given to startServer and `ecp server`. */
+export interface FloodOptions {
+  /** Output queued for all connections together above which no input is read. Default 256 MiB. */
+  maxTotalOutputBytes?: number | undefined;
+  /** Messages per second one connection may send; faster ones wait (token bucket). 0 or undefined: off. */
+  maxMessagesPerSecond?: number | undefined;
+  /** Messages a connection may send at once before the rate applies. Default: one second's worth (at least 1). */
+  messageBurst?: number | undefined;
+  /** Open connections from one IP address; more are refused with `Too many connections from your address`. 0 or undefined: off. */
+  maxConnectionsPerAddress?: number | undefined;
+}
+
+export interface ResolvedFloodOptions {
+  maxTotalOutputBytes: number;
+  rateLimit: { perSecond: number; burst: number } | undefined;
+  maxConnectionsPerAddress: number | undefined;
+}
+
+/** Checks the flood-control options; off unless given. */
+export function resolveFloodOptions(options: FloodOptions): ResolvedFloodOptions {
+  const maxTotalOutputBytes = options.maxTotalOutputBytes ?? DEFAULT_MAX_TOTAL_OUTPUT_BYTES;
+  if (!Number.isSafeInteger(maxTotalOutputBytes) || maxTotalOutputBytes < 1) {
+    throw new OptionsError(`maxTotalOutputBytes must be an integer >= 1, got ${String(maxTotalOutputBytes)}`);
+  }
+  const rate = options.maxMessagesPerSecond ?? 0;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0) {
+    throw new OptionsError(`maxMessagesPerSecond must be a number >= 0 (0: off), got ${String(rate)}`);
+  }
+  const burst = options.messageBurst ?? Math.max(1, Math.ceil(rate));
+  if (!Number.isSafeInteger(burst) || burst < 1) {
+    throw new OptionsError(`messageBurst must be an integer >= 1, got ${String(burst)}`);
+  }
+  const perAddress = options.maxConnectionsPerAddress ?? 0;
+  if (!Number.isSafeInteger(perAddress) || perAddress < 0) {
+    throw new OptionsError(
+      `maxConnectionsPerAddress must be an integer >= 0 (0: off), got ${String(perAddress)}`,
+    );
+  }
+  return {
+    maxTotalOutputBytes,
+    rateLimit: rate > 0 ? { perSecond: rate, burst } : undefined,
+    maxConnectionsPerAddress: perAddress > 0 ? perAddress : undefined,
+  };
+}
 
 /** The spec's limits with the given overrides, each checked to be an integer at or above its minimum. */
 export function resolveLimits(overrides: Partial<Limits> = {}): Readonly<Limits> {

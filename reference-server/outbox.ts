@@ -5,6 +5,7 @@
  * per recipient, and the syscalls scale with turns, not with messages.
  */
 import type { Connection } from '../transport/index.ts';
+import type { FlowControl, TrackedOutput } from './flow-control.ts';
 import type { ServerStats } from './stats.ts';
 
 /**
@@ -38,22 +39,42 @@ export class FlushQueue {
   }
 }
 
-export class Outbox {
+export interface OutboxOptions {
+  flushQueue: FlushQueue;
+  /** The cap: a line that would take pending output past it is refused (the member is slow). */
+  maxPendingBytes: number;
+  stats: ServerStats;
+  /** Flow control, told what the connection holds; without it, no progress is tracked (tests). */
+  flow?: FlowControl;
+  /** Called when the pending output has not drained for the slow-reader timeout. */
+  onTimeout?: (stalledMs: number) => void;
+}
+
+export class Outbox implements TrackedOutput {
   readonly #connection: Connection;
   readonly #flushQueue: FlushQueue;
   readonly #maxPendingBytes: number;
   readonly #earlyFlushBytes: number;
   readonly #stats: ServerStats;
+  #flow: FlowControl | undefined;
+  readonly #onTimeout: ((stalledMs: number) => void) | undefined;
   #chunks: Buffer[] = [];
   #bytes = 0;
   #due = false;
+  // TrackedOutput: maintained by FlowControl.
+  accounted = 0;
+  lastProgressAt = 0;
+  behind = false;
 
-  constructor(connection: Connection, flushQueue: FlushQueue, maxPendingBytes: number, stats: ServerStats) {
+  constructor(connection: Connection, options: OutboxOptions) {
     this.#connection = connection;
-    this.#flushQueue = flushQueue;
-    this.#maxPendingBytes = maxPendingBytes;
-    this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(maxPendingBytes / 4)));
-    this.#stats = stats;
+    this.#flushQueue = options.flushQueue;
+    this.#maxPendingBytes = options.maxPendingBytes;
+    this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(options.maxPendingBytes / 4)));
+    this.#stats = options.stats;
+    this.#flow = options.flow;
+    this.#onTimeout = options.onTimeout;
+    if (this.#flow !== undefined) connection.on('drain', () => this.#observe());
   }
 
   /** Output not yet taken by the kernel: the connection's own buffer plus what waits for the next flush. */
@@ -62,10 +83,10 @@ export class Outbox {
   }
 
   /**
-   * Queues one encoded line (shared, never modified). Returns false, queuing nothing, when the reader
-   * is too slow: output is already pending and this line would take it past the limit. A reader
-   * with nothing pending always gets the line, however long, so one large message never counts
-   * against a client that keeps up.
+   * Queues one encoded line (shared, never modified). Returns false, queuing nothing, when the
+   * line would take pending output past the cap: the member is a slow reader. A reader with nothing
+   * pending always gets the line, however long, so one large message never counts against a client
+   * that keeps up.
    */
   push(line: Buffer): boolean {
     const pending = this.#connection.pendingOutputBytes + this.#bytes;
@@ -95,14 +116,49 @@ export class Outbox {
     const bytes = this.#bytes;
     this.#chunks = [];
     this.#bytes = 0;
-    if (!this.#connection.writable) return;
-    this.#connection.sendBatch(chunks, bytes);
+    const connection = this.#connection;
+    if (!connection.writable) return;
+    const before = connection.pendingOutputBytes;
+    connection.sendBatch(chunks, bytes);
     this.#stats.bytesSent += bytes;
+    if (this.#flow === undefined) return;
+    const after = connection.pendingOutputBytes;
+    // The common case, a reader that keeps up: the kernel took everything, nothing to track.
+    if (after === 0 && this.accounted === 0) return;
+    // Progress: what was pending before has shrunk since the last look, or this write went out.
+    this.#flow.update(this, after, before < this.accounted || after < before + bytes);
   }
 
   /** Drops whatever is queued (the connection is gone). */
   discard(): void {
     this.#chunks = [];
     this.#bytes = 0;
+    this.untrack();
+  }
+
+  /**
+   * Flow control stops tracking this output: the connection is closing, its last lines have a
+   * grace period of their own, and the room no longer waits for it.
+   */
+  untrack(): void {
+    this.#flow?.forget(this);
+    this.#flow = undefined;
+  }
+
+  // --- TrackedOutput ---------------------------------------------------------------------------
+
+  currentPending(): number {
+    return this.#connection.writable ? this.#connection.pendingOutputBytes : 0;
+  }
+
+  timedOut(stalledMs: number): void {
+    this.#onTimeout?.(stalledMs);
+  }
+
+  /** The connection drained: its pending output fell, usually to nothing. */
+  #observe(): void {
+    if (this.#flow === undefined) return;
+    const pending = this.currentPending();
+    if (pending !== this.accounted || pending > 0) this.#flow.update(this, pending, true);
   }
 }

@@ -2,10 +2,11 @@
  * The room: its members in join order, their unique names, the room key, and every broadcast.
  * A broadcast encodes its line ONCE into a Buffer and hands that same Buffer to each member.
  * Members that cannot take it (slow readers) are evicted after the loop, never during it.
+ * With `rotateKeyOnLeave`, a leave gives the remaining members a new room key.
  */
 import type { KeyObject } from 'node:crypto';
 import { Fernet, joinAnnouncement, joinSequence, leaveAnnouncement, wrapRoomKey } from '../protocol/index.ts';
-import { createStats, type ServerStats } from './stats.ts';
+import { createStats, type ServerStats, type SlowReaderRule } from './stats.ts';
 import { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';
 
 /** What the room needs from a connection. Session implements it; tests can use plain objects. */
@@ -13,19 +14,28 @@ export interface RoomMember {
   readonly username: string;
   /** Queues an encoded line. False when the member is a slow reader and the line was NOT queued. */
   deliver(line: Buffer): boolean;
-  /** Disconnects a member whose `deliver` returned false; it must then leave the room. */
-  evictSlowReader(): void;
+  /** Disconnects a member whose `deliver` returned false (rule `cap`); it must then leave the room. */
+  evictSlowReader(rule: SlowReaderRule): void;
 }
 
 export interface RoomOptions {
   /** The Fernet key text shared by every member. Default: a fresh random key. */
   roomKey?: string;
   stats?: ServerStats;
+  /**
+   * When a member leaves, make a new room key and send it to every remaining member in a fresh
+   * `key_exchange` (after the leave notices), so the one who left cannot read what follows.
+   * Default off: v1 keeps one key for the server's lifetime (ECP-KX-02).
+   */
+  rotateKeyOnLeave?: boolean;
 }
 
 export class Room {
-  readonly #roomKey: string;
+  #roomKey: string;
   readonly #stats: ServerStats;
+  readonly #rotateKeyOnLeave: boolean;
+  /** Member → its public key, to send it a new room key (only kept when keys rotate). */
+  readonly #publicKeys = new Map<RoomMember, KeyObject>();
   #members: RoomMember[] = [];
   /** Member → the start of every line it sends: `{"type":"message","sender":"<name>","message":`. */
   readonly #chatPrefixes = new Map<RoomMember, string>();
@@ -35,6 +45,12 @@ export class Room {
   constructor(options: RoomOptions = {}) {
     this.#roomKey = new Fernet(options.roomKey ?? Fernet.generateKey()).keyText;
     this.#stats = options.stats ?? createStats();
+    this.#rotateKeyOnLeave = options.rotateKeyOnLeave ?? false;
+  }
+
+  /** The room key text members hold now. */
+  get roomKey(): string {
+    return this.#roomKey;
   }
 
   get size(): number {
@@ -67,6 +83,7 @@ export class Room {
     this.#members.push(member);
     this.#byName.set(name, member);
     this.#chatPrefixes.set(member, chatPrefix(name));
+    if (this.#rotateKeyOnLeave) this.#publicKeys.set(member, publicKey);
     this.#stats.users = this.#members.length;
     const users = this.usernames;
     const fits = joinSequence(name, encryptedKey, users).every((message) =>
@@ -74,7 +91,7 @@ export class Room {
     );
     const [userList, joined] = joinAnnouncement(name, users).map(encodeLine) as [Buffer, Buffer];
     const victims = this.#deliverToOthers(member, userList, joined);
-    if (!fits) member.evictSlowReader();
+    if (!fits) member.evictSlowReader('cap');
     this.#evict(victims);
     return true;
   }
@@ -83,6 +100,7 @@ export class Room {
   leave(member: RoomMember): boolean {
     if (!this.#chatPrefixes.delete(member)) return false;
     this.#byName.delete(member.username);
+    this.#publicKeys.delete(member);
     const index = this.#members.indexOf(member);
     if (index !== -1) this.#members.splice(index, 1);
     this.#stats.users = this.#members.length;
@@ -92,7 +110,30 @@ export class Room {
       Buffer,
     ];
     this.#evict(this.#deliverToOthers(member, userList, left));
+    if (this.#rotateKeyOnLeave && this.#members.length > 0) this.#rotateKey();
     return true;
+  }
+
+  /**
+   * A new room key, wrapped for each remaining member's public key. A member whose key cannot wrap
+   * it (it could at join) keeps the old one; members that are too slow to take it are evicted.
+   */
+  #rotateKey(): void {
+    this.#roomKey = new Fernet(Fernet.generateKey()).keyText;
+    this.#stats.keyRotations++;
+    const victims: RoomMember[] = [];
+    for (const member of [...this.#members]) {
+      const publicKey = this.#publicKeys.get(member);
+      if (publicKey === undefined) continue;
+      let line: Buffer;
+      try {
+        line = encodeLine({ type: 'key_exchange', encrypted_key: wrapRoomKey(this.#roomKey, publicKey) });
+      } catch {
+        continue;
+      }
+      if (!member.deliver(line)) victims.push(member);
+    }
+    this.#evict(victims);
   }
 
   /**
@@ -105,7 +146,7 @@ export class Room {
     const chat = encodeChatLine(prefix, message, encrypted);
     this.#stats.messagesRelayed++;
     const victims = this.#deliverToOthers(sender, chat, undefined);
-    if (!sender.deliver(chat)) sender.evictSlowReader();
+    if (!sender.deliver(chat)) sender.evictSlowReader('cap');
     this.#evict(victims);
   }
 
@@ -141,7 +182,7 @@ export class Room {
   #evict(victims: RoomMember[] | undefined): void {
     if (victims === undefined) return;
     for (const victim of victims) {
-      if (this.#chatPrefixes.has(victim)) victim.evictSlowReader();
+      if (this.#chatPrefixes.has(victim)) victim.evictSlowReader('cap');
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   type RejectedConnection,
   usesTls,
 } from '../transport/index.ts';
+import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
 import {
@@ -21,8 +22,11 @@ import {
   checkPort,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  type FloodOptions,
   generatePassword,
   OptionsError,
+  type ResolvedFloodOptions,
+  resolveFloodOptions,
   resolveLimits,
 } from './options.ts';
 import { FlushQueue } from './outbox.ts';
@@ -32,7 +36,7 @@ import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
 import { encodeLine } from './wire.ts';
 
-export interface ServerOptions {
+export interface ServerOptions extends FloodOptions {
   /**
    * Where to listen, one URL each: `tcp://host:port`, `tls://host:port`, `ws://host:port/path`,
    * `wss://host:port/path` (port 0 picks a free one). One room for all of them. Default: one TCP
@@ -63,6 +67,11 @@ export interface ServerOptions {
   metricsHost?: string;
   /** How long `close()` lets clients read the shutdown notice before cutting them off. Default 1500 ms. */
   shutdownGraceMs?: number;
+  /**
+   * When a member leaves, give the remaining members a new room key (a fresh `key_exchange`), so
+   * the one who left cannot read what follows. Default off (v1 keeps one key, ECP-KX-02).
+   */
+  rotateKeyOnLeave?: boolean;
 }
 
 export interface EcpServer {
@@ -76,6 +85,8 @@ export interface EcpServer {
   /** True when no password was given and `password` was generated. */
   readonly passwordGenerated: boolean;
   readonly limits: Readonly<Limits>;
+  /** Flood control and output budget as resolved (rate limit and per-address limit undefined when off). */
+  readonly flood: Readonly<ResolvedFloodOptions>;
   /** The metrics port actually bound, when metrics are served. */
   readonly metricsPort: number | undefined;
   readonly logger: Logger;
@@ -93,6 +104,7 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 1500;
 /** A refused or closing connection gets this long to read its last line. */
 const CLOSE_GRACE_MS = 1000;
 const SERVER_FULL_LINE = encodeLine({ type: 'auth_error', message: authErrors.serverFull });
+const ADDRESS_LIMIT_LINE = encodeLine({ type: 'auth_error', message: authErrors.tooManyFromAddress });
 
 /** Starts a server and resolves once it listens. Rejects on invalid options or a listen error (EADDRINUSE). */
 export async function startServer(options: ServerOptions = {}): Promise<EcpServer> {
@@ -128,6 +140,7 @@ class ReferenceServer implements EcpServer {
   readonly password: string;
   readonly passwordGenerated: boolean;
   readonly limits: Readonly<Limits>;
+  readonly flood: Readonly<ResolvedFloodOptions>;
   readonly logger: Logger;
   #listeners: Listener[] = [];
   readonly #options: ServerOptions;
@@ -141,11 +154,13 @@ class ReferenceServer implements EcpServer {
   readonly #sessions = new Set<Session>();
   /** Connections refused for being over the limit, still saying so. */
   readonly #refused = new Set<Connection>();
+  /** Open sessions per IP address, when connections per address are limited. */
+  readonly #perAddress = new Map<string, number>();
   #nextSessionId = 0;
   #closing: Promise<void> | undefined;
   #allSessionsClosed: (() => void) | undefined;
-  #fullSince = 0;
-  #fullSuppressed = 0;
+  /** When a refusal of each kind was last logged, and how many were not logged since. */
+  readonly #refusalLog = new Map<string, { since: number; suppressed: number }>();
 
   constructor(options: ServerOptions) {
     this.#options = options;
@@ -161,13 +176,25 @@ class ReferenceServer implements EcpServer {
     if (!Number.isFinite(this.#shutdownGraceMs) || this.#shutdownGraceMs < 0) {
       throw new OptionsError(`shutdownGraceMs must be >= 0, got ${this.#shutdownGraceMs}`);
     }
+    this.flood = Object.freeze(resolveFloodOptions(options));
     this.logger = options.logger ?? createLogger(options.logLevel ?? 'info');
-    this.#room = new Room({ stats: this.#stats });
+    this.#room = new Room({ stats: this.#stats, rotateKeyOnLeave: options.rotateKeyOnLeave ?? false });
+    const flow = new FlowControl(
+      {
+        ...watermarksFor(this.limits.maxPendingOutputBytes),
+        slowReaderTimeoutMs: this.limits.slowReaderTimeoutMs,
+        maxTotalOutputBytes: this.flood.maxTotalOutputBytes,
+        maxInputBytesPerTurn: MAX_INPUT_BYTES_PER_TURN,
+      },
+      this.#stats,
+    );
     this.#context = {
       room: this.#room,
       limits: this.limits,
       password: new PasswordCheck(this.password),
       flushQueue: new FlushQueue(),
+      flow,
+      rateLimit: this.flood.rateLimit,
       stats: this.#stats,
       logger: this.logger,
       closeGraceMs: CLOSE_GRACE_MS,
@@ -238,6 +265,16 @@ class ReferenceServer implements EcpServer {
         endpoints: this.endpoints,
         metricsPort: this.metricsPort,
         limits: this.limits,
+        flow: {
+          highWaterBytes: this.#context.flow.settings.highWaterBytes,
+          lowWaterBytes: this.#context.flow.settings.lowWaterBytes,
+          maxTotalOutputBytes: this.flood.maxTotalOutputBytes,
+          maxInputBytesPerTurn: this.#context.flow.settings.maxInputBytesPerTurn,
+          maxMessagesPerSecond: this.flood.rateLimit?.perSecond ?? 0,
+          messageBurst: this.flood.rateLimit?.burst ?? 0,
+          maxConnectionsPerAddress: this.flood.maxConnectionsPerAddress ?? 0,
+          rotateKeyOnLeave: this.#options.rotateKeyOnLeave ?? false,
+        },
       },
       'listening',
     );
@@ -269,8 +306,21 @@ class ReferenceServer implements EcpServer {
       return;
     }
     if (this.#sessions.size >= this.limits.maxConnections) {
-      this.#refuseServerFull(connection);
+      this.#refuse(connection, 'server_full', SERVER_FULL_LINE, {
+        maxConnections: this.limits.maxConnections,
+      });
       return;
+    }
+    const perAddress = this.flood.maxConnectionsPerAddress;
+    if (perAddress !== undefined) {
+      const open = this.#perAddress.get(connection.remoteAddress) ?? 0;
+      if (open >= perAddress) {
+        this.#refuse(connection, 'address_limit', ADDRESS_LIMIT_LINE, {
+          maxConnectionsPerAddress: perAddress,
+        });
+        return;
+      }
+      this.#perAddress.set(connection.remoteAddress, open + 1);
     }
     const session = new Session(connection, ++this.#nextSessionId, this.#context, this.#onSessionClosed);
     this.#sessions.add(session);
@@ -280,39 +330,52 @@ class ReferenceServer implements EcpServer {
 
   readonly #onSessionClosed = (session: Session): void => {
     this.#sessions.delete(session);
+    if (this.flood.maxConnectionsPerAddress !== undefined) {
+      const open = (this.#perAddress.get(session.remoteAddress) ?? 1) - 1;
+      if (open > 0) this.#perAddress.set(session.remoteAddress, open);
+      else this.#perAddress.delete(session.remoteAddress);
+    }
     this.#stats.connectionsOpen = this.#sessions.size;
     if (this.#sessions.size === 0) this.#allSessionsClosed?.();
   };
 
-  #refuseServerFull(connection: Connection): void {
-    this.#stats.handshakeFailures.server_full++;
-    this.#logServerFull(connection);
+  /** Refuses a connection before any session: an auth_error, then close (over a connection limit). */
+  #refuse(
+    connection: Connection,
+    reason: 'server_full' | 'address_limit',
+    line: Buffer,
+    limit: Record<string, number>,
+  ): void {
+    this.#stats.handshakeFailures[reason]++;
+    this.#logRefusal(connection, reason, limit);
     this.#refused.add(connection);
     connection.on('close', () => this.#refused.delete(connection));
-    connection.send(SERVER_FULL_LINE);
+    connection.send(line);
     connection.end('policy');
     setTimeout(() => connection.destroy(), CLOSE_GRACE_MS).unref();
   }
 
-  /** At most one line per second while full, with how many were refused silently in between. */
-  #logServerFull(connection: Connection): void {
+  /** At most one line per second per reason, with how many were refused silently in between. */
+  #logRefusal(connection: Connection, reason: string, limit: Record<string, number>): void {
     const now = Date.now();
-    if (now - this.#fullSince < 1000) {
-      this.#fullSuppressed++;
+    const seen = this.#refusalLog.get(reason) ?? { since: 0, suppressed: 0 };
+    this.#refusalLog.set(reason, seen);
+    if (now - seen.since < 1000) {
+      seen.suppressed++;
       return;
     }
     this.logger.warn(
       {
         remote: connection.peer,
         transport: connection.transport,
-        reason: 'server_full',
-        maxConnections: this.limits.maxConnections,
-        alsoRefused: this.#fullSuppressed,
+        reason,
+        ...limit,
+        alsoRefused: seen.suppressed,
       },
       'connection refused',
     );
-    this.#fullSince = now;
-    this.#fullSuppressed = 0;
+    seen.since = now;
+    seen.suppressed = 0;
   }
 
   async #shutdown(): Promise<void> {

@@ -3,6 +3,10 @@
  * chat into the room, and output through an Outbox. Every way a connection ends goes through
  * one place (#finish), so the room hears about each leave exactly once. Which transport carries
  * the connection is not this file's business.
+ *
+ * Input goes through an InputGate (flow-control.ts): a message the gate does not admit yet is
+ * kept, with the few that arrive behind it, and the connection is paused until the gate resumes
+ * it. So what is kept is at most the rest of one network read (plus the line the decoder holds).
  */
 import {
   authErrors,
@@ -15,12 +19,13 @@ import {
   parseClientMessage,
 } from '../protocol/index.ts';
 import type { CloseInfo, Connection, EndReason } from '../transport/index.ts';
+import type { FlowControl, InputGate } from './flow-control.ts';
 import { checkHandshake, invalidHandshakeText } from './handshake.ts';
 import type { Logger } from './logger.ts';
 import { type FlushQueue, Outbox } from './outbox.ts';
 import type { PasswordCheck } from './password.ts';
 import type { Room, RoomMember } from './room.ts';
-import type { BadInputKind, HandshakeFailureReason, ServerStats } from './stats.ts';
+import type { BadInputKind, HandshakeFailureReason, ServerStats, SlowReaderRule } from './stats.ts';
 import { encodeLine } from './wire.ts';
 
 /** What every session of one server shares. */
@@ -29,6 +34,9 @@ export interface SessionContext {
   limits: Readonly<Limits>;
   password: PasswordCheck;
   flushQueue: FlushQueue;
+  flow: FlowControl;
+  /** Flood control: messages a connection may send per second, and how many it may save up. Off when undefined. */
+  rateLimit?: { perSecond: number; burst: number } | undefined;
   stats: ServerStats;
   logger: Logger;
   /** How long a connection we are closing may take to read its last line before it is destroyed. */
@@ -66,6 +74,10 @@ export class Session implements RoomMember {
   readonly #connection: Connection;
   readonly #context: SessionContext;
   readonly #outbox: Outbox;
+  readonly #gate: InputGate;
+  /** Messages received but not processed yet: the gate said wait. The connection is paused meanwhile. */
+  #held: string[] | undefined;
+  #heldFrom = 0;
   readonly #logger: Logger;
   readonly #onClosed: (session: Session) => void;
   readonly #openedAt = Date.now();
@@ -90,12 +102,14 @@ export class Session implements RoomMember {
     this.#connection = connection;
     this.#context = context;
     this.#onClosed = onClosed;
-    this.#outbox = new Outbox(
-      connection,
-      context.flushQueue,
-      context.limits.maxPendingOutputBytes,
-      context.stats,
-    );
+    this.#outbox = new Outbox(connection, {
+      flushQueue: context.flushQueue,
+      maxPendingBytes: context.limits.maxPendingOutputBytes,
+      stats: context.stats,
+      flow: context.flow,
+      onTimeout: (stalledMs) => this.evictSlowReader('timeout', stalledMs),
+    });
+    this.#gate = context.flow.gate(() => this.#resumeInput(), context.rateLimit);
     this.#logger = context.logger.child({
       conn: id,
       remote: connection.peer,
@@ -105,6 +119,11 @@ export class Session implements RoomMember {
 
   get state(): SessionState {
     return this.#state;
+  }
+
+  /** The peer's IP address. */
+  get remoteAddress(): string {
+    return this.#connection.remoteAddress;
   }
 
   /** Output not yet taken by the kernel. */
@@ -134,14 +153,27 @@ export class Session implements RoomMember {
     return this.#outbox.push(line);
   }
 
-  evictSlowReader(): void {
+  /**
+   * Disconnects a slow reader: its output has not drained for the slow-reader timeout (`timeout`),
+   * or would pass the cap (`cap`). The log line and the metric say which.
+   */
+  evictSlowReader(rule: SlowReaderRule, stalledMs?: number): void {
     if (this.#state === 'closed') return;
-    this.#context.stats.slowReaderDisconnects++;
+    const limits = this.#context.limits;
+    this.#context.stats.slowReaderDisconnects[rule]++;
     this.#logger.warn(
-      { pendingBytes: this.#outbox.pendingBytes, limit: this.#context.limits.maxPendingOutputBytes },
+      {
+        rule,
+        username: this.username || undefined,
+        pendingBytes: this.#outbox.pendingBytes,
+        ...(rule === 'cap'
+          ? { limit: limits.maxPendingOutputBytes }
+          : { stalledMs: Math.round(stalledMs ?? 0), timeoutMs: limits.slowReaderTimeoutMs }),
+      },
       'slow reader disconnected',
     );
     this.#closeReason = 'slow_reader';
+    this.#closeDetail = rule;
     this.#connection.destroy();
     this.#finish();
   }
@@ -160,6 +192,37 @@ export class Session implements RoomMember {
   #onText(line: string): void {
     // A message may have ended the connection (refusal, too long): what follows is not processed.
     if (this.#state !== 'handshaking' && this.#state !== 'member') return;
+    if (this.#held !== undefined) {
+      // Behind a message that waits: keep the order.
+      this.#held.push(line);
+      return;
+    }
+    if (!this.#gate.admit(line.length)) {
+      this.#held = [line];
+      this.#heldFrom = 0;
+      this.#connection.pause();
+      return;
+    }
+    this.#process(line);
+  }
+
+  /** The gate lets input go on: the messages kept first, then the connection again. */
+  #resumeInput(): void {
+    const held = this.#held;
+    if (held !== undefined) {
+      while (this.#heldFrom < held.length) {
+        if (this.#state !== 'handshaking' && this.#state !== 'member') return;
+        const line = held[this.#heldFrom]!;
+        if (!this.#gate.admit(line.length)) return;
+        held[this.#heldFrom++] = '';
+        this.#process(line);
+      }
+      this.#held = undefined;
+    }
+    if (this.#state === 'handshaking' || this.#state === 'member') this.#connection.resume();
+  }
+
+  #process(line: string): void {
     this.#countReceived();
     const parsed = parseClientMessage(line);
     if (parsed.ok) {
@@ -329,8 +392,12 @@ export class Session implements RoomMember {
     this.#finish();
   }
 
+  /** Leaves the room (if a member); the room no longer waits for this connection's output. */
   #leaveRoom(): void {
     if (this.#state === 'member') this.#context.room.leave(this);
+    this.#outbox.untrack();
+    this.#gate.close();
+    this.#held = undefined;
   }
 
   /** The one way out: runs once, whatever ended the connection. */

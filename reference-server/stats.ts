@@ -10,7 +10,12 @@ export type HandshakeFailureReason =
   | 'invalid_public_key'
   | 'username_taken'
   | 'handshake_timeout'
-  | 'server_full';
+  | 'server_full'
+  /** Over the per-address connection limit (an option, off by default). */
+  | 'address_limit';
+
+/** Which rule found a reader slow: its output did not drain for the timeout, or passed the cap. */
+export type SlowReaderRule = 'timeout' | 'cap';
 
 /** Lines the server ignores (or, for `line_too_long`, closes on), each logged once per connection. */
 export type BadInputKind =
@@ -42,7 +47,20 @@ export interface ServerStats {
   bytesSent: number;
   handshakeFailures: Record<HandshakeFailureReason, number>;
   badInput: Record<BadInputKind, number>;
-  slowReaderDisconnects: number;
+  /** Members disconnected as slow readers, by the rule that fired. */
+  slowReaderDisconnects: Record<SlowReaderRule, number>;
+  /** Output the server holds for all connections together now (what the kernel has not taken), bytes. */
+  outputQueuedBytes: number;
+  /** Connections whose input waits for the room's output to drain, or for their next turn, now. */
+  inputPaused: number;
+  /** Times a connection's input was paused because the room's output was not drained. */
+  inputPauses: number;
+  /** Times the output queued for everyone reached the total budget. */
+  outputBudgetReached: number;
+  /** Messages that waited for their connection's rate limit. */
+  rateLimited: number;
+  /** Room keys replaced because a member left (an option, off by default). */
+  keyRotations: number;
   /** Connections refused below ECP: a failed TLS handshake, a wrong WebSocket path, another transport's bytes. */
   transportRejections: number;
 }
@@ -64,6 +82,7 @@ export function createStats(): ServerStats {
       username_taken: 0,
       handshake_timeout: 0,
       server_full: 0,
+      address_limit: 0,
     },
     badInput: {
       invalid_json: 0,
@@ -77,12 +96,23 @@ export function createStats(): ServerStats {
       invalid_framing: 0,
       wrong_transport: 0,
     },
-    slowReaderDisconnects: 0,
+    slowReaderDisconnects: { timeout: 0, cap: 0 },
+    outputQueuedBytes: 0,
+    inputPaused: 0,
+    inputPauses: 0,
+    outputBudgetReached: 0,
+    rateLimited: 0,
+    keyRotations: 0,
     transportRejections: 0,
   };
 }
 
 /** A deep copy, safe to hand out. */
 export function snapshotStats(stats: ServerStats): ServerStats {
-  return { ...stats, handshakeFailures: { ...stats.handshakeFailures }, badInput: { ...stats.badInput } };
+  return {
+    ...stats,
+    handshakeFailures: { ...stats.handshakeFailures },
+    badInput: { ...stats.badInput },
+    slowReaderDisconnects: { ...stats.slowReaderDisconnects },
+  };
 }

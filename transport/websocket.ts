@@ -27,7 +27,7 @@ import { connectFailure, TransportError } from './errors.ts';
 import { InputHold } from './hold.ts';
 import { closeServer, listenOn } from './listening.ts';
 import { httpError, looksLikeJson, looksLikeTlsHandshake, wrongTransportAnswer } from './sniff.ts';
-import { TLS_MIN_VERSION, tlsClientOptions } from './tls.ts';
+import { TLS_CIPHERS, TLS_MIN_VERSION, tlsClientOptions } from './tls.ts';
 
 /** The subprotocol of ECP v1 over WebSocket. */
 export const ECP_SUBPROTOCOL = 'ecp.v1';
@@ -427,6 +427,8 @@ export async function listenWebSocket(
       cert: options.tls.cert,
       key: options.tls.key,
       minVersion: TLS_MIN_VERSION,
+      ciphers: TLS_CIPHERS,
+      honorCipherOrder: true,
       handshakeTimeout: options.handshakeTimeoutMs,
     });
     server.on('tlsClientError', (error: Error & { code?: string }, socket: Socket) =>

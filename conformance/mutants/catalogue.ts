@@ -5,7 +5,9 @@
  * `caughtBy` must be among the failures). `ecp mutant serve NAME` starts one for a "find the bug"
  * exercise; `ecp conformance --mutants` scores a set of features by how many it detects.
  */
+
 import { Fernet } from '../../protocol/index.ts';
+import { EMBEDDED_LIMITS } from '../embedded-limits.ts';
 import { type Fault, oaepWith, type ProxiedConnection, parsed } from './fault-proxy.ts';
 
 export interface Mutant {
@@ -21,6 +23,8 @@ export interface Mutant {
 }
 
 const HUGE = 64 * 1024 * 1024;
+/** The pending-output limit the mutants run with (the embedded server's). */
+const EMBEDDED_PENDING_OUTPUT_BYTES = EMBEDDED_LIMITS.maxPendingOutputBytes ?? 256 * 1024;
 
 /** A chat line to the client, with `sender` replaced. */
 function withSender(message: Record<string, unknown>, sender: string): string {
@@ -335,10 +339,27 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: 'slow reader kept forever',
-    fault: 'queues output for a member that stops reading without any limit',
+    fault: 'queues output for a member that stops reading without any limit or deadline',
     requirement: 'ECP-LIM-04',
-    caughtBy: 'A member that stops reading is disconnected past the pending-output limit',
-    build: { serverLimits: { maxPendingOutputBytes: HUGE } },
+    caughtBy: 'A member that stops reading is disconnected',
+    build: { serverLimits: { maxPendingOutputBytes: HUGE, slowReaderTimeoutMs: 3_600_000 } },
+  },
+  {
+    name: 'instantaneous slow-reader rule, one member stopped',
+    fault:
+      'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
+    requirement: 'ECP-LIM-07',
+    caughtBy:
+      'A burst far past the pending-output limit reaches every member that reads, and cuts only the one that stopped',
+    build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
+  },
+  {
+    name: 'instantaneous slow-reader rule, everyone reading',
+    fault:
+      'reads every sender as fast as it arrives and disconnects whoever has more than the pending-output limit queued at any instant',
+    requirement: 'ECP-LIM-08',
+    caughtBy: 'A burst far past the pending-output limit cuts nobody who reads',
+    build: { cutAbovePendingBytes: EMBEDDED_PENDING_OUTPUT_BYTES },
   },
   {
     name: 'no connection limit',

@@ -88,6 +88,12 @@ export interface Fault {
    * Below BACKPRESSURE_BYTES, or the proxy would only ever hold back the one slow client.
    */
   stallAllAboveBytes?: number;
+  /**
+   * An instantaneous slow-reader rule and no backpressure: the proxy reads the server as fast as it
+   * writes (so the server never sees anyone slow) and disconnects a client the moment more than
+   * this many bytes wait to be written to it.
+   */
+  cutAbovePendingBytes?: number;
 }
 
 /** The line of a message as JSON, or undefined. */
@@ -248,6 +254,14 @@ export class FaultProxy {
       connection.lastUserList = message.users as string[];
     }
     for (const out of lines) connection.toClient(out, this.#fault.delayToClient?.(out, connection) ?? 0);
+    const cutAbove = this.#fault.cutAbovePendingBytes;
+    if (cutAbove !== undefined) {
+      if (connection.client.writableLength > cutAbove) {
+        connection.client.destroy();
+        connection.server.destroy();
+      }
+      return;
+    }
     if (connection.client.writableLength > BACKPRESSURE_BYTES) connection.server.pause();
     if (this.#fault.stallAllAboveBytes !== undefined) this.#checkStall();
   }

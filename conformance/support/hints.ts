@@ -98,6 +98,10 @@ export const HINTS: Readonly<Record<string, string>> = {
   'ECP-LIM-05': 'Count open connections; beyond the limit answer auth_error "Server full" and close.',
   'ECP-LIM-06':
     'Before closing for an over-long line, send "Line too long (limit N bytes); closing connection" with your limit as N.',
+  'ECP-LIM-07':
+    'Call a reader slow only when its queued output has not drained for a while (a write deadline) or passes a hard cap, never because it is momentarily behind a fast sender.',
+  'ECP-LIM-08':
+    'Slow the sender down instead: stop reading its input while the output it produced is not drained past a watermark, and resume when it drains.',
   'ECP-TR-01':
     'Put one transport-neutral connection type under the room: the handshake, relay and limits must not know whether a line came over TCP, TLS or WebSocket.',
   'ECP-TR-02':

@@ -93,6 +93,7 @@ export class WireClient {
   /** The usernames this client has asked for in handshakes, oldest first. */
   readonly requestedNames: string[] = [];
   #cursor = 0;
+  #stoppedReading = false;
   readonly #connection: Connection;
   readonly #options: WireClientOptions;
   readonly #waiters = new Set<Waiter>();
@@ -237,15 +238,45 @@ export class WireClient {
 
   // --- reading -------------------------------------------------------------------------------
 
-  /** False while the client has stopped reading (a slow reader). */
+  /** False once the client has stopped reading (a slow reader). */
   get reading(): boolean {
-    return !this.#connection.paused;
+    return !this.#stoppedReading;
   }
 
   /** Stops reading from the connection (a slow reader); the server's writes then back up. */
   pauseReading(): void {
     this.log.event('stopped reading');
+    this.#stoppedReading = true;
     this.#connection.pause();
+  }
+
+  /**
+   * Reads no faster than `bytesPerSecond`: after what one read brought, it stops reading for as
+   * long as those bytes take at that rate. A healthy reader that is slower than the fastest sender.
+   */
+  readAtRate(bytesPerSecond: number): void {
+    this.log.event(`reading at most ${(bytesPerSecond / 1e6).toFixed(1)} MB/s`);
+    let owed = 0;
+    let sleeping = false;
+    const wake = () => {
+      if (owed > 0) {
+        const ms = (owed / bytesPerSecond) * 1000;
+        owed = 0;
+        setTimeout(wake, ms);
+        return;
+      }
+      sleeping = false;
+      if (!this.#stoppedReading) this.#connection.resume();
+    };
+    this.#connection.on('message', (text: string) => {
+      if (this.#stoppedReading) return;
+      owed += Buffer.byteLength(text) + 1;
+      if (sleeping) return;
+      sleeping = true;
+      this.#connection.pause();
+      // The rest of this read arrives first; then the sleep covers all of it.
+      setImmediate(wake);
+    });
   }
 
   /**

@@ -371,6 +371,9 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
       report.received.set(label, got);
       return got;
     };
+    // A member that stopped reading may hold the room back until it is found slow (ECP-LIM-03).
+    const patienceMs =
+      this.timeoutMs + (readers.length < this.members.length ? this.limits.slowReaderTimeoutMs : 0);
     while (report.bytes <= bytes) {
       const batch: string[] = [];
       let batchBytes = 0;
@@ -392,9 +395,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
       for (const label of readers) {
         const reader = this.client(label);
         const due = report.texts.length;
-        if (
-          !(await reader.waitUntil(() => advance(label) >= due && outOfOrder === undefined, this.timeoutMs))
-        ) {
+        if (!(await reader.waitUntil(() => advance(label) >= due && outOfOrder === undefined, patienceMs))) {
           report.stall = { label, received: report.received.get(label)!, expected: due };
           if (outOfOrder !== undefined) report.stall.outOfOrder = outOfOrder;
           return report;

@@ -113,7 +113,7 @@ describe('for instructors', () => {
     expect(stdout).toMatch(
       /✓ {2}5 no-echo +detected by ECP-CHAT-01 "Each member gets exactly the message carol sent"/,
     );
-    expect(stdout).toMatch(/✗ 34 silent-shutdown +NOT detected: closes every connection on shutdown/);
+    expect(stdout).toMatch(/✗ \d+ silent-shutdown +NOT detected: closes every connection on shutdown/);
     expect(stdout).toContain('Mutants detected: 1/2 (50%) by 2 scenarios');
     const report = JSON.parse(readFileSync(join(out, 'mutants.json'), 'utf8')) as MutationReport;
     expect(report).toMatchObject({ schema: 'ecp-mutants/1', detected: 1, total: 2, baselineFailures: [] });

@@ -8,6 +8,7 @@ describe('DEFAULT_LIMITS', () => {
       maxLineBytes: 1024 * 1024,
       handshakeTimeoutMs: 10_000,
       maxPendingOutputBytes: 8 * 1024 * 1024,
+      slowReaderTimeoutMs: 5_000,
       maxConnections: 10_000,
       maxUsernameLength: 32,
     });

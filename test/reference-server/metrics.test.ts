@@ -80,7 +80,11 @@ describe('metrics endpoint', () => {
     expect(value(body, 'ecp_handshake_failures_total{reason="invalid_password"}')).toBe(1);
     expect(value(body, 'ecp_handshake_failures_total{reason="server_full"}')).toBe(0);
     expect(value(body, 'ecp_bad_input_total{kind="invalid_json"}')).toBe(1);
-    expect(value(body, 'ecp_slow_reader_disconnects_total')).toBe(0);
+    expect(value(body, 'ecp_slow_reader_disconnects_total{rule="timeout"}')).toBe(0);
+    expect(value(body, 'ecp_slow_reader_disconnects_total{rule="cap"}')).toBe(0);
+    expect(value(body, 'ecp_output_queued_bytes')).toBe(0);
+    expect(value(body, 'ecp_input_paused_connections')).toBe(0);
+    expect(value(body, 'ecp_key_rotations_total')).toBe(0);
     expect(body).toContain('# TYPE ecp_deliveries_total counter');
     expect(body).toContain('# TYPE ecp_users gauge');
 

@@ -14,6 +14,7 @@ describe('resolveLimits', () => {
       maxLineBytes: 1_048_576,
       handshakeTimeoutMs: 10_000,
       maxPendingOutputBytes: 8_388_608,
+      slowReaderTimeoutMs: 5_000,
       maxConnections: 10_000,
       maxUsernameLength: 32,
     });

@@ -5,6 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { notices } from '../../../protocol/index.ts';
+import { BURST_LIMIT_MULTIPLE, type BurstReport, sendBurst } from '../burst.ts';
 import type { ConformanceWorld, FloodReport } from '../world.ts';
 
 /** The label of the client that connects beyond the connection limit. */
@@ -88,6 +89,43 @@ When(
   },
 );
 
+When(
+  '{member} reads at a steady {int} MB\\/s',
+  async function (this: ConformanceWorld, label: string, megabytes: number) {
+    this.client(label).readAtRate(megabytes * 1e6);
+  },
+);
+
+When(
+  '{member} sends a burst of several times the pending-output limit as fast as the connection takes it',
+  async function (this: ConformanceWorld, label: string) {
+    this.remembered.set('burst', await sendBurst(this, label));
+  },
+);
+
+Then(
+  "{members} receive(s) every message of {member}'s burst, in order",
+  async function (this: ConformanceWorld, receivers: string[], sender: string) {
+    const burst = this.remembered.get('burst') as BurstReport;
+    const limit = this.limits.maxPendingOutputBytes;
+    const size = `${burst.count} messages, ${(burst.bytes / 1048576).toFixed(1)} MiB, over ${BURST_LIMIT_MULTIPLE} times the pending-output limit of ${limit} bytes`;
+    const expected = `${receivers.join(', ')} receive all of ${sender}'s burst (${size}) in order, none of them disconnected, each message within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms of the one before`;
+    const short = receivers.filter((label) => (burst.received.get(label) ?? 0) < burst.count);
+    if (burst.outOfOrder !== undefined) this.fail({ expected, actual: `out of order: ${burst.outOfOrder}` });
+    if (short.length === 0) return;
+    const who = short.map((label) => `${label} ${burst.received.get(label) ?? 0}`).join(', ');
+    const cut = short.filter((label) => burst.disconnected.includes(label) || !this.client(label).isOpen);
+    this.fail({
+      expected,
+      actual:
+        cut.length > 0
+          ? `the server disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count})`
+          : `received: ${who} of ${burst.count}; ${burst.stalled?.label ?? short[0]} received nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
+      hint: 'A member that keeps reading is never a slow reader: stop reading from the sender while the output its messages made has not drained (backpressure), instead of disconnecting whoever holds the most unsent output at some instant.',
+    });
+  },
+);
+
 Then(
   "{member} receives every one of {member}'s messages promptly",
   async function (this: ConformanceWorld, receiver: string, sender: string) {
@@ -97,10 +135,10 @@ Then(
     if (stall !== undefined || received !== flood.texts.length) {
       const who = stall?.label ?? receiver;
       this.fail({
-        expected: `${receiver} receives all of ${sender}'s messages in order, each batch within ${this.timeoutMs} ms, while a member does not read`,
+        expected: `${receiver} receives all of ${sender}'s messages in order, each batch within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms (the timeout plus the slow-reader timeout), while a member does not read`,
         actual: stall?.outOfOrder
           ? `out of order: ${stall.outOfOrder}`
-          : `${who} had received ${stall?.received ?? received} of the ${stall?.expected ?? flood.texts.length} messages sent (${(flood.bytes / 1048576).toFixed(1)} MiB so far) and nothing more within ${this.timeoutMs} ms`,
+          : `${who} had received ${stall?.received ?? received} of the ${stall?.expected ?? flood.texts.length} messages sent (${(flood.bytes / 1048576).toFixed(1)} MiB so far) and nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
       });
     }
   },
