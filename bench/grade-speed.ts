@@ -29,7 +29,8 @@ function serverRow(kind: string, work: string): { dir: string; command: string }
     case 'python':
       return {
         dir: join(ROOT, 'test/labs/solutions/python'),
-        command: 'python3 server.py --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000',
+        command:
+          'python3 server.py --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000',
       };
     case 'typescript':
       return {
@@ -43,7 +44,10 @@ function serverRow(kind: string, work: string): { dir: string; command: string }
         stdio: 'inherit',
       });
       if (build.status !== 0) throw new Error('go build failed');
-      return { dir: work, command: `${binary} --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000` };
+      return {
+        dir: work,
+        command: `${binary} --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000`,
+      };
     }
     case 'reference':
       return {
