@@ -251,9 +251,17 @@ function lastLine(text: string): string {
   return lines.at(-1)?.slice(0, 300) ?? '';
 }
 
+/**
+ * Limits whose flag a server may take but need not (protocol.md section 15): `{limits}` leaves them
+ * out, since a server that does not know the flag would refuse to start. Write them in the
+ * command of the rows whose servers take them; the kit reads them from there.
+ */
+const OPTIONAL_LIMITS: ReadonlySet<keyof Limits> = new Set(['slowReaderTimeoutMs']);
+
 /** `{limits}` in a command: the contract's flag for each limit of `--limits` (protocol.md section 15). */
 export function withLimitFlags(command: string, limits: Partial<Limits>): string {
   const flags = (Object.entries(limits) as [keyof Limits, number][])
+    .filter(([name]) => !OPTIONAL_LIMITS.has(name))
     .map(([name, value]) => `${LIMIT_FLAGS[name]} ${value}`)
     .join(' ');
   return command.replaceAll('{limits}', flags);
