@@ -29,12 +29,13 @@ function serverRow(kind: string, work: string): { dir: string; command: string }
     case 'python':
       return {
         dir: join(ROOT, 'test/labs/solutions/python'),
-        command: 'python3 server.py --port {port} --password {password} {limits}',
+        command:
+          'python3 server.py --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000',
       };
     case 'typescript':
       return {
         dir: ROOT,
-        command: `${process.execPath} --import tsx test/labs/solutions/typescript/server.ts --port {port} --password {password} {limits}`,
+        command: `${process.execPath} --import tsx test/labs/solutions/typescript/server.ts --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000`,
       };
     case 'go': {
       const binary = join(work, 'server');
@@ -43,12 +44,15 @@ function serverRow(kind: string, work: string): { dir: string; command: string }
         stdio: 'inherit',
       });
       if (build.status !== 0) throw new Error('go build failed');
-      return { dir: work, command: `${binary} --port {port} --password {password} {limits}` };
+      return {
+        dir: work,
+        command: `${binary} --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000`,
+      };
     }
     case 'reference':
       return {
         dir: ROOT,
-        command: `${process.execPath} bin/ecp.js server --port {port} --password {password} {limits} --log-level warn`,
+        command: `${process.execPath} bin/ecp.js server --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000 --log-level warn`,
       };
     default:
       throw new Error(`--server python|typescript|go|reference, got ${kind}`);

@@ -30,10 +30,11 @@ import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
+export { EMBEDDED_LIMITS };
+
 export const EXIT_PASSED = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_UNUSABLE = 2;
-export { EMBEDDED_LIMITS } from './embedded-limits.ts';
 
 interface ConformanceArgs extends TargetArgs {
   timeout: number;

@@ -58,11 +58,24 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
   const folders = studentFolders(options.submissions);
   const grades: StudentGrade[] = [];
   const queue = [...options.submissions];
-  const running = new Set<ChildProcess>();
+  /** Each running worker, and the pid file of the server it runs. */
+  const running = new Map<ChildProcess, string>();
   const stopAll = () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const [child, pidFile] of running) {
+      child.kill('SIGKILL');
+      killServerGroup(pidFile);
+    }
+  };
+  // Ctrl-C reaches the workers too (one process group), but not the servers, each in a group of its
+  // own: stop them, then end as the signal would have.
+  const interrupted = (signal: NodeJS.Signals) => {
+    stopAll();
+    rmSync(runtimeDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('exit', stopAll);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
@@ -84,6 +97,8 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
     await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, lane));
   } finally {
     process.removeListener('exit', stopAll);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
     rmSync(runtimeDir, { recursive: true, force: true });
   }
   return grades.sort((a, b) => a.row - b.row);
@@ -96,7 +111,7 @@ interface OneContext {
   command: string;
   script: (command: string, files: WorkerJob['files']) => string;
   runtimeDir: string;
-  running: Set<ChildProcess>;
+  running: Map<ChildProcess, string>;
 }
 
 async function gradeOne(submission: Submission, context: OneContext): Promise<StudentGrade> {
@@ -148,7 +163,7 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   let currentLab: number | undefined;
   const workerOutput = new OutputTail(16 * 1024);
   const child = fork(WORKER_ENTRY, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  context.running.add(child);
+  context.running.set(child, files.pidFile);
   child.stderr?.on('data', (chunk: Buffer) => workerOutput.append(chunk));
   child.on('message', (event: WorkerEvent) => {
     if (event.kind === 'started') start = event;
@@ -236,9 +251,17 @@ function lastLine(text: string): string {
   return lines.at(-1)?.slice(0, 300) ?? '';
 }
 
+/**
+ * Limits whose flag a server may take but need not (protocol.md section 15): `{limits}` leaves them
+ * out, since a server that does not know the flag would refuse to start. Write them in the
+ * command of the rows whose servers take them; the kit reads them from there.
+ */
+const OPTIONAL_LIMITS: ReadonlySet<keyof Limits> = new Set(['slowReaderTimeoutMs']);
+
 /** `{limits}` in a command: the contract's flag for each limit of `--limits` (protocol.md section 15). */
 export function withLimitFlags(command: string, limits: Partial<Limits>): string {
   const flags = (Object.entries(limits) as [keyof Limits, number][])
+    .filter(([name]) => !OPTIONAL_LIMITS.has(name))
     .map(([name, value]) => `${LIMIT_FLAGS[name]} ${value}`)
     .join(' ');
   return command.replaceAll('{limits}', flags);

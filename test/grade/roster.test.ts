@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withLimitFlags } from '../../grade/grader.ts';
 import { loadRoster, parseCsv, parseShard, RosterError, selectShard } from '../../grade/roster.ts';
 
 function rosterFile(name: string, text: string): string {
@@ -87,5 +88,19 @@ describe('--shard K/N', () => {
   it('parses K/N and refuses anything else', () => {
     expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
     for (const text of ['0/4', '5/4', '2', 'a/b', '1/0']) expect(() => parseShard(text)).toThrow(RangeError);
+  });
+});
+
+describe('{limits} in a command', () => {
+  it('becomes the contract flag of each limit given, leaving out the flags a server need not take', () => {
+    const command = withLimitFlags('python3 server.py --port {port} {limits}', {
+      handshakeTimeoutMs: 1000,
+      maxLineBytes: 65536,
+      slowReaderTimeoutMs: 1000,
+    });
+    expect(command).toBe(
+      'python3 server.py --port {port} --handshake-timeout-ms 1000 --max-line-bytes 65536',
+    );
+    expect(withLimitFlags('./server --port {port}', { maxConnections: 5 })).toBe('./server --port {port}');
   });
 });

@@ -17,7 +17,7 @@ export const LIMITS = {
   maxConnections: 100,
 };
 export const LIMIT_FLAGS =
-  '--handshake-timeout-ms 1000 --max-line-bytes 65536 --max-pending-output-bytes 262144 --max-connections 100';
+  '--handshake-timeout-ms 1000 --max-line-bytes 65536 --max-pending-output-bytes 262144 --max-connections 100 --slow-reader-timeout-ms 1000';
 
 export interface Language {
   name: string;

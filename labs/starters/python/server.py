@@ -64,6 +64,9 @@ def parse_args(argv=None):
     parser.add_argument("--max-pending-output-bytes", type=int, default=8388608)
     parser.add_argument("--max-connections", type=int, default=10000)
     parser.add_argument("--max-username-length", type=int, default=32)
+    # Flow control (lab 7), as the reference server names them.
+    parser.add_argument("--slow-reader-timeout-ms", type=int, default=5000)
+    parser.add_argument("--max-total-output-bytes", type=int, default=256 * 1024 * 1024)
     return parser.parse_args(argv)
 
 
@@ -190,9 +193,13 @@ class Connection:
         if self.closing:
             return
         self.writer.write(line)
-        # TODO(lab 7): when self.writer.transport.get_write_buffer_size() passes
-        # self.server.args.max_pending_output_bytes, the client is not reading: set self.closing
-        # and self.writer.transport.abort(). Its task then sees the end of the stream and leaves.
+        # TODO(lab 7): the output not yet written is self.writer.transport.get_write_buffer_size().
+        # Past --max-pending-output-bytes, or when none of it has been written for
+        # --slow-reader-timeout-ms, the client is not reading: set self.closing and abort the
+        # transport (its task sees the end of the stream and leaves). And backpressure (ECP-LIM-07):
+        # while a member's unwritten output is above a high watermark (a quarter of the limit),
+        # process nobody's input (await an asyncio.Event in serve() before each line), so that the
+        # senders slow down to the readers' pace and a member that reads slowly is never cut.
 
     def send(self, message):
         self.send_line(encode(message))
