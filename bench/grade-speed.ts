@@ -89,12 +89,30 @@ try {
     const out = join(work, `out-${count}`);
     const seconds = await grade(roster, out, values.jobs);
     const grades = JSON.parse(readFileSync(join(out, 'grades.json'), 'utf8')) as {
-      students: { verdict: string; total: number; possible: number }[];
+      students: {
+        verdict: string;
+        total: number;
+        possible: number;
+        labs: { scenarios: { name: string; outcome: string }[] }[];
+      }[];
     };
     const full = grades.students.filter((student) => student.total === student.possible).length;
     const verdicts = [...new Set(grades.students.map((student) => student.verdict))].join(', ');
     results.push({ count, seconds, graded: full, verdicts });
     console.error(`${count} servers: ${seconds.toFixed(1)} s (${full} with every point; ${verdicts})`);
+    // What a complete server lost, if anything: under load, timing-sensitive scenarios.
+    const lost = new Map<string, number>();
+    for (const student of grades.students) {
+      for (const lab of student.labs) {
+        for (const scenario of lab.scenarios) {
+          if (scenario.outcome !== 'passed' && scenario.outcome !== 'skipped') {
+            const key = `${scenario.outcome}: ${scenario.name}`;
+            lost.set(key, (lost.get(key) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    for (const [what, times] of lost) console.error(`  ${times}x ${what}`);
   }
   const single = results.find((result) => result.count === 1)?.seconds;
   console.log(
