@@ -72,7 +72,6 @@ type Options struct {
 	MaxConnections        int
 	MaxUsernameLength     int
 	SlowReaderTimeoutMs   int
-	MaxTotalOutputBytes   int
 }
 
 func parseOptions() Options {
@@ -85,9 +84,8 @@ func parseOptions() Options {
 	flag.IntVar(&o.MaxPendingOutputBytes, "max-pending-output-bytes", 8388608, "output queued per client")
 	flag.IntVar(&o.MaxConnections, "max-connections", 10000, "open connections")
 	flag.IntVar(&o.MaxUsernameLength, "max-username-length", 32, "longest username, in characters")
-	// Flow control (lab 7), as the reference server names them.
-	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a member's output may make no progress")
-	flag.IntVar(&o.MaxTotalOutputBytes, "max-total-output-bytes", 256*1024*1024, "output held for all members")
+	// Flow control (lab 7), as the reference server names it.
+	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a client's output may stay undrained")
 	flag.Parse()
 	return o
 }
@@ -273,12 +271,11 @@ func (c *Connection) SendLine(line []byte) {
 	}
 	c.pending = append(c.pending, line)
 	c.bytes += len(line)
-	// TODO(lab 7): c.bytes is what is queued and not written. Past MaxPendingOutputBytes, or when
-	// none of it has been written for SlowReaderTimeoutMs (a ticker goroutine can check), the
-	// client is not reading: set c.closing and c.endNow, and c.conn.Close() (its reading goroutine
-	// sees the end of the stream and leaves). And backpressure (ECP-LIM-07): while a member's
-	// c.bytes is above a high watermark (a quarter of the limit), hold every reading goroutine
-	// before its next line (a sync.Cond), so the senders slow down to the readers' pace and a
+	// TODO(lab 7): c.bytes is what is queued and not written. Past MaxPendingOutputBytes the client
+	// is not reading: set c.closing and c.endNow, and c.conn.Close() (its reading goroutine sees
+	// the end of the stream and leaves). And backpressure (ECP-LIM-08): in serve, after handling a
+	// read, wait for every member past a quarter of that limit to drain (to half of it), and cut
+	// one that has not within SlowReaderTimeoutMs. Senders slow down to the readers' pace, and a
 	// member that reads slowly is never cut.
 	c.signal()
 }

@@ -64,9 +64,8 @@ def parse_args(argv=None):
     parser.add_argument("--max-pending-output-bytes", type=int, default=8388608)
     parser.add_argument("--max-connections", type=int, default=10000)
     parser.add_argument("--max-username-length", type=int, default=32)
-    # Flow control (lab 7), as the reference server names them.
+    # Flow control (lab 7), as the reference server names it.
     parser.add_argument("--slow-reader-timeout-ms", type=int, default=5000)
-    parser.add_argument("--max-total-output-bytes", type=int, default=256 * 1024 * 1024)
     return parser.parse_args(argv)
 
 
@@ -194,12 +193,12 @@ class Connection:
             return
         self.writer.write(line)
         # TODO(lab 7): the output not yet written is self.writer.transport.get_write_buffer_size().
-        # Past --max-pending-output-bytes, or when none of it has been written for
-        # --slow-reader-timeout-ms, the client is not reading: set self.closing and abort the
-        # transport (its task sees the end of the stream and leaves). And backpressure (ECP-LIM-07):
-        # while a member's unwritten output is above a high watermark (a quarter of the limit),
-        # process nobody's input (await an asyncio.Event in serve() before each line), so that the
-        # senders slow down to the readers' pace and a member that reads slowly is never cut.
+        # Past --max-pending-output-bytes the client is not reading: set self.closing and abort the
+        # transport (its task sees the end of the stream and leaves). And backpressure (ECP-LIM-08):
+        # in serve(), after handling a read and before the next, wait for every member past a
+        # quarter of that limit to drain (await writer.drain() under asyncio.wait_for with
+        # --slow-reader-timeout-ms), cutting one that does not: senders slow down to the readers'
+        # pace, and a member that reads slowly is never cut.
 
     def send(self, message):
         self.send_line(encode(message))

@@ -61,7 +61,6 @@ interface Options {
   maxConnections: number;
   maxUsernameLength: number;
   slowReaderTimeoutMs: number;
-  maxTotalOutputBytes: number;
 }
 
 function parseContract(argv: string[]) {
@@ -76,9 +75,8 @@ function parseContract(argv: string[]) {
       'max-pending-output-bytes': { type: 'string', default: '8388608' },
       'max-connections': { type: 'string', default: '10000' },
       'max-username-length': { type: 'string', default: '32' },
-      // Flow control (lab 7), as the reference server names them.
+      // Flow control (lab 7), as the reference server names it.
       'slow-reader-timeout-ms': { type: 'string', default: '5000' },
-      'max-total-output-bytes': { type: 'string', default: String(256 * 1024 * 1024) },
     },
   });
 }
@@ -111,7 +109,6 @@ function parseOptions(argv: string[]): Options {
     maxConnections: number('max-connections'),
     maxUsernameLength: number('max-username-length'),
     slowReaderTimeoutMs: number('slow-reader-timeout-ms'),
-    maxTotalOutputBytes: number('max-total-output-bytes'),
   };
 }
 
@@ -265,12 +262,11 @@ class Connection {
     if (this.closing) return;
     this.socket.write(line);
     // TODO(lab 7): the output not yet written is this.socket.writableLength. Past
-    // maxPendingOutputBytes, or when none of it has been written for slowReaderTimeoutMs, the
-    // client is not reading: set closing and destroy() the socket (its 'close' handler makes it
-    // leave). And backpressure (ECP-LIM-07): while a member's unwritten output is above a high
-    // watermark (a quarter of the limit), socket.pause() every connection and keep the lines
-    // already read for later; resume on the member's 'drain'. The senders then slow down to the
-    // readers' pace, and a member that reads slowly is never cut.
+    // maxPendingOutputBytes the client is not reading: set closing and destroy() the socket (its
+    // 'close' handler makes it leave). And backpressure (ECP-LIM-08): after handling a read, if a
+    // member is past a quarter of that limit, pause() the sender's socket until every such member
+    // emits 'drain', and cut one that has not within slowReaderTimeoutMs. Senders slow down to
+    // the readers' pace, and a member that reads slowly is never cut.
   }
 
   send(message: Record<string, unknown>): void {
