@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
 import { findFreePort, openTarget } from '../server-under-test/index.ts';
 import { ChatMember, numberedText } from './chat-member.ts';
+import { numberOption } from './script-options.ts';
 import { findListeningPid, sampleProcess } from './server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
@@ -51,12 +52,7 @@ try {
       json: { type: 'string' },
     },
   });
-  const number = (name: string, text: string | undefined, min: number) => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min)
-      throw new RangeError(`--${name} must be a number >= ${min}, got ${text}`);
-    return value;
-  };
+  const number = numberOption;
   options = {
     spawn: values.spawn,
     seconds: number('seconds', values.seconds, 5),

@@ -21,6 +21,7 @@ import { findFreePort, openTarget } from '../server-under-test/index.ts';
 import { runBench } from './bench-runner.ts';
 import { ChatMember, numberedText } from './chat-member.ts';
 import { formatText } from './report-format.ts';
+import { numberOption } from './script-options.ts';
 import { findListeningPid, sampleProcess } from './server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
@@ -46,12 +47,7 @@ try {
       json: { type: 'string' },
     },
   });
-  const number = (name: string, text: string | undefined, min: number) => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min)
-      throw new RangeError(`--${name} must be a number >= ${min}, got ${text}`);
-    return value;
-  };
+  const number = numberOption;
   options = {
     spawn: values.spawn,
     minutes: number('minutes', values.minutes, 0.1),
