@@ -14,7 +14,7 @@ import {
 } from '@cucumber/cucumber';
 import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
-import { closeSession, openSession, session } from './session.ts';
+import { closeRunContext, openRunContext, runContext } from './run-context.ts';
 import { ConformanceWorld } from './world.ts';
 
 setWorldConstructor(ConformanceWorld);
@@ -23,11 +23,11 @@ setDefaultTimeout(180_000);
 
 BeforeAll(async function () {
   // The runner is the only one that sets world parameters, always with this shape.
-  await openSession(this.parameters as unknown as ConformanceWorldParameters);
+  await openRunContext(this.parameters as unknown as ConformanceWorldParameters);
 });
 
 AfterAll(async () => {
-  await closeSession();
+  await closeRunContext();
 });
 
 /**
@@ -47,7 +47,7 @@ const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => bo
 };
 
 Before(function (this: ConformanceWorld, { pickle }) {
-  const transport = session().target.endpoint.transport;
+  const transport = runContext().target.endpoint.transport;
   for (const { name } of pickle.tags) {
     const rule = TRANSPORT_TAGS[name];
     if (rule !== undefined && !rule.applies(transport)) {
@@ -59,7 +59,7 @@ Before(function (this: ConformanceWorld, { pickle }) {
 });
 
 Before(async function (this: ConformanceWorld, { pickle }) {
-  await session().beforeScenario(pickle.uri);
+  await runContext().beforeScenario(pickle.uri);
   this.begin(pickle.tags.map((tag) => tag.name));
   this.remembered.set('server output before', this.target.serverOutput());
 });

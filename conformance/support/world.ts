@@ -9,8 +9,9 @@ import type { Target } from '../../server-under-test/index.ts';
 import { type Connection, connect, type Endpoint, formatEndpoint } from '../../transport/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
+import type { ClientKeys } from './client-keys.ts';
 import { ConformanceFailure, type FailureDetails, formatFailure } from './failure.ts';
-import { type Session, session } from './session.ts';
+import { type RunContext, runContext } from './run-context.ts';
 import { type ReceivedLine, WireClient } from './wire-client.ts';
 import { abbreviate, quoteShort, WireLog } from './wire-log.ts';
 
@@ -63,18 +64,29 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** Called by the Before hook. */
   begin(tags: readonly string[]): void {
     this.requirementIds = requirementIdsOf(tags);
-    this.#scenarioTag = session().nextScenarioTag();
+    this.#scenarioTag = runContext().nextScenarioTag();
     this.startedAt = performance.now();
   }
 
   // --- context -------------------------------------------------------------------------------
 
-  get session(): Session {
-    return session();
+  /** What every scenario of this process shares. */
+  get run(): RunContext {
+    return runContext();
   }
 
   get target(): Target {
-    return session().target;
+    return this.run.target;
+  }
+
+  /** The keys test clients present, the unusable ones included. */
+  get keys(): ClientKeys {
+    return this.run.keys;
+  }
+
+  /** A scenario stopped the server or used up its places: a fresh one for the next scenario. */
+  restartServerBeforeNextScenario(): void {
+    this.run.restartBeforeNextScenario();
   }
 
   get timeoutMs(): number {
@@ -177,7 +189,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
         hint: 'The server stopped accepting connections (did it crash on the previous step?).',
       }),
     );
-    client.keys = keys ?? this.session.keys.next();
+    client.keys = keys ?? this.keys.next();
     this.clients.set(label, client);
     return client;
   }
@@ -426,7 +438,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
 
   fail(details: FailureDetails): never {
     throw new ConformanceFailure(
-      formatFailure(this.requirementIds, this.session.requirements, details, this.limits),
+      formatFailure(this.requirementIds, this.run.requirements, details, this.limits),
       this.requirementIds,
     );
   }

@@ -210,10 +210,10 @@ When(
 );
 
 const BAD_KEYS: Record<string, (world: ConformanceWorld) => string> = {
-  'a PEM block that holds no key': (world) => world.session.keys.malformedPem,
-  'an EC P-256 public key': (world) => world.session.keys.ecPublicKeyPem,
+  'a PEM block that holds no key': (world) => world.keys.malformedPem,
+  'an EC P-256 public key': (world) => world.keys.ecPublicKeyPem,
   'a public key that is not PEM at all': () => 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ this is not PEM',
-  'a 1024-bit RSA public key': (world) => world.session.keys.weakRsa.publicKeyPem,
+  'a 1024-bit RSA public key': (world) => world.keys.weakRsa.publicKeyPem,
 };
 
 When(

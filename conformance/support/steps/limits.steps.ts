@@ -155,7 +155,7 @@ Given('as many connections as the connection limit allows are open', async funct
     return 'skipped';
   }
   // The next scenario gets a fresh server where the kit can start one: none of these linger.
-  this.session.restartBeforeNextScenario();
+  this.restartServerBeforeNextScenario();
   await this.holdConnections(limit);
 });
 

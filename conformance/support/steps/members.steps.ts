@@ -16,7 +16,7 @@ Given('{members} are connected', async function (this: ConformanceWorld, labels:
 Given(
   '{member} is connected with a {int}-bit RSA key',
   async function (this: ConformanceWorld, label: string, bits: number) {
-    await this.connect(label, await this.session.keys.rsaOfBits(bits));
+    await this.connect(label, await this.keys.rsaOfBits(bits));
   },
 );
 

@@ -15,7 +15,7 @@ When('the server shuts down gracefully', async function (this: ConformanceWorld)
     return 'skipped';
   }
   // Embedded: close(); spawned: SIGTERM, then SIGKILL after a grace period. Started again before the next scenario.
-  this.session.restartBeforeNextScenario();
+  this.restartServerBeforeNextScenario();
   await this.target.close();
 });
 

@@ -1,5 +1,5 @@
 /**
- * RSA key pairs for test clients, generated once per run (in parallel) and reused, so key
+ * The keys test clients present: RSA key pairs generated once per run (in parallel) and reused, so key
  * generation does not dominate the run time. v1 clients use a fresh key per connection; a server
  * cannot tell the difference, so reuse is fine for testing. The pool is cached in the OS temp
  * directory, so a second run starts at once. Also holds the unusable keys the security scenarios send.
@@ -19,7 +19,7 @@ interface CachedKeys {
   ecP256: string;
 }
 
-export class KeyPool {
+export class ClientKeys {
   readonly #pairs: RsaKeyPair[];
   #next = 0;
   /** An RSA key too short for v1 (1024 bits). */
@@ -82,13 +82,13 @@ export class KeyPool {
     return pair;
   }
 
-  static async create(size: number, cacheDirectory: string | false = tmpdir()): Promise<KeyPool> {
+  static async create(size: number, cacheDirectory: string | false = tmpdir()): Promise<ClientKeys> {
     const cachePath = cacheDirectory ? join(cacheDirectory, `ecp-conformance-keys-${size}.json`) : undefined;
     const cached = cachePath ? await readCache(cachePath, size) : undefined;
     const keys = cached ?? (await generateKeys(size));
     if (cachePath && !cached) await writeCache(cachePath, keys);
     const ecPublicKeyPem = keys.ecP256;
-    return new KeyPool(
+    return new ClientKeys(
       keys.rsa2048.map(pairFromPem),
       pairFromPem(keys.rsa1024),
       ecPublicKeyPem,

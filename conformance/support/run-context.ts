@@ -1,15 +1,15 @@
 /**
- * What the scenarios of one cucumber process share: the target, the key pool, the requirement
- * texts. Opened in BeforeAll and closed in AfterAll, so each parallel worker gets its own spawned or
- * embedded server (a running server is shared by all of them).
+ * The run-wide context: what the scenarios of one cucumber process share (the target, the test
+ * clients' keys, the requirement texts). Opened in BeforeAll and closed in AfterAll, so each
+ * parallel worker gets its own spawned or embedded server (a running server is shared by all of them).
  */
 
 import { openTarget, type Target } from '../../server-under-test/index.ts';
 import { loadRequirements, type Requirement } from '../requirements.ts';
 import { type ConformanceWorldParameters, sharedOpenTarget } from '../world-parameters.ts';
-import { KeyPool } from './key-pool.ts';
+import { ClientKeys } from './client-keys.ts';
 
-export class Session {
+export class RunContext {
   #lastFeatureUri: string | undefined;
   #scenarioCount = 0;
   #restartDue = false;
@@ -17,9 +17,9 @@ export class Session {
   constructor(
     readonly parameters: ConformanceWorldParameters,
     readonly target: Target,
-    /** Whether this session opened the target (and must close it) or borrowed the runner's. */
+    /** Whether this context opened the target (and must close it) or borrowed the runner's. */
     private readonly ownsTarget: boolean,
-    readonly keys: KeyPool,
+    readonly keys: ClientKeys,
     readonly requirements: ReadonlyMap<string, Requirement>,
   ) {}
 
@@ -53,14 +53,14 @@ export class Session {
   }
 }
 
-let current: Session | undefined;
+let current: RunContext | undefined;
 
-export function session(): Session {
-  if (!current) throw new Error('no conformance session: BeforeAll did not run');
+export function runContext(): RunContext {
+  if (!current) throw new Error('no conformance run context: BeforeAll did not run');
   return current;
 }
 
-export async function openSession(parameters: ConformanceWorldParameters): Promise<Session> {
+export async function openRunContext(parameters: ConformanceWorldParameters): Promise<RunContext> {
   let target: Target;
   let owns: boolean;
   if ('ref' in parameters.target) {
@@ -73,12 +73,12 @@ export async function openSession(parameters: ConformanceWorldParameters): Promi
     owns = true;
   }
   const requirements = new Map(loadRequirements(parameters.requirementsPath).map((item) => [item.id, item]));
-  const keys = await KeyPool.create(parameters.keyPoolSize);
-  current = new Session(parameters, target, owns, keys, requirements);
+  const keys = await ClientKeys.create(parameters.keyPoolSize);
+  current = new RunContext(parameters, target, owns, keys, requirements);
   return current;
 }
 
-export async function closeSession(): Promise<void> {
+export async function closeRunContext(): Promise<void> {
   const closing = current;
   current = undefined;
   await closing?.close();
