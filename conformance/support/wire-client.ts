@@ -10,9 +10,7 @@ import {
   Fernet,
   type FramingError,
   openText,
-  parseServerMessage,
   type RsaKeyPair,
-  type ServerMessage,
   sealText,
   unwrapRoomKey,
 } from '../../protocol/index.ts';
@@ -24,31 +22,17 @@ import {
   type Endpoint,
   formatEndpoint,
 } from '../../transport/index.ts';
+import { LineInbox } from './line-inbox.ts';
+import { RawWire } from './raw-wire.ts';
+import { ReadPace } from './read-pace.ts';
+import { classifyLine, type LineMatch, type ReceivedLine } from './received-line.ts';
+import { describeClose, redactPasswords, sealedTextNote } from './transcript-notes.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
+
+export type { LineMatch, ReceivedLine } from './received-line.ts';
 
 /** The kit reads whatever the server sends, however long: its own limit is far above any server's. */
 const MAX_RECEIVED_LINE_BYTES = 64 * 1024 * 1024;
-
-export interface ReceivedLine {
-  /** Position among every line received by every client of the scenario, to compare order across clients. */
-  order: number;
-  /** Position among this client's lines. */
-  index: number;
-  atMs: number;
-  /** The line as text (with U+FFFD where it was not valid UTF-8), without its line feed. */
-  text: string;
-  validUtf8: boolean;
-  /** False for a last line the server never ended with a line feed before closing. */
-  terminated: boolean;
-  /** The parsed JSON value, when the line is JSON. */
-  json?: unknown;
-  /** The typed message, when the line is a valid v1 server message. */
-  message?: ServerMessage;
-  /** Why the line is not a valid v1 server message. */
-  problem?: string;
-  /** For an encrypted chat payload this client could open: the text. */
-  decrypted?: string;
-}
 
 export interface WireClientOptions {
   endpoint: Endpoint;
@@ -67,13 +51,10 @@ export interface WireClientOptions {
   connectTimeoutMs: number;
 }
 
-type Waiter = () => void;
-
 export class WireClient {
   readonly label: string;
   readonly username: string;
   readonly log: WireLog;
-  readonly lines: ReceivedLine[] = [];
   /** The key pair used in this client's handshakes. */
   keys: RsaKeyPair | undefined;
   /** The join under way or decided since the last handshake this client sent (the protocol's state machine). */
@@ -92,14 +73,16 @@ export class WireClient {
   readonly connectedAtMs: number;
   /** The usernames this client has asked for in handshakes, oldest first. */
   readonly requestedNames: string[] = [];
-  #cursor = 0;
-  #stoppedReading = false;
   readonly #connection: Connection;
+  readonly #wire: RawWire;
+  readonly #pace: ReadPace;
+  readonly #inbox = new LineInbox(() => this.isOpen);
   readonly #options: WireClientOptions;
-  readonly #waiters = new Set<Waiter>();
 
   private constructor(connection: Connection, options: WireClientOptions) {
     this.#connection = connection;
+    this.#wire = new RawWire(connection);
+    this.#pace = new ReadPace(connection);
     this.#options = options;
     this.label = options.label;
     this.username = options.username;
@@ -145,16 +128,21 @@ export class WireClient {
 
   /** Whether lines travel on a byte stream (raw writes possible) or as WebSocket frames. */
   get framing(): 'bytes' | 'frames' {
-    return this.#connection.raw.kind;
+    return this.#wire.framing;
   }
 
   get isOpen(): boolean {
     return this.ended === undefined;
   }
 
+  /** Every line received, in order. */
+  get lines(): readonly ReceivedLine[] {
+    return this.#inbox.lines;
+  }
+
   /** The lines not yet consumed by an expectation. */
   get unread(): readonly ReceivedLine[] {
-    return this.lines.slice(this.#cursor);
+    return this.#inbox.unread;
   }
 
   get lastLine(): ReceivedLine | undefined {
@@ -165,7 +153,7 @@ export class WireClient {
 
   /** Sends a text line; a line feed is added unless `terminator` says otherwise. */
   sendLine(text: string, terminator = '\n'): void {
-    this.log.sent(this.#redact(text), this.#noteFor(text));
+    this.log.sent(this.#redact(text), sealedTextNote(text, this.roomKey));
     this.#write(Buffer.from(text + terminator, 'utf8'));
   }
 
@@ -186,14 +174,13 @@ export class WireClient {
 
   /** Sends one WebSocket frame as it is (binary, oversize, two lines in one); WebSocket only. */
   sendFrame(data: string | Buffer, binary: boolean, description: string): void {
-    const raw = this.#connection.raw;
-    if (raw.kind !== 'frames') throw new Error('sendFrame needs a WebSocket connection');
+    if (this.framing !== 'frames') throw new Error('sendFrame needs a WebSocket connection');
     this.log.sent(description);
     if (!this.isOpen || !this.#connection.writable) {
       this.log.event('(not sent: the connection is closed)');
       return;
     }
-    raw.send(data, { binary });
+    this.#wire.sendFrame(data, binary);
   }
 
   /**
@@ -240,108 +227,52 @@ export class WireClient {
 
   /** False once the client has stopped reading (a slow reader). */
   get reading(): boolean {
-    return !this.#stoppedReading;
+    return this.#pace.reading;
   }
 
   /** Stops reading from the connection (a slow reader); the server's writes then back up. */
   pauseReading(): void {
     this.log.event('stopped reading');
-    this.#stoppedReading = true;
-    this.#connection.pause();
+    this.#pace.stop();
   }
 
-  /**
-   * Reads no faster than `bytesPerSecond`: after what one read brought, it stops reading for as
-   * long as those bytes take at that rate. A healthy reader that is slower than the fastest sender.
-   */
+  /** Reads no faster than `bytesPerSecond`: a healthy reader that is slower than the fastest sender. */
   readAtRate(bytesPerSecond: number): void {
     this.log.event(`reading at most ${(bytesPerSecond / 1e6).toFixed(1)} MB/s`);
-    let owed = 0;
-    let sleeping = false;
-    const wake = () => {
-      if (owed > 0) {
-        const ms = (owed / bytesPerSecond) * 1000;
-        owed = 0;
-        setTimeout(wake, ms);
-        return;
-      }
-      sleeping = false;
-      if (!this.#stoppedReading) this.#connection.resume();
-    };
-    this.#connection.on('message', (text: string) => {
-      if (this.#stoppedReading) return;
-      owed += Buffer.byteLength(text) + 1;
-      if (sleeping) return;
-      sleeping = true;
-      this.#connection.pause();
-      // The rest of this read arrives first; then the sleep covers all of it.
-      setImmediate(wake);
-    });
+    this.#pace.limitTo(bytesPerSecond);
   }
 
   /**
    * Waits for the first unread line that matches, and consumes every line up to it. Resolves
    * undefined when `timeoutMs` passes or the connection ends first.
    */
-  async next(match: (line: ReceivedLine) => boolean, timeoutMs: number): Promise<ReceivedLine | undefined> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      for (let index = this.#cursor; index < this.lines.length; index += 1) {
-        const line = this.lines[index]!;
-        if (match(line)) {
-          this.#cursor = index + 1;
-          return line;
-        }
-      }
-      if (!this.isOpen) return undefined;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return undefined;
-      await this.#changed(remaining);
-    }
+  next(match: LineMatch, timeoutMs: number): Promise<ReceivedLine | undefined> {
+    return this.#inbox.next(match, timeoutMs);
   }
 
   /** Waits until at least `count` lines are unread, or the time is up or the connection ends. */
-  async waitForUnread(count: number, timeoutMs: number): Promise<readonly ReceivedLine[]> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.unread.length < count && this.isOpen) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
-      await this.#changed(remaining);
-    }
-    return this.unread;
+  waitForUnread(count: number, timeoutMs: number): Promise<readonly ReceivedLine[]> {
+    return this.#inbox.waitForUnread(count, timeoutMs);
   }
 
   /** Resolves true once `condition()` holds (checked on every change), false after `timeoutMs`. */
-  async waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (!condition()) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0 || !this.isOpen) return condition();
-      await this.#changed(remaining);
-    }
-    return true;
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return this.#inbox.waitUntil(condition, timeoutMs);
   }
 
   /** Marks every line up to and including `line` as read; returns it. */
   readPast(line: ReceivedLine): ReceivedLine {
-    this.#cursor = Math.max(this.#cursor, line.index + 1);
-    return line;
+    return this.#inbox.readPast(line);
   }
 
   /** Marks `count` unread lines as read. */
   consume(count: number): void {
-    this.#cursor = Math.min(this.lines.length, this.#cursor + count);
+    this.#inbox.consume(count);
   }
 
   /** Resolves true once the connection has ended, false if it is still open after `timeoutMs`. */
-  async waitForEnd(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.isOpen) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return false;
-      await this.#changed(remaining);
-    }
-    return true;
+  waitForEnd(timeoutMs: number): Promise<boolean> {
+    return this.#inbox.waitForEnd(timeoutMs);
   }
 
   // --- closing -------------------------------------------------------------------------------
@@ -357,10 +288,9 @@ export class WireClient {
 
   /** Ends the connection abruptly: a TCP reset on a byte stream, a dropped socket on WebSocket. */
   reset(): void {
-    const raw = this.#connection.raw;
-    if (raw.kind === 'bytes') {
+    if (this.framing === 'bytes') {
       this.log.event('resetting the connection (RST)');
-      raw.reset();
+      this.#wire.reset();
     } else {
       this.log.event('dropping the connection without a close frame');
       this.#connection.destroy();
@@ -378,20 +308,7 @@ export class WireClient {
       this.log.event('(not sent: the connection is closed)');
       return;
     }
-    const raw = this.#connection.raw;
-    if (raw.kind === 'bytes') {
-      raw.write(bytes);
-      return;
-    }
-    // A frame per line: what is one write on a byte stream is several messages here.
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let start = 0;
-    while (start < text.length) {
-      const newline = text.indexOf(0x0a, start);
-      const end = newline === -1 ? text.length : newline;
-      raw.send(text.subarray(start, end), { binary: false });
-      start = end + 1;
-    }
+    this.#wire.write(bytes);
   }
 
   #onFramingError(error: FramingError, closing: boolean): void {
@@ -403,7 +320,7 @@ export class WireClient {
     } else {
       this.framingViolations.push(error.message);
       this.log.event(`the server sent what is not a message: ${error.message}${closing ? '; closing' : ''}`);
-      this.#notify();
+      this.#inbox.changed();
     }
   }
 
@@ -411,7 +328,7 @@ export class WireClient {
     if (this.ended) return;
     this.ended = { atMs: performance.now() - this.#options.startedAt, how };
     this.log.event(how);
-    this.#notify();
+    this.#inbox.changed();
   }
 
   #addLine(text: string, validUtf8: boolean, terminated: boolean): void {
@@ -423,44 +340,27 @@ export class WireClient {
       validUtf8,
       terminated,
     };
-    this.#classify(line);
-    this.lines.push(line);
+    classifyLine(line);
+    if (line.message) {
+      this.join?.receive(line.message);
+      if (line.message.type === 'key_exchange') this.#takeRoomKey(line.message.encrypted_key);
+      if (line.message.type === 'message' && line.message.encrypted && this.roomKey) {
+        try {
+          line.decrypted = openText(this.roomKey, line.message.message);
+        } catch {
+          // Not a sealed text under our key; scenarios that care say so.
+        }
+      }
+    }
     const notes = [
       line.decrypted !== undefined ? `decrypted: ${quoteShort(line.decrypted)}` : undefined,
       !validUtf8 ? 'not valid UTF-8' : undefined,
       !terminated ? 'no line feed before the connection ended' : undefined,
       line.problem && validUtf8 ? `not a valid v1 message: ${line.problem}` : undefined,
     ].filter(Boolean);
+    // Logged before the waits wake, so a failure's transcript holds the line it is about.
     this.log.received(text, notes.length > 0 ? notes.join('; ') : undefined);
-    this.#notify();
-  }
-
-  #classify(line: ReceivedLine): void {
-    if (line.text.trim() === '') {
-      line.problem = 'blank line';
-      return;
-    }
-    try {
-      line.json = JSON.parse(line.text) as unknown;
-    } catch {
-      line.problem = 'not JSON';
-      return;
-    }
-    const parsed = parseServerMessage(line.text);
-    if (!parsed.ok) {
-      line.problem = parsed.error.message;
-      return;
-    }
-    line.message = parsed.message;
-    this.join?.receive(parsed.message);
-    if (parsed.message.type === 'key_exchange') this.#takeRoomKey(parsed.message.encrypted_key);
-    if (parsed.message.type === 'message' && parsed.message.encrypted && this.roomKey) {
-      try {
-        line.decrypted = openText(this.roomKey, parsed.message.message);
-      } catch {
-        // Not a sealed text under our key; scenarios that care say so.
-      }
-    }
+    this.#inbox.add(line);
   }
 
   #takeRoomKey(encryptedKey: string): void {
@@ -474,60 +374,7 @@ export class WireClient {
     }
   }
 
-  /** Passwords never appear in transcripts; the note says whether it was the right one. */
   #redact(text: string): string {
-    return text.replace(
-      /("server_password"\s*:\s*)("(?:[^"\\]|\\.)*")/g,
-      (_all, key: string, value: string) => {
-        let password: unknown;
-        try {
-          password = JSON.parse(value);
-        } catch {
-          password = undefined;
-        }
-        const which = password === this.#options.serverPassword ? 'the server password' : 'a wrong password';
-        return `${key}"<redacted: ${which}>"`;
-      },
-    );
+    return redactPasswords(text, this.#options.serverPassword);
   }
-
-  #noteFor(text: string): string | undefined {
-    if (!this.roomKey) return undefined;
-    try {
-      const value = JSON.parse(text) as { type?: unknown; message?: unknown; encrypted?: unknown };
-      if (value.type === 'message' && value.encrypted === true && typeof value.message === 'string') {
-        return `encrypted text: ${quoteShort(openText(this.roomKey, value.message))}`;
-      }
-    } catch {
-      // Not a sealed chat message: nothing to add.
-    }
-    return undefined;
-  }
-
-  #changed(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-    });
-  }
-
-  #notify(): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const waiter of waiters) waiter();
-  }
-}
-
-/** How a connection ended, for the transcript: a WebSocket close code, or the socket's error. */
-function describeClose(info: CloseInfo): string {
-  if (info.closeCode !== undefined) {
-    return `the connection closed (WebSocket close code ${info.closeCode}${info.closeReason ? `: ${info.closeReason}` : ''})`;
-  }
-  if (info.error !== undefined) return `connection error ${info.error.code ?? info.error.message}`;
-  return 'the connection closed';
 }
