@@ -327,8 +327,7 @@ Then(
   "{member}'s chat messages still come from {member}",
   async function (this: ConformanceWorld, label: string, _same: string) {
     const name = this.memberName(label);
-    await this.probe(label);
-    const payload = this.remembered.get(`probe:${label}`);
+    const { payload } = await this.probe(label);
     const echo = this.client(label).lines.findLast(
       (line) => line.message?.type === 'message' && line.message.message === payload,
     );

@@ -5,8 +5,8 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { notices } from '../../../protocol/index.ts';
-import { BURST_LIMIT_MULTIPLE, type BurstReport, sendBurst } from '../burst.ts';
-import type { ConformanceWorld, FloodReport } from '../world.ts';
+import { BURST_LIMIT_MULTIPLE, type LoadReport } from '../room-load.ts';
+import type { ConformanceWorld } from '../world.ts';
 
 /** The label of the client that connects beyond the connection limit. */
 const OVER_LIMIT = 'over-limit';
@@ -85,7 +85,7 @@ When('{member} stops reading', async function (this: ConformanceWorld, label: st
 When(
   '{member} floods the room with more than the pending-output limit',
   async function (this: ConformanceWorld, label: string) {
-    this.remembered.set('flood', await this.flood(label, this.floodBytes));
+    this.remembered.set('flood', await this.flood(label));
   },
 );
 
@@ -99,14 +99,14 @@ When(
 When(
   '{member} sends a burst of several times the pending-output limit as fast as the connection takes it',
   async function (this: ConformanceWorld, label: string) {
-    this.remembered.set('burst', await sendBurst(this, label));
+    this.remembered.set('burst', await this.burst(label));
   },
 );
 
 Then(
   "{members} receive(s) every message of {member}'s burst, in order",
   async function (this: ConformanceWorld, receivers: string[], sender: string) {
-    const burst = this.remembered.get('burst') as BurstReport;
+    const burst = this.remembered.get('burst') as LoadReport;
     const limit = this.limits.maxPendingOutputBytes;
     const size = `${burst.count} messages, ${(burst.bytes / 1048576).toFixed(1)} MiB, over ${BURST_LIMIT_MULTIPLE} times the pending-output limit of ${limit} bytes`;
     const expected = `${receivers.join(', ')} receive all of ${sender}'s burst (${size}) in order, none of them disconnected, each message within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms of the one before`;
@@ -129,16 +129,17 @@ Then(
 Then(
   "{member} receives every one of {member}'s messages promptly",
   async function (this: ConformanceWorld, receiver: string, sender: string) {
-    const flood = this.remembered.get('flood') as FloodReport;
+    const flood = this.remembered.get('flood') as LoadReport;
     const received = flood.received.get(receiver) ?? 0;
-    const stall = flood.stall;
-    if (stall !== undefined || received !== flood.texts.length) {
-      const who = stall?.label ?? receiver;
+    const stalled = flood.stalled;
+    if (stalled !== undefined || received !== flood.count) {
+      const who = stalled?.label ?? receiver;
       this.fail({
         expected: `${receiver} receives all of ${sender}'s messages in order, each batch within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms (the timeout plus the slow-reader timeout), while a member does not read`,
-        actual: stall?.outOfOrder
-          ? `out of order: ${stall.outOfOrder}`
-          : `${who} had received ${stall?.received ?? received} of the ${stall?.expected ?? flood.texts.length} messages sent (${(flood.bytes / 1048576).toFixed(1)} MiB so far) and nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
+        actual:
+          flood.outOfOrder !== undefined
+            ? `out of order: ${flood.outOfOrder}`
+            : `${who} had received ${stalled?.received ?? received} of the ${stalled?.expected ?? flood.count} messages sent (${(flood.bytes / 1048576).toFixed(1)} MiB so far) and nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
       });
     }
   },
