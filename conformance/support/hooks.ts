@@ -61,7 +61,7 @@ Before(function (this: ConformanceWorld, { pickle }) {
 Before(async function (this: ConformanceWorld, { pickle }) {
   await runContext().beforeScenario(pickle.uri);
   this.begin(pickle.tags.map((tag) => tag.name));
-  this.remembered.set('server output before', this.target.serverOutput());
+  this.notes.serverOutputBefore = this.target.serverOutput();
 });
 
 After(async function (this: ConformanceWorld, { result }) {
@@ -69,10 +69,7 @@ After(async function (this: ConformanceWorld, { result }) {
     for (const { label, text } of this.transcripts()) {
       this.attach(text, { mediaType: 'text/plain', fileName: `transcript-${label}.txt` });
     }
-    const output = outputSince(
-      String(this.remembered.get('server output before') ?? ''),
-      this.target.serverOutput(),
-    );
+    const output = outputSince(this.notes.serverOutputBefore ?? '', this.target.serverOutput());
     if (output.trim()) this.attach(output, { mediaType: 'text/plain', fileName: 'server-output.txt' });
   }
   await this.closeAll();

@@ -19,7 +19,7 @@ import { burst, flood, type LoadReport, type LoadRoom } from './room-load.ts';
 import { type RunContext, runContext } from './run-context.ts';
 import { type ConnectHow, ScenarioClients } from './scenario-clients.ts';
 import { ScenarioNames } from './scenario-names.ts';
-import type { ScenarioNotes } from './scenario-notes.ts';
+import { noted, type ScenarioNotes } from './scenario-notes.ts';
 import type { WireClient } from './wire-client.ts';
 
 export class ConformanceWorld extends World<ConformanceWorldParameters> {
@@ -27,7 +27,6 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   startedAt = performance.now();
   /** What one step leaves for a later one: the payload sent, the password tried, ... */
   readonly notes: ScenarioNotes = {};
-  readonly remembered = new Map<string, unknown>();
   readonly #clients = new ScenarioClients(this);
   #names = new ScenarioNames('', this.#clients.current);
   readonly #expect = new Expectations(this);
@@ -75,6 +74,11 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** How long to watch for something that must NOT happen, when nothing better can prove it. */
   get graceMs(): number {
     return Math.min(300, this.timeoutMs);
+  }
+
+  /** The note an earlier step of the scenario made; an error that says so when none did. */
+  noted<K extends keyof ScenarioNotes>(key: K): NonNullable<ScenarioNotes[K]> {
+    return noted(this.notes, key);
   }
 
   // --- names (scenario-names.ts) -------------------------------------------------------------

@@ -102,7 +102,7 @@ When(
   '{member} sends a chat message encrypted with a key that is not the room key',
   async function (this: ConformanceWorld, label: string) {
     const payload = sealText(new Fernet(Fernet.generateKey()), 'sealed with some other key');
-    this.remembered.set('payload', payload);
+    this.notes.payload = payload;
     this.client(label).send({ type: 'message', message: payload, encrypted: true });
   },
 );
@@ -115,7 +115,7 @@ When(
       { length: count },
       (_, index) => `message ${String(index + 1).padStart(4, '0')} of ${count}`,
     );
-    this.remembered.set('numbered', texts);
+    this.notes.numberedTexts = texts;
     const lines = texts.map(
       (text) => `${JSON.stringify({ type: 'message', message: client.seal(text), encrypted: true })}\n`,
     );
@@ -146,7 +146,7 @@ When(
         other.sendBytes(Buffer.from('\n'), 'an empty line (acknowledges what was received)');
       }
     }
-    this.remembered.set('in turn', texts);
+    this.notes.textsInTurn = texts;
   },
 );
 
@@ -218,7 +218,7 @@ Then(
 Then(
   '{member} receives exactly that payload from {member}',
   async function (this: ConformanceWorld, receiver: string, sender: string) {
-    const payload = String(this.remembered.get('payload'));
+    const payload = this.noted('payload');
     const name = this.memberName(sender);
     await this.expectLine(
       receiver,
@@ -232,7 +232,7 @@ Then(
 Then(
   '{member} received most of them before {member} received their echoes',
   async function (this: ConformanceWorld, receiver: string, sender: string) {
-    const texts = this.remembered.get('in turn') as string[];
+    const texts = this.noted('textsInTurn');
     let echoFirst = 0;
     for (const text of texts) {
       await this.expectChat(receiver, sender, text);
@@ -255,7 +255,7 @@ Then(
 Then(
   "{members} receive {member}'s {int} messages complete and in order",
   async function (this: ConformanceWorld, receivers: string[], sender: string, count: number) {
-    const texts = this.remembered.get('numbered') as string[];
+    const texts = this.noted('numberedTexts');
     const name = this.memberName(sender);
     for (const receiver of receivers) {
       const client = this.client(receiver);

@@ -160,7 +160,7 @@ When(
   '{member} sends a handshake with a distinctive wrong password',
   async function (this: ConformanceWorld, label: string) {
     const password = `wrong-${Math.random().toString(36).slice(2, 12)}`;
-    this.remembered.set('wrong password', password);
+    this.notes.wrongPassword = password;
     await this.handshakeFrom(label, { server_password: password });
   },
 );

@@ -5,7 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { notices } from '../../../protocol/index.ts';
-import { BURST_LIMIT_MULTIPLE, type LoadReport } from '../room-load.ts';
+import { BURST_LIMIT_MULTIPLE } from '../room-load.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 /** The label of the client that connects beyond the connection limit. */
@@ -43,7 +43,7 @@ When(
   async function (this: ConformanceWorld, label: string, crlf: string | undefined) {
     const limit = this.limits.maxLineBytes;
     const { line, payload } = chatLineOfLength(limit);
-    this.remembered.set('payload', payload);
+    this.notes.payload = payload;
     this.client(label).sendBytes(
       Buffer.from(`${line}${crlf ? '\r\n' : '\n'}`),
       `a chat message line of exactly ${limit} bytes${crlf ? ', then CR LF' : ''}`,
@@ -85,7 +85,7 @@ When('{member} stops reading', async function (this: ConformanceWorld, label: st
 When(
   '{member} floods the room with more than the pending-output limit',
   async function (this: ConformanceWorld, label: string) {
-    this.remembered.set('flood', await this.flood(label));
+    this.notes.flood = await this.flood(label);
   },
 );
 
@@ -99,14 +99,14 @@ When(
 When(
   '{member} sends a burst of several times the pending-output limit as fast as the connection takes it',
   async function (this: ConformanceWorld, label: string) {
-    this.remembered.set('burst', await this.burst(label));
+    this.notes.burst = await this.burst(label);
   },
 );
 
 Then(
   "{members} receive(s) every message of {member}'s burst, in order",
   async function (this: ConformanceWorld, receivers: string[], sender: string) {
-    const burst = this.remembered.get('burst') as LoadReport;
+    const burst = this.noted('burst');
     const limit = this.limits.maxPendingOutputBytes;
     const size = `${burst.count} messages, ${(burst.bytes / 1048576).toFixed(1)} MiB, over ${BURST_LIMIT_MULTIPLE} times the pending-output limit of ${limit} bytes`;
     const expected = `${receivers.join(', ')} receive all of ${sender}'s burst (${size}) in order, none of them disconnected, each message within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms of the one before`;
@@ -129,7 +129,7 @@ Then(
 Then(
   "{member} receives every one of {member}'s messages promptly",
   async function (this: ConformanceWorld, receiver: string, sender: string) {
-    const flood = this.remembered.get('flood') as LoadReport;
+    const flood = this.noted('flood');
     const received = flood.received.get(receiver) ?? 0;
     const stalled = flood.stalled;
     if (stalled !== undefined || received !== flood.count) {

@@ -61,7 +61,7 @@ When(
   '{member} and {member} ask to join with the same new name at the same time',
   async function (this: ConformanceWorld, first: string, second: string) {
     const name = this.extraName('contested');
-    this.remembered.set('contested name', name);
+    this.notes.contestedName = name;
     // Both lines leave in the same tick, on two connections: a server whose name check and join
     // are not one atomic step can admit both.
     this.sendHandshake(first, { username: name });
@@ -82,7 +82,7 @@ Then('{member} is admitted', async function (this: ConformanceWorld, label: stri
 Then(
   'exactly one of {member} and {member} is admitted and the other receives a system notice',
   async function (this: ConformanceWorld, first: string, second: string) {
-    const name = String(this.remembered.get('contested name'));
+    const name = this.noted('contestedName');
     const clients = [first, second].map((label) => this.client(label));
     const keyExchange = (line: ReceivedLine) => line.message?.type === 'key_exchange';
     // Until one is admitted, then a moment more for a second admission that must not come.

@@ -30,7 +30,7 @@ Then(
 );
 
 Then('no line the server sent contains that password', async function (this: ConformanceWorld) {
-  const password = String(this.remembered.get('wrong password'));
+  const password = this.noted('wrongPassword');
   for (const client of this.allClients()) {
     const echoed = client.lines.find((line) => line.text.includes(password));
     if (echoed) {
@@ -49,7 +49,7 @@ Then("the server's output does not contain that password", async function (this:
   }
   // A spawned server's output arrives through a pipe: give it a moment.
   await new Promise((resolve) => setTimeout(resolve, this.graceMs));
-  const password = String(this.remembered.get('wrong password'));
+  const password = this.noted('wrongPassword');
   const output = this.target.serverOutput();
   const at = output.indexOf(password);
   if (at !== -1) {

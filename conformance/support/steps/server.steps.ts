@@ -21,7 +21,7 @@ When('the server shuts down gracefully', async function (this: ConformanceWorld)
 
 Given('{int} members are in the room', async function (this: ConformanceWorld, count: number) {
   const labels = crowd(count);
-  this.remembered.set('crowd', labels);
+  this.notes.crowd = labels;
   await this.joinAll(labels);
 });
 
@@ -36,6 +36,6 @@ Then(
   'every member receives {string} from the first member',
   async function (this: ConformanceWorld, text: string) {
     const [first] = crowd(1);
-    for (const label of this.remembered.get('crowd') as string[]) await this.expectChat(label, first!, text);
+    for (const label of this.noted('crowd')) await this.expectChat(label, first!, text);
   },
 );
