@@ -4,7 +4,11 @@
  * step tell this scenario's traffic from another's on a shared server.
  */
 import type { ReceivedLine } from './received-line.ts';
-import type { WireClient } from './wire-client.ts';
+
+/** What the names need of a client: the names its handshakes asked for, oldest first. */
+export interface NameAsker {
+  readonly requestedNames: readonly string[];
+}
 
 export class ScenarioNames {
   readonly #names = new Map<string, string>();
@@ -17,7 +21,7 @@ export class ScenarioNames {
    */
   constructor(
     private readonly tag: string,
-    private readonly clients: ReadonlyMap<string, WireClient>,
+    private readonly clients: ReadonlyMap<string, NameAsker>,
   ) {}
 
   /** The username a label joins with: unique per run, worker and scenario, e.g. `alice-q7x.12`. */

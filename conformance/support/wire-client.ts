@@ -29,8 +29,6 @@ import { classifyLine, type LineMatch, type ReceivedLine } from './received-line
 import { describeClose, redactPasswords, sealedTextNote } from './transcript-notes.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
 
-export type { LineMatch, ReceivedLine } from './received-line.ts';
-
 /** The kit reads whatever the server sends, however long: its own limit is far above any server's. */
 const MAX_RECEIVED_LINE_BYTES = 64 * 1024 * 1024;
 

@@ -2,7 +2,7 @@
  * Connecting, joining and leaving, and whether a client is (still) a member.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
-import type { ReceivedLine } from '../wire-client.ts';
+import type { ReceivedLine } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 Given('{member} is connected', async function (this: ConformanceWorld, label: string) {

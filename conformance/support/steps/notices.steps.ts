@@ -4,7 +4,7 @@
  */
 import { type DataTable, Then } from '@cucumber/cucumber';
 import { authErrors } from '../../../protocol/index.ts';
-import type { ReceivedLine } from '../wire-client.ts';
+import type { ReceivedLine } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 function isSystem(text: string) {

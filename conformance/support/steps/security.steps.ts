@@ -2,7 +2,7 @@
  * What must never happen: material meant for members reaching others, a password repeated back.
  */
 import { Then } from '@cucumber/cucumber';
-import type { ReceivedLine } from '../wire-client.ts';
+import type { ReceivedLine } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 const MEMBERS_ONLY = new Set(['key_exchange', 'user_list', 'message']);
