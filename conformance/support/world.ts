@@ -28,6 +28,7 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** What one step leaves for a later one: the payload sent, the password tried, ... */
   readonly notes: ScenarioNotes = {};
   readonly #clients = new ScenarioClients(this);
+  /** Made again in `begin()`, with the scenario's own tag. */
   #names = new ScenarioNames('', this.#clients.current);
   readonly #expect = new Expectations(this);
 
