@@ -3,14 +3,16 @@
  * starter's package.json and lockfile, and never the node_modules a maintainer installed there.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from './servers.ts';
 
 it('packs the starters without their node_modules', () => {
   // A module installed in the TypeScript starter, whether or not `npm ci` was run there.
-  const probe = join(ROOT, 'labs/starters/typescript/node_modules/ecp-pack-probe');
+  const modules = join(ROOT, 'labs/starters/typescript/node_modules');
+  const installed = existsSync(modules);
+  const probe = join(modules, 'ecp-pack-probe');
   mkdirSync(probe, { recursive: true });
   writeFileSync(join(probe, 'index.js'), '');
   let files: string[];
@@ -22,7 +24,7 @@ it('packs the starters without their node_modules', () => {
     });
     files = (JSON.parse(packed) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
   } finally {
-    rmSync(probe, { recursive: true, force: true });
+    rmSync(installed ? probe : modules, { recursive: true, force: true });
   }
   const starters = files.filter((path) => path.startsWith('labs/')).sort();
   expect(starters).toEqual([
