@@ -9,6 +9,13 @@ Feature: Password, usernames and taken names
     Then alice receives an auth_error
     And the server closes alice's connection
 
+  @core @lab-1 @ECP-AUTH-01
+  Scenario: A wrong password with a non-ASCII character is refused
+    Given alice is connected
+    When alice sends a handshake with the password that is the right one with a non-ASCII character
+    Then alice receives an auth_error
+    And the server closes alice's connection
+
   @strict @lab-2 @ECP-AUTH-02
   Scenario: The refusal of a wrong password says why
     Given alice is connected

@@ -18,7 +18,6 @@ Feature: Security
       | that is the right one with a trailing space      |
       | that is the right one without its last character |
       | that is the right one with an extra character    |
-      | that is the right one with a non-ASCII character |
 
   @robustness @lab-2 @ECP-SEC-02
   Scenario: A wrong password is never repeated back

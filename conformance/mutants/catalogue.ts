@@ -398,7 +398,7 @@ export const MUTANTS: readonly Mutant[] = [
     fault:
       "drops the connection without a word when the password is not ASCII, as Python's hmac.compare_digest raises on such a str",
     requirement: 'ECP-AUTH-01',
-    caughtBy: 'A wrong password never admits (that is the right one with a non-ASCII character)',
+    caughtBy: 'A wrong password with a non-ASCII character is refused',
     build: {
       fromClient: (line, connection) => {
         const message = parsed(line);

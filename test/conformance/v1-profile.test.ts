@@ -20,10 +20,10 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const PASSWORD = 'secret123';
 
-function spawned(script: string) {
+function spawned(script: string, flags = '') {
   return {
     kind: 'spawned',
-    command: `python3 "${join(FIXTURES, script)}" --port {port}`,
+    command: `python3 "${join(FIXTURES, script)}" --port {port} ${flags}`.trimEnd(),
     password: PASSWORD,
   } as const;
 }
@@ -200,5 +200,16 @@ describe.skipIf(!hasPython)('a server that does only what lab 1 teaches', () => 
     expect(notPassed(lab2)).toContain(
       'A handshake with a missing field is refused (without the username field)',
     );
+  }, 120_000);
+
+  it("fails lab 1 with the faults of lab 1's page: a non-ASCII password and a kept CR", async () => {
+    const lab1 = await runConformance({
+      target: spawned('lab1_server.py', '--faults'),
+      lab: 1,
+      timeoutMs: 500,
+    });
+    expect(notPassed(lab1)).toEqual(['A wrong password with a non-ASCII character is refused']);
+    // The kept CR: a JSON parser takes the line all the same; lab 6 checks it, by the line limit.
+    expect(lab1.scenarios.find((result) => result.tags.includes('@ECP-FR-05'))?.status).toBe('passed');
   }, 120_000);
 });

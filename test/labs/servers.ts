@@ -57,7 +57,7 @@ export const LANGUAGES: Language[] = [
   {
     name: 'TypeScript',
     missing: undefined,
-    // tsx from the kit's own dependencies; a student runs `npx tsx server.ts`.
+    // tsx from the kit's own dependencies; a student runs `npm ci` once in the starter's folder for its own.
     command: (path) => `${process.execPath} --import tsx ${join(ROOT, path)}`,
     starter: 'labs/starters/typescript/server.ts',
     solution: 'test/labs/solutions/typescript/server.ts',

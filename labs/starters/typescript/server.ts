@@ -7,11 +7,13 @@
  * which TODOs it needs, which sections of docs/protocol.md to read, and the one command that
  * checks your work.
  *
- *   npx tsx server.ts --port 8888 --password secret123                    (Node 20 or later)
- *   node --experimental-strip-types server.ts --port 8888 --password ...  (Node 22.6 or later)
+ *   npm ci                                      (once: installs tsx, from package.json)
+ *   node --import tsx server.ts --port 8888 --password secret123
+ *   npm start -- --port 8888 --password secret123                   (the same, through npm)
  *
- * Only Node's own modules (node:net, node:crypto): nothing to install but tsx on Node 20. The
- * file uses only TypeScript that type stripping can erase (no enums, no parameter properties).
+ * Only Node's own modules (node:net, node:crypto) at run time; tsx runs the TypeScript on Node
+ * 20. The file uses only TypeScript that type stripping can erase (no enums, no parameter
+ * properties), so on Node 22.6 or later `node --experimental-strip-types server.ts` runs it too.
  *
  * A TODO you have not done yet throws a Todo error: the server logs it and closes that
  * connection, and keeps serving the others.

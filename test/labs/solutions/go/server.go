@@ -1,13 +1,29 @@
+// starter begin
+//| // ECP v1 chat server: the Go starter of the ECP labs (docs/labs/README.md).
+//| //
+//| // What is here already: the command-line contract (docs/protocol.md section 15), the listening
+//| // socket, a goroutine per connection, an output queue per connection (Send never blocks),
+//| // logging, and a clean exit on SIGTERM or Ctrl-C. What is not: everything marked TODO(lab N).
+//| // Work through the labs in order; each lab's page says which TODOs it needs, which sections of
+//| // docs/protocol.md to read, and the one command that checks your work.
+//| //
+//| //	go run server.go --port 8888 --password secret123
+//| //
+//| // Standard library only (Go 1.19 or later). A TODO you have not done yet panics with a Todo: the
+//| // server logs it and closes that connection, and keeps serving the others.
+
 // An ECP v1 chat server: the Go starter of labs/starters/go with every lab done.
 //
-// The kit's tests run it through every lab (test/labs/). It keeps the starter's layout, so a
-// teacher can compare a student's server with it section by section. One goroutine reads each
-// connection; one more writes it from a queue, so a member that stops reading never blocks the
-// room (lab 7).
+// The kit's tests run it through every lab (test/labs/). The starter is written from this file
+// (`npm run labs:starters`, labs/generate-starters.ts): what lies between `// starter begin` and
+// `// starter end` is the students' work, and the `//|` lines are what the starter has in its
+// place. One goroutine reads each connection; one more writes it from a queue, so a member that
+// stops reading never blocks the room (lab 7).
 //
 //	go run server.go --port 8888 --password secret123 [--max-line-bytes N] ...
 //
 // Standard library only.
+// starter end
 package main
 
 import (
@@ -67,9 +83,9 @@ type Options struct {
 	MaxLineBytes          int
 	HandshakeTimeoutMs    int
 	MaxPendingOutputBytes int
-	SlowReaderTimeoutMs   int
 	MaxConnections        int
 	MaxUsernameLength     int
+	SlowReaderTimeoutMs   int
 }
 
 func parseOptions() Options {
@@ -80,13 +96,42 @@ func parseOptions() Options {
 	flag.IntVar(&o.MaxLineBytes, "max-line-bytes", 1048576, "longest line accepted")
 	flag.IntVar(&o.HandshakeTimeoutMs, "handshake-timeout-ms", 10000, "time to complete a handshake")
 	flag.IntVar(&o.MaxPendingOutputBytes, "max-pending-output-bytes", 8388608, "output queued per client")
-	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a client's output may stay undrained")
 	flag.IntVar(&o.MaxConnections, "max-connections", 10000, "open connections")
 	flag.IntVar(&o.MaxUsernameLength, "max-username-length", 32, "longest username, in characters")
+	// Flow control (lab 7), as the reference server names it.
+	flag.IntVar(&o.SlowReaderTimeoutMs, "slow-reader-timeout-ms", 5000, "time a client's output may stay undrained")
 	flag.Parse()
 	return o
 }
 
+// starter begin
+//| // Todo is work not done yet: every TODO below panics with one, and serveSafely logs it.
+//| type Todo string
+//|
+//| // Imports the TODOs will use: Go refuses to compile an unused import.
+//| var (
+//| 	_ = bytes.IndexByte
+//| 	_ = rand.Reader
+//| 	_ = sha256.Sum256
+//| 	_ = subtle.ConstantTimeCompare
+//| 	_ = x509.ParsePKIXPublicKey
+//| 	_ = json.Unmarshal
+//| 	_ = pem.Decode
+//| 	_ = unicode.IsControl
+//| 	_ = utf8.Valid
+//| 	_ = lineTooLong
+//| 	_ = joined
+//| 	_ = left
+//| 	_ = welcome
+//| 	_ = secure
+//| 	_ = shuttingDown
+//| 	_ = invalidPassword
+//| 	_ = invalidUsername
+//| 	_ = invalidPublicKey
+//| 	_ = handshakeTimeout
+//| )
+//|
+// starter end
 // ---------------------------------------------------------------------------------------------
 // Lab 1: framing and JSON (protocol.md sections 2, 3 and 11), and refusing a wrong password
 // ---------------------------------------------------------------------------------------------
@@ -96,13 +141,24 @@ var errLineTooLong = errors.New("line too long")
 
 // LineSplitter cuts a byte stream into lines at each '\n', however TCP splits the bytes.
 type LineSplitter struct {
+	// starter begin
+	//| max    int
+	//| buffer []byte
 	max     int
 	buffer  []byte
 	scanned int // bytes of the buffer already searched for a line feed
+	// starter end
 }
 
 // Feed adds bytes and returns the complete lines (without '\n' or a final '\r').
 func (s *LineSplitter) Feed(data []byte) ([][]byte, error) {
+	// starter begin
+	//| // TODO(lab 1): append data to s.buffer, cut off every complete line (up to a '\n'), and keep
+	//| // the unfinished rest for the next call. Split bytes first and check UTF-8 per line later: a
+	//| // multi-byte character may arrive in two reads. Copy each line out of the buffer you reuse.
+	//| // TODO(lab 6): return errLineTooLong as soon as a line (finished or not) is longer than s.max;
+	//| // a line of exactly s.max bytes is fine.
+	//| panic(Todo("lab 1: LineSplitter.Feed"))
 	s.buffer = append(s.buffer, data...)
 	var lines [][]byte
 	start := 0
@@ -135,6 +191,7 @@ func (s *LineSplitter) Feed(data []byte) ([][]byte, error) {
 		return nil, errLineTooLong
 	}
 	return lines, nil
+	// starter end
 }
 
 // Message is a client message: a JSON object whose "type" is "handshake" or "message". A map,
@@ -144,6 +201,12 @@ type Message map[string]any
 
 // parseMessage returns the message a line carries if it is a client message, else nil.
 func parseMessage(line []byte) Message {
+	// starter begin
+	//| // TODO(lab 1): json.Unmarshal into an `any` and keep it if it is a map[string]any whose "type"
+	//| // is "handshake" or "message". Return nil, never panic, for a blank line, bytes that are not
+	//| // UTF-8, text that is not JSON, and JSON that is not an object (ECP-ERR-01, ECP-ERR-02).
+	//| // Careful: encoding/json replaces invalid UTF-8 with U+FFFD instead of failing (utf8.Valid).
+	//| panic(Todo("lab 1: parseMessage"))
 	// encoding/json replaces invalid UTF-8 with U+FFFD instead of failing: check first.
 	if !utf8.Valid(line) || len(bytes.TrimSpace(line)) == 0 {
 		return nil
@@ -160,10 +223,15 @@ func parseMessage(line []byte) Message {
 		return nil
 	}
 	return object
+	// starter end
 }
 
 // encode writes one message as one line: a JSON object, then exactly one '\n' (ECP-FR-01).
 func encode(message map[string]any) []byte {
+	// starter begin
+	//| // TODO(lab 1): json.Marshal escapes line feeds inside strings; add the one '\n'.
+	//| // (json.NewEncoder(&buffer).Encode(message) adds it for you.)
+	//| panic(Todo("lab 1: encode"))
 	var out bytes.Buffer
 	encoder := json.NewEncoder(&out)
 	encoder.SetEscapeHTML(false)
@@ -171,6 +239,7 @@ func encode(message map[string]any) []byte {
 		panic(err)
 	}
 	return out.Bytes()
+	// starter end
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +256,10 @@ var errNameTaken = errors.New("name taken")
 
 // checkHandshakeFields returns Refused unless username, server_password and public_key are strings.
 func checkHandshakeFields(message Message) error {
+	// starter begin
+	//| // TODO(lab 2): Refused{fmt.Sprintf(invalidHandshake, "missing field 'public_key'")}, or
+	//| // "field 'username' must be a string", for the first field that is wrong (ECP-ERR-06, -07).
+	//| panic(Todo("lab 2: checkHandshakeFields"))
 	for _, field := range []string{"username", "server_password", "public_key"} {
 		value, present := message[field]
 		if !present {
@@ -197,18 +270,28 @@ func checkHandshakeFields(message Message) error {
 		}
 	}
 	return nil
+	// starter end
 }
 
 // passwordMatches compares in constant time (ECP-SEC-02). ConstantTimeCompare returns at once
 // when the lengths differ, so compare fixed-length digests.
 func passwordMatches(received, expected string) bool {
+	// starter begin
+	//| // TODO(lab 1): subtle.ConstantTimeCompare returns at once when the lengths differ, which
+	//| // leaks the length: compare the sha256.Sum256 digests of both.
+	//| panic(Todo("lab 1: passwordMatches"))
 	a := sha256.Sum256([]byte(received))
 	b := sha256.Sum256([]byte(expected))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	// starter end
 }
 
 // validUsername: 1 to maxLength code points, none of Unicode category Cc (ECP-AUTH-06).
 func validUsername(name string, maxLength int) bool {
+	// starter begin
+	//| // TODO(lab 6): utf8.RuneCountInString counts code points (len counts bytes);
+	//| // unicode.IsControl is category Cc.
+	//| panic(Todo("lab 6: validUsername"))
 	count := utf8.RuneCountInString(name)
 	if count == 0 || count > maxLength {
 		return false
@@ -219,6 +302,7 @@ func validUsername(name string, maxLength int) bool {
 		}
 	}
 	return true
+	// starter end
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +311,11 @@ func validUsername(name string, maxLength int) bool {
 
 // loadClientKey returns the RSA public key of a handshake, or Refused with the reason.
 func loadClientKey(text string) (*rsa.PublicKey, error) {
+	// starter begin
+	//| // TODO(lab 3): pem.Decode (a block of type "PUBLIC KEY"), x509.ParsePKIXPublicKey, and a
+	//| // *rsa.PublicKey of at least 2048 bits (key.N.BitLen()). Refuse anything else, e.g.
+	//| // Refused{fmt.Sprintf(invalidPublicKey, "not an RSA key")} (ECP-KX-04, ECP-KX-05).
+	//| panic(Todo("lab 3: loadClientKey"))
 	block, _ := pem.Decode([]byte(text))
 	if block == nil || block.Type != "PUBLIC KEY" {
 		return nil, Refused{fmt.Sprintf(invalidPublicKey, "not a PEM SubjectPublicKeyInfo")}
@@ -243,15 +332,22 @@ func loadClientKey(text string) (*rsa.PublicKey, error) {
 		return nil, Refused{fmt.Sprintf(invalidPublicKey, fmt.Sprintf("modulus is %d bits; at least 2048 required", bits))}
 	}
 	return key, nil
+	// starter end
 }
 
 // wrapRoomKey: standard base64 of RSA-OAEP(SHA-256, MGF1-SHA-256) of the key's 44-byte text.
 func wrapRoomKey(clientKey *rsa.PublicKey, roomKey []byte) (string, error) {
+	// starter begin
+	//| // TODO(lab 3): rsa.EncryptOAEP(sha256.New(), rand.Reader, clientKey, roomKey, nil), then
+	//| // base64.StdEncoding. Encrypt the 44-byte text of the key, not the 32 bytes it encodes
+	//| // (section 6.2).
+	//| panic(Todo("lab 3: wrapRoomKey"))
 	sealed, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, clientKey, roomKey, nil)
 	if err != nil {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(sealed), nil
+	// starter end
 }
 
 // newRoomKey is a Fernet key as its 44-character text: base64url of 32 random bytes, with "=".
@@ -311,12 +407,21 @@ func (c *Connection) SendLine(line []byte) {
 	}
 	c.pending = append(c.pending, line)
 	c.bytes += len(line)
+	// starter begin
+	//| // TODO(lab 7): c.bytes is what is queued and not written. Past MaxPendingOutputBytes the client
+	//| // is not reading: set c.closing and c.endNow, and c.conn.Close() (its reading goroutine sees
+	//| // the end of the stream and leaves). And backpressure (ECP-LIM-08): in serve, after handling a
+	//| // read, wait for every member past a quarter of that limit to drain (to half of it), and cut
+	//| // one that has not within SlowReaderTimeoutMs. Senders slow down to the readers' pace, and a
+	//| // member that reads slowly is never cut.
 	if c.bytes > c.server.options.MaxPendingOutputBytes {
 		c.dropLocked("cap")
 	}
+	// starter end
 	c.signal()
 }
 
+// starter begin
 // dropLocked disconnects a slow reader (the caller holds c.mu).
 func (c *Connection) dropLocked(rule string) {
 	if c.endNow {
@@ -349,6 +454,7 @@ func (c *Connection) waitDrained(low int, timeout time.Duration) {
 	}
 }
 
+// starter end
 // tryWrite writes what the kernel takes right now, without waiting, and says how much that was.
 func (c *Connection) tryWrite(data []byte) int {
 	if c.raw == nil {
@@ -426,6 +532,7 @@ type Room struct {
 	members map[string]*Connection
 }
 
+// starter begin
 // WaitForReaders waits for every member whose output is past a quarter of the pending-output
 // limit to drain to half of that, or to be dropped as slow after the slow-reader timeout.
 func (r *Room) WaitForReaders(options Options) {
@@ -443,13 +550,18 @@ func (r *Room) WaitForReaders(options Options) {
 	}
 }
 
+// starter end
 func (r *Room) broadcastLocked(message map[string]any, exclude *Connection) {
+	// starter begin
+	//| // TODO(lab 3): encode once, SendLine to every member (in r.order) except `exclude`.
+	//| panic(Todo("lab 3: Room.broadcastLocked"))
 	line := encode(message) // serialise once for everyone
 	for _, name := range r.order {
 		if member := r.members[name]; member != exclude {
 			member.SendLine(line)
 		}
 	}
+	// starter end
 }
 
 func (r *Room) userListLocked() map[string]any {
@@ -461,12 +573,20 @@ func (r *Room) userListLocked() map[string]any {
 func (r *Room) TryJoin(c *Connection, name string, encryptedKey string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// starter begin
+	//| // TODO(lab 5): a name in r.members is taken: return errNameTaken.
 	if _, exists := r.members[name]; exists {
 		return errNameTaken
 	}
+	// starter end
 	r.members[name] = c
 	r.order = append(r.order, name)
 	c.name = name
+	// starter begin
+	//| // TODO(lab 3): to the new member, in this order: system welcome, key_exchange, system secure,
+	//| // user_list (section 4.2); then to every other member the user_list.
+	//| // TODO(lab 5): and to every other member, right after that user_list, the system joined.
+	//| panic(Todo("lab 3: Room.TryJoin"))
 	c.Send(map[string]any{"type": "system", "message": fmt.Sprintf(welcome, name)})
 	c.Send(map[string]any{"type": "key_exchange", "encrypted_key": encryptedKey})
 	c.Send(map[string]any{"type": "system", "message": secure})
@@ -474,6 +594,7 @@ func (r *Room) TryJoin(c *Connection, name string, encryptedKey string) error {
 	r.broadcastLocked(r.userListLocked(), c)
 	r.broadcastLocked(map[string]any{"type": "system", "message": fmt.Sprintf(joined, name)}, c)
 	return nil
+	// starter end
 }
 
 func (r *Room) Leave(c *Connection) {
@@ -489,12 +610,22 @@ func (r *Room) Leave(c *Connection) {
 			break
 		}
 	}
+	// starter begin
+	//| // TODO(lab 5): to the remaining members: the user_list, then system left (section 10).
 	r.broadcastLocked(r.userListLocked(), nil)
 	r.broadcastLocked(map[string]any{"type": "system", "message": fmt.Sprintf(left, c.name)}, nil)
+	// starter end
 }
 
 // Relay sends to every other member first, then the echo to the sender, with the sender set by us.
 func (r *Room) Relay(sender *Connection, message Message) {
+	// starter begin
+	//| // TODO(lab 4): under r.mu, build {"type": "message", "sender", "message", "encrypted"} from
+	//| // the defined fields only, with the sender's admitted name, and SendLine it to every other
+	//| // member, then to the sender (ECP-CHAT-01 to 05).
+	//| // TODO(lab 6): ignore a message whose "message" is not a string or "encrypted" not a bool
+	//| // (ECP-ERR-05).
+	//| panic(Todo("lab 4: Room.Relay"))
 	payload, isString := message["message"].(string)
 	encrypted, isBool := message["encrypted"].(bool)
 	if !isString || !isBool {
@@ -509,6 +640,7 @@ func (r *Room) Relay(sender *Connection, message Message) {
 		}
 	}
 	sender.SendLine(line)
+	// starter end
 }
 
 func (r *Room) Has(name string) bool {
@@ -537,9 +669,15 @@ func (s *Server) Accept(conn net.Conn) (*Connection, bool) {
 	c := newConnection(s, conn)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// starter begin
+	//| // TODO(lab 6): also refuse (return false) past s.options.MaxConnections open connections.
+	//| if s.shuttingDown {
+	//| 	return c, false
+	//| }
 	if s.shuttingDown || len(s.connections) >= s.options.MaxConnections {
 		return c, false
 	}
+	// starter end
 	s.connections[c] = true
 	return c, true
 }
@@ -553,7 +691,10 @@ func (s *Server) Handle(c *Connection, accepted bool) {
 		return
 	}
 	defer s.depart(c)
+	// starter begin
+	//| err := s.serveSafely(c)
 	err := s.serve(c)
+	// starter end
 	var refused Refused
 	switch {
 	case errors.As(err, &refused):
@@ -561,7 +702,10 @@ func (s *Server) Handle(c *Connection, accepted bool) {
 		s.refuse(c, refused.Text)
 	case errors.Is(err, errLineTooLong):
 		log.Printf("line too long peer=%s name=%q", c.peer, c.name)
+		// starter begin
+		//| // TODO(lab 6): send the system notice lineTooLong (with the limit) first.
 		c.Send(map[string]any{"type": "system", "message": fmt.Sprintf(lineTooLong, s.options.MaxLineBytes)})
+		// starter end
 		s.depart(c)
 		s.closeGracefully(c)
 	default:
@@ -583,11 +727,33 @@ func (s *Server) depart(c *Connection) {
 	}
 }
 
+// starter begin
+//| // serveSafely is serve, with a TODO not done yet (or a bug) costing this connection only.
+//| func (s *Server) serveSafely(c *Connection) (err error) {
+//| 	defer func() {
+//| 		if problem := recover(); problem != nil {
+//| 			if todo, isTodo := problem.(Todo); isTodo {
+//| 				log.Printf("not implemented yet: TODO(%s)", string(todo))
+//| 			} else {
+//| 				log.Printf("error peer=%s: %v", c.peer, problem)
+//| 			}
+//| 			err = nil
+//| 		}
+//| 	}()
+//| 	return s.serve(c)
+//| }
+// starter end
+
 func (s *Server) serve(c *Connection) error {
 	splitter := &LineSplitter{max: s.options.MaxLineBytes}
+	// starter begin
+	//| // TODO(lab 6): until the connection is admitted, c.conn.SetReadDeadline(accept time +
+	//| // HandshakeTimeoutMs); a read that times out before admission is Refused{handshakeTimeout}.
+	//| // Clear the deadline (time.Time{}) once it is admitted: members are never timed out.
 	deadline := time.Now().Add(time.Duration(s.options.HandshakeTimeoutMs) * time.Millisecond)
 	c.conn.SetReadDeadline(deadline)
 	admitted := false
+	// starter end
 	chunk := make([]byte, 65536)
 	for {
 		n, err := c.conn.Read(chunk)
@@ -603,6 +769,7 @@ func (s *Server) serve(c *Connection) error {
 			if splitErr != nil {
 				return splitErr
 			}
+			// starter begin
 			// Backpressure (lab 7): read no more from this sender while a member is far behind, so
 			// a member that keeps reading is never cut, however fast the others send.
 			s.room.WaitForReaders(s.options)
@@ -610,12 +777,15 @@ func (s *Server) serve(c *Connection) error {
 				admitted = true
 				c.conn.SetReadDeadline(time.Time{}) // members are never timed out
 			}
+			// starter end
 		}
 		if err != nil {
+			// starter begin
 			var netErr net.Error
 			if !admitted && errors.As(err, &netErr) && netErr.Timeout() {
 				return Refused{handshakeTimeout}
 			}
+			// starter end
 			return nil
 		}
 	}
@@ -623,15 +793,26 @@ func (s *Server) serve(c *Connection) error {
 
 func (s *Server) onMessage(c *Connection, message Message) error {
 	isMember := c.name != "" && s.room.Has(c.name)
+	// starter begin
+	//| // TODO(lab 4): a chat "message" from a member goes to s.room.Relay; one from a connection that
+	//| // is not admitted is ignored (ECP-ERR-03).
+	//| // TODO(lab 6): a handshake from a member is ignored (ECP-ERR-04).
+	//| if message["type"] != "handshake" {
+	//| 	return nil
+	//| }
 	if message["type"] == "message" {
 		if isMember {
 			s.room.Relay(c, message)
 		}
 		return nil // ECP-ERR-03: a chat message before admission is ignored
 	}
+	// starter end
+	// starter begin
+	//| _ = isMember
 	if isMember {
 		return nil // ECP-ERR-04: a second handshake is ignored
 	}
+	// starter end
 	name, encryptedKey, err := s.checkHandshake(message)
 	if err == nil {
 		err = s.room.TryJoin(c, name, encryptedKey)
@@ -649,6 +830,13 @@ func (s *Server) onMessage(c *Connection, message Message) error {
 
 // checkHandshake applies the checks of protocol.md section 4.1 in order; the first failing one decides.
 func (s *Server) checkHandshake(message Message) (string, string, error) {
+	// starter begin
+	//| // TODO(lab 2): checkHandshakeFields(message) before anything else.
+	//| // TODO(lab 1): a wrong password (passwordMatches): return Refused{invalidPassword}.
+	//| // TODO(lab 6): validUsername, else Refused{fmt.Sprintf(invalidUsername, MaxUsernameLength)}.
+	//| // TODO(lab 5): a name s.room.Has: return errNameTaken.
+	//| // TODO(lab 3): return the name and wrapRoomKey(loadClientKey(...), s.roomKey).
+	//| panic(Todo("lab 1: Server.checkHandshake"))
 	if err := checkHandshakeFields(message); err != nil {
 		return "", "", err
 	}
@@ -671,6 +859,7 @@ func (s *Server) checkHandshake(message Message) (string, string, error) {
 		return "", "", Refused{fmt.Sprintf(invalidPublicKey, err.Error())}
 	}
 	return name, encryptedKey, nil
+	// starter end
 }
 
 func (s *Server) refuse(c *Connection, text string) {
@@ -699,9 +888,12 @@ func (s *Server) Shutdown(listener net.Listener) {
 	s.mu.Unlock()
 	listener.Close()
 	for _, c := range connections {
+		// starter begin
+		//| // TODO(lab 5): tell every member (s.room.Has(c.name)) shuttingDown first (ECP-SYS-01).
 		if s.room.Has(c.name) {
 			c.Send(map[string]any{"type": "system", "message": shuttingDown})
 		}
+		// starter end
 		c.finish()
 	}
 	deadline := time.After(shutdownGrace)
