@@ -23,6 +23,7 @@ import {
   connect,
   type Endpoint,
   formatEndpoint,
+  rawAccess,
 } from '../../transport/index.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
 
@@ -145,7 +146,7 @@ export class WireClient {
 
   /** Whether lines travel on a byte stream (raw writes possible) or as WebSocket frames. */
   get framing(): 'bytes' | 'frames' {
-    return this.#connection.raw.kind;
+    return rawAccess(this.#connection).kind;
   }
 
   get isOpen(): boolean {
@@ -186,7 +187,7 @@ export class WireClient {
 
   /** Sends one WebSocket frame as it is (binary, oversize, two lines in one); WebSocket only. */
   sendFrame(data: string | Buffer, binary: boolean, description: string): void {
-    const raw = this.#connection.raw;
+    const raw = rawAccess(this.#connection);
     if (raw.kind !== 'frames') throw new Error('sendFrame needs a WebSocket connection');
     this.log.sent(description);
     if (!this.isOpen || !this.#connection.writable) {
@@ -357,7 +358,7 @@ export class WireClient {
 
   /** Ends the connection abruptly: a TCP reset on a byte stream, a dropped socket on WebSocket. */
   reset(): void {
-    const raw = this.#connection.raw;
+    const raw = rawAccess(this.#connection);
     if (raw.kind === 'bytes') {
       this.log.event('resetting the connection (RST)');
       raw.reset();
@@ -378,7 +379,7 @@ export class WireClient {
       this.log.event('(not sent: the connection is closed)');
       return;
     }
-    const raw = this.#connection.raw;
+    const raw = rawAccess(this.#connection);
     if (raw.kind === 'bytes') {
       raw.write(bytes);
       return;
