@@ -9,7 +9,7 @@ import { FramingError, LineDecoder, type LineSink } from '../protocol/index.ts';
 import { type MessageSink, offerCapabilities } from './capabilities.ts';
 import type { CloseInfo, Connection, ConnectionEvents, EndReason } from './connection.ts';
 import { formatHostPort } from './endpoint.ts';
-import { InputHold } from './hold.ts';
+import { InputHold } from './input-hold.ts';
 import { wrongTransportAnswer } from './sniff.ts';
 
 /** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */

@@ -9,7 +9,7 @@ import { type RawData, WebSocket } from 'ws';
 import { FramingError } from '../protocol/index.ts';
 import { type MessageSink, offerCapabilities } from './capabilities.ts';
 import type { CloseInfo, Connection, ConnectionEvents, EndReason } from './connection.ts';
-import { InputHold } from './hold.ts';
+import { InputHold } from './input-hold.ts';
 import { textFrame } from './websocket-frames.ts';
 import { CARRIAGE_RETURN, CLOSE_CODES, END_CODES, NEWLINE, stripNewline } from './websocket-mapping.ts';
 
