@@ -26,8 +26,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { findFreePort, openTarget } from '../server-under-test/index.ts';
-import { type Connection, connect, rawAccess } from '../transport/index.ts';
+import { openTarget } from '../server-under-test/index.ts';
+import { type Connection, connect, findFreePort, rawAccess } from '../transport/index.ts';
 import { ChatMember, numberedText } from './chat-member.ts';
 import { numberOption } from './script-options.ts';
 import { findListeningPid, sampleProcess } from './server-process.ts';

@@ -8,16 +8,15 @@ import { createLogger, startServer } from '../reference-server/index.ts';
 import {
   type ConnectOptions,
   type Endpoint,
+  findFreePort,
   formatEndpoint,
   type TransportName,
   usesTls,
 } from '../transport/index.ts';
-import { findFreePort } from './address.ts';
 import { sharedDevCertificate } from './dev-certificate.ts';
 import { OutputTail } from './output-tail.ts';
 import { SpawnedServer } from './spawned-server.ts';
 
-export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './address.ts';
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';

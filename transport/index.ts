@@ -42,6 +42,7 @@ export {
   usesTls,
 } from './endpoint.ts';
 export { TransportError, type TransportErrorCode } from './errors.ts';
+export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './ports.ts';
 export { INSECURE_WARNING, tlsVersionAccepted } from './tls.ts';
 export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket-mapping.ts';
 
