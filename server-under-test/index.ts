@@ -18,7 +18,7 @@ import { OutputTail } from './output-tail.ts';
 import { SpawnedServer } from './spawned-server.ts';
 
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
-export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
+export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { shellQuote, TargetStartError } from './spawned-server.ts';
 

@@ -105,7 +105,8 @@ function spawnedEndpoint(args: TargetArgs): Endpoint {
   };
 }
 
-function tlsFrom(args: TargetArgs): TargetTls | undefined {
+/** How the kit's clients trust a TLS server, from --ca and --insecure (undefined: the system's CAs). */
+export function tlsFrom(args: Pick<TargetArgs, 'ca' | 'insecure'>): TargetTls | undefined {
   if (args.ca === undefined && !args.insecure) return undefined;
   const tls: TargetTls = {};
   if (args.ca !== undefined) {
