@@ -13,8 +13,8 @@ import { stripNewline } from './websocket-mapping.ts';
  * over ws:// (100 clients, 5 s runs, 3 runs of 6 rounds, A/B interleaved, on 2 shared cores): the
  * same deliveries/s within noise (medians 195,020 with the shared frame, 191,117 with send), but
  * 27 % more server CPU per delivery with send (medians 0.76 and 0.97 us, Mann-Whitney p = 0.007
- * over 18 runs each). So the
- * shared frame stays; should ws stop exporting `Sender`, `WebSocket#send` is the way back.
+ * over 18 runs each). So the shared frame stays; should ws stop exporting `Sender`,
+ * `WebSocket#send` is the way back.
  */
 const frameOf = (
   wsModule as unknown as {
