@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
 import { type Endpoint, parseEndpoint, TRANSPORTS, type TransportName, usesTls } from '../transport/index.ts';
-import type { TargetSpec, TargetTls } from './index.ts';
+import type { TargetSpec, TargetTls } from './target.ts';
 
 export interface TargetArgs {
   target: string | undefined;
