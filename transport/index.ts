@@ -12,7 +12,6 @@ import { listenWebSocket } from './websocket-listen.ts';
 
 export {
   type ConnectionCapabilities,
-  capabilitiesOf,
   type FastReceive,
   type FastReceiveConnectOptions,
   fastReceive,
