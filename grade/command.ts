@@ -148,6 +148,10 @@ function builder(yargs: Argv): Argv<GradeArgs> {
       'labs 1-3, servers started with {limits} in their command',
     )
     .example('$0 grade roster.csv --shard 2/4 --out shard-2', 'the second of four shards')
+    .example(
+      '$0 grade roster.csv --target "wss://127.0.0.1:{port}/ecp" --ca ca.pem',
+      'servers that speak WebSocket over TLS',
+    )
     .check((args) => {
       for (const name of ['jobs', 'repeat', 'cap', 'cpu', 'memory', 'processes'] as const) {
         if (!Number.isInteger(args[name]) || args[name] < 1) {
@@ -318,6 +322,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       flakyCredit: weights?.flaky ?? DEFAULT_FLAKY_CREDIT,
       html: args.html,
       shard: shard ?? null,
+      target: args.target ?? null,
     },
     labs: labs.map((lab, index) => ({
       number: lab.number,
