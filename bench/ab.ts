@@ -6,9 +6,14 @@
  *   npx tsx bench/ab.ts --a "node ../old/bin/ecp.js server --port {port} --password secret123 --log-level warn" \
  *     --b "node bin/ecp.js server --port {port} --password secret123 --log-level warn" \
  *     [--rounds 5] [--clients 100] [--duration 5] [--out-a a.json] [--out-b b.json]
+ *     [--target ws://127.0.0.1:{port}/ecp]
+ *
+ * `--target` is where both started servers are reached (a URL with `{port}`; default plain TCP),
+ * so the two can be compared over TLS or WebSocket as well.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseEndpoint } from '../transport/index.ts';
 import { runBench } from './bench-runner.ts';
 import { compareReports, formatComparison } from './compare.ts';
 import type { BenchReport } from './report-schema.ts';
@@ -25,12 +30,19 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     'out-a': { type: 'string', default: 'bench-results/a.json' },
     'out-b': { type: 'string', default: 'bench-results/b.json' },
+    target: { type: 'string' },
   },
 });
 if (values.a === undefined || values.b === undefined) {
   console.error('bench/ab.ts: give both --a and --b (server commands with {port})');
   process.exit(2);
 }
+if (values.target !== undefined && !values.target.includes('{port}')) {
+  console.error('bench/ab.ts: --target is the URL of the started servers and must contain {port}');
+  process.exit(2);
+}
+const endpoint =
+  values.target === undefined ? undefined : parseEndpoint(values.target.replaceAll('{port}', '0'));
 const sides = [
   { command: values.a, label: values['label-a'], reports: [] as BenchReport[] },
   { command: values.b, label: values['label-b'], reports: [] as BenchReport[] },
@@ -41,7 +53,7 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? sides : [...sides].reverse();
   for (const side of order) {
     const report = await runBench(
-      { kind: 'spawned', command: side.command, password: 'secret123' },
+      { kind: 'spawned', command: side.command, password: 'secret123', ...(endpoint ? { endpoint } : {}) },
       { clients: Number(values.clients), durationSeconds: Number(values.duration), runs: 1 },
       {},
       side.label,

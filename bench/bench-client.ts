@@ -5,7 +5,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { ClientJoin, encodeMessage, handshakeMessage, parseServerMessage } from '../protocol/index.ts';
-import { type Connection, type ConnectOptions, connect, type Endpoint } from '../transport/index.ts';
+import {
+  type Connection,
+  type ConnectOptions,
+  connect,
+  type Endpoint,
+  fastReceive,
+} from '../transport/index.ts';
 import { nowMicros } from './clock.ts';
 import { DeliveryScanner, type ScanSink } from './delivery-scanner.ts';
 
@@ -123,7 +129,7 @@ export class BenchClient {
     }
     const connectedMicros = nowMicros();
     this.#connection = connection;
-    connection.receiveInto({
+    fastReceive(connection).receiveInto({
       message: (bytes, start, end) => {
         if (!this.#stamped) {
           this.#receivedMicros = nowMicros();

@@ -3,8 +3,8 @@
  * and returns the report.
  */
 import { availableParallelism } from 'node:os';
-import { canConnect, openTarget, type TargetSpec } from '../server-under-test/index.ts';
-import { formatEndpoint } from '../transport/index.ts';
+import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
+import { canConnect, formatEndpoint } from '../transport/index.ts';
 import { keyPool } from './key-pool.ts';
 import { machineInfo } from './machine.ts';
 import {

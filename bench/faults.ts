@@ -1,7 +1,7 @@
 /**
  * The fault run of docs/benchmarks.md ("Flow control"): healthy members chat while, all at the same
  * time, clients are killed in the middle of writing a line, members are reset in the middle of a
- * broadcast, one client reads a byte a second, and 1,000 connections never send a handshake.
+ * broadcast, one member stops reading, and 1,000 connections never send a handshake.
  * The healthy members must lose nothing and stay connected.
  *
  *   npx tsx bench/faults.ts [--spawn CMD] [--seconds 60] [--healthy 10] [--rate 10] [--idle 1000]
@@ -13,19 +13,21 @@
  *   process killed while writing leaves its connection).
  * - reset mid-broadcast: every 2 s a healthy member sends 200 messages at once and 20 members that
  *   joined for it are reset while the server relays them.
- * - one byte a second: a member that reads one byte a second from its socket. Node reads from the
- *   kernel in chunks of up to 64 KiB when its buffer runs low, so the server sees a client that
- *   took at most that much and then almost nothing: it is a slow reader and is disconnected.
+ * - stalled reader: a member that stops reading once it has sent its handshake (its connection is
+ *   paused). Its kernel buffers and one read of Node's (up to 64 KiB) take the room's traffic, then
+ *   nothing does: the server sees a slow reader and disconnects it.
+ * Every fault client goes through the transport, as the conformance kit's do: misbehaving (half a
+ * line, a reset) through the connection's raw access.
  * - never handshake: `--idle` connections that send nothing, reopened as the server closes them
  *   (the handshake timeout).
  * Exit code 0 when every healthy member received every healthy message in order and none was
  * disconnected; 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { findFreePort, openTarget } from '../server-under-test/index.ts';
+import { openTarget } from '../server-under-test/index.ts';
+import { type Connection, connect, findFreePort, rawAccess } from '../transport/index.ts';
 import { ChatMember, numberedText } from './chat-member.ts';
 import { numberOption } from './script-options.ts';
 import { findListeningPid, sampleProcess } from './server-process.ts';
@@ -118,7 +120,7 @@ async function killedMidWrite(): Promise<void> {
     try {
       const member = await ChatMember.join({ url, username: `killed${i}`, password: PASSWORD, keys: key(i) });
       const line = member.chatLine('k'.repeat(32 * 1024));
-      const raw = member.connection.raw;
+      const raw = rawAccess(member.connection);
       if (raw.kind === 'bytes') {
         raw.write(Buffer.from(line.slice(0, line.length >> 1)));
         raw.reset();
@@ -154,7 +156,7 @@ async function resetMidBroadcast(): Promise<void> {
       // The burst is on its way: the server is relaying it to these right now.
       await sleep(1);
       for (const victim of victims) {
-        const raw = victim.connection.raw;
+        const raw = rawAccess(victim.connection);
         if (raw.kind === 'bytes') raw.reset();
         else victim.connection.destroy();
       }
@@ -167,43 +169,33 @@ async function resetMidBroadcast(): Promise<void> {
   }
 }
 
-/** A member that reads one byte a second. */
-const trickle = await new Promise<{ socket: Socket; bytesRead: number; closedAtMs: number | undefined }>(
-  (resolve, reject) => {
-    const socket = netConnect({ host, port });
-    const state = { socket, bytesRead: 0, closedAtMs: undefined as number | undefined };
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      socket.on('error', () => {});
-      socket.write(encodeMessage(handshakeMessage('trickle', PASSWORD, key(0).publicKeyPem)));
-      socket.pause();
-      resolve(state);
-    });
-  },
-);
-// The trickling member cannot tell it was cut (it does not read); the others are told.
+/** A member that sends its handshake and then stops reading. */
+const stalled = { connection: await connect(url), closedAtMs: undefined as number | undefined };
+// Listening releases the input held for a caller (see InputHold); there is none to read here.
+stalled.connection.on('close', () => {});
+stalled.connection.send(encodeMessage(handshakeMessage('stalled', PASSWORD, key(0).publicKeyPem)));
+stalled.connection.pause();
+// The stalled member cannot tell it was cut (it does not read); the others are told.
 healthy[0]!.on('message', (message) => {
-  if (message.type === 'system' && message.message === 'trickle has left the chat')
-    trickle.closedAtMs ??= performance.now();
+  if (message.type === 'system' && message.message === 'stalled has left the chat')
+    stalled.closedAtMs ??= performance.now();
 });
-const trickleTimer = setInterval(() => {
-  if (trickle.socket.read(1) !== null) trickle.bytesRead++;
-}, 1000);
 
 /** Connections that never send a handshake, kept at `--idle` by reopening those the server closes. */
-const idle = new Set<Socket>();
+const idle = new Set<Connection>();
+function reopenIdle(): void {
+  if (running) setTimeout(openIdle, 10);
+}
 function openIdle(): void {
   if (!running) return;
-  const socket = netConnect({ host, port });
-  idle.add(socket);
   counts.idleOpened++;
-  socket.on('error', () => {});
-  socket.on('data', () => {});
-  socket.on('close', () => {
-    idle.delete(socket);
-    if (running) setTimeout(openIdle, 10);
-  });
+  connect(url).then((connection) => {
+    idle.add(connection);
+    connection.on('close', () => {
+      idle.delete(connection);
+      reopenIdle();
+    });
+  }, reopenIdle);
 }
 for (let i = 0; i < options.idle; i++) openIdle();
 
@@ -225,7 +217,6 @@ await sleep(options.seconds * 1000);
 running = false;
 for (const timer of timers) clearInterval(timer);
 await Promise.all(faults);
-clearInterval(trickleTimer);
 clearInterval(sampler);
 
 // Let the last messages arrive: until every healthy member has everything, or 10 s.
@@ -282,10 +273,10 @@ const result = {
     resetMidBroadcast: counts.resetMidBroadcast,
     idleConnectionsOpened: counts.idleOpened,
     idleOpenAtEnd: idle.size,
-    trickle: {
-      bytesRead: trickle.bytesRead,
+    stalled: {
+      bytesReceived: stalled.connection.bytesReceived,
       disconnectedAfterSeconds:
-        trickle.closedAtMs === undefined ? null : Math.round((trickle.closedAtMs - started) / 1000),
+        stalled.closedAtMs === undefined ? null : Math.round((stalled.closedAtMs - started) / 1000),
     },
     errors: counts.faultErrors,
   },
@@ -310,7 +301,7 @@ console.log(
   `  killed mid-write: ${counts.killedMidWrite}; reset mid-broadcast: ${counts.resetMidBroadcast}; idle connections opened: ${counts.idleOpened} (${idle.size} open at the end)`,
 );
 console.log(
-  `  one byte a second: read ${trickle.bytesRead} bytes, ${trickle.closedAtMs === undefined ? 'still a member' : `disconnected by the server after ${result.faults.trickle.disconnectedAfterSeconds} s`}`,
+  `  stalled reader: ${stalled.closedAtMs === undefined ? 'still a member' : `disconnected by the server after ${result.faults.stalled.disconnectedAfterSeconds} s`}`,
 );
 if (counts.faultErrors.length > 0)
   console.log(`  fault clients' own errors: ${counts.faultErrors.slice(0, 5).join('; ')}`);
@@ -319,8 +310,8 @@ console.log(`  server: ${JSON.stringify(serverMetrics)}`);
 console.log(ok ? 'PASS' : 'FAIL');
 if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
 
-for (const socket of idle) socket.destroy();
-trickle.socket.destroy();
+for (const connection of idle) connection.destroy();
+stalled.connection.destroy();
 for (const member of healthy) member.connection.destroy();
 await target.close();
 process.exit(ok ? 0 : 1);

@@ -17,7 +17,8 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
-import { findFreePort, openTarget } from '../server-under-test/index.ts';
+import { openTarget } from '../server-under-test/index.ts';
+import { findFreePort } from '../transport/index.ts';
 import { runBench } from './bench-runner.ts';
 import { ChatMember, numberedText } from './chat-member.ts';
 import { formatText } from './report-format.ts';

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
-import { findFreePort, makeDevCertificate } from '../server-under-test/index.ts';
+import { makeDevCertificate } from '../server-under-test/index.ts';
 import { SpawnedServer } from '../server-under-test/spawned-server.ts';
-import { type Endpoint, parseEndpoint } from '../transport/index.ts';
+import { type Endpoint, findFreePort, parseEndpoint } from '../transport/index.ts';
 import { runBench } from './bench-runner.ts';
 import { formatNumber } from './report-format.ts';
 

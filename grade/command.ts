@@ -13,6 +13,8 @@ import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { findLab, LABS, type Lab, parseLimitsOption, planScenarios } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
+import { type TargetTls, tlsFrom } from '../server-under-test/index.ts';
+import { TransportError } from '../transport/index.ts';
 import { GRADE_FILES, writeGrades } from './gradebook.ts';
 import { gradeClass } from './grader.ts';
 import { mergeGrades } from './merge.ts';
@@ -25,7 +27,14 @@ import {
   type StudentGrade,
 } from './model.ts';
 import { gradingProgress } from './progress.ts';
-import { loadRoster, parseShard, RosterError, type Shard, selectShard } from './roster.ts';
+import {
+  checkTargetTemplate,
+  loadRoster,
+  parseShard,
+  RosterError,
+  type Shard,
+  selectShard,
+} from './roster.ts';
 import { DEFAULT_RESOURCE_LIMITS, detectShellLimits } from './sandbox.ts';
 import { DEFAULT_FLAKY_CREDIT, DEFAULT_LAB_WEIGHT, loadWeights, type Weights } from './weights.ts';
 
@@ -36,6 +45,9 @@ interface GradeArgs {
   roster: string;
   out: string;
   password: string;
+  target: string | undefined;
+  ca: string | undefined;
+  insecure: boolean;
   labs: string | undefined;
   lab: number | undefined;
   only: boolean;
@@ -74,6 +86,13 @@ function builder(yargs: Argv): Argv<GradeArgs> {
     .options({
       out: { type: 'string', default: 'grades', describe: 'Folder for the class report and gradebook' },
       password: { type: 'string', default: 'secret123', describe: 'Server password, for rows without one' },
+      target: {
+        type: 'string',
+        describe:
+          'Where started servers are reached, for rows without a target: a URL with {port}, e.g. ws://127.0.0.1:{port}/ecp or tls://127.0.0.1:{port} [default: tcp]',
+      },
+      ca: { type: 'string', describe: 'TLS: trust this CA certificate (PEM file) to verify the servers' },
+      insecure: { type: 'boolean', default: false, describe: "TLS: do not verify the servers' certificates" },
       labs: { type: 'string', describe: 'Labs to grade, e.g. 1,2,3 (default: every lab with scenarios)' },
       lab: { type: 'number', describe: 'Lab N and the labs before it' },
       only: { type: 'boolean', default: false, describe: 'With --lab N: lab N alone' },
@@ -129,6 +148,10 @@ function builder(yargs: Argv): Argv<GradeArgs> {
       'labs 1-3, servers started with {limits} in their command',
     )
     .example('$0 grade roster.csv --shard 2/4 --out shard-2', 'the second of four shards')
+    .example(
+      '$0 grade roster.csv --target "wss://127.0.0.1:{port}/ecp" --ca ca.pem',
+      'servers that speak WebSocket over TLS',
+    )
     .check((args) => {
       for (const name of ['jobs', 'repeat', 'cap', 'cpu', 'memory', 'processes'] as const) {
         if (!Number.isInteger(args[name]) || args[name] < 1) {
@@ -208,7 +231,10 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   let weights: Weights | undefined;
   let limits: Partial<Limits>;
   let shard: Shard | undefined;
+  let tls: TargetTls | undefined;
   try {
+    if (args.target !== undefined) checkTargetTemplate(args.target);
+    tls = tlsFrom(args);
     weights = args.weights ? loadWeights(args.weights) : undefined;
     labs = selectLabs(args, weights);
     limits = args.limits ? parseLimitsOption(args.limits) : {};
@@ -218,7 +244,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       submissions = selectShard(submissions, shard);
     }
   } catch (error) {
-    if (error instanceof RangeError || error instanceof RosterError) {
+    if (error instanceof RangeError || error instanceof RosterError || error instanceof TransportError) {
       console.error(`ecp grade: ${error.message}`);
       return EXIT_UNUSABLE;
     }
@@ -262,6 +288,8 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       submissions,
       labs,
       password: args.password,
+      ...(args.target === undefined ? {} : { target: args.target }),
+      ...(tls === undefined ? {} : { tls }),
       jobs,
       timeoutMs: args.timeout * 1000,
       limits,
@@ -294,6 +322,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       flakyCredit: weights?.flaky ?? DEFAULT_FLAKY_CREDIT,
       html: args.html,
       shard: shard ?? null,
+      target: args.target ?? null,
     },
     labs: labs.map((lab, index) => ({
       number: lab.number,

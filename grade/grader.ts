@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
-import { OutputTail } from '../server-under-test/index.ts';
+import { OutputTail, type TargetTls } from '../server-under-test/index.ts';
+import { parseEndpoint } from '../transport/index.ts';
 import type { GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
 import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScript } from './sandbox.ts';
@@ -30,6 +31,10 @@ export interface ClassGradingOptions {
   labs: readonly GradedLab[];
   /** For rows without a password of their own. */
   password: string;
+  /** For rows without a target of their own: the URL with `{port}` servers are reached at. Default plain TCP. */
+  target?: string;
+  /** How the grader trusts tls:// and wss:// servers. */
+  tls?: TargetTls;
   jobs: number;
   timeoutMs: number;
   limits: Partial<Limits>;
@@ -143,6 +148,8 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
     script: context.script(context.command, files),
     files,
     password: submission.password ?? options.password,
+    ...endpointOf(submission.target ?? options.target),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     labs: [...options.labs],
     timeoutMs: options.timeoutMs,
     // A server's limit flags are its limits, as for ecp conformance --spawn; --limits overrides.
@@ -282,4 +289,10 @@ function studentFolders(submissions: readonly Submission[]): Map<number, string>
     folders.set(submission.row, `${String(submission.row).padStart(3, '0')}${name ? `-${name}` : ''}`);
   }
   return folders;
+}
+
+/** The worker's endpoint for a target URL with `{port}` (its port is the started server's). */
+function endpointOf(template: string | undefined): Pick<WorkerJob, 'endpoint'> {
+  if (template === undefined) return {};
+  return { endpoint: { ...parseEndpoint(template.replaceAll('{port}', '0')), port: 0 } };
 }

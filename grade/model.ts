@@ -100,6 +100,8 @@ export interface GradeOptionsRecord {
   flakyCredit: number;
   html: HtmlReports;
   shard: { index: number; count: number } | null;
+  /** --target: where servers of rows without a target of their own were reached (null: plain TCP). */
+  target?: string | null;
 }
 
 /** Which labs keep cucumber's HTML report: every lab, the labs with a scenario that did not pass, none. */

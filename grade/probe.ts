@@ -1,55 +1,75 @@
 /**
  * Does a started server answer at all? A handshake with a wrong password (which a server that
- * passes lab 1 refuses), then, if that gets no byte back, a valid one (which a server admits
- * from lab 3 on). A server that answers neither cannot pass a scenario, and running every lab
- * against it would only wait out every timeout.
+ * passes lab 1 refuses), then, if that gets nothing back, a valid one (which a server admits from
+ * lab 3 on). A server that answers neither cannot pass a scenario, and running every lab against it
+ * would only wait out every timeout. The probe reaches the server as the labs will, through the
+ * transport its target names (tcp, tls, ws, wss).
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { Socket } from 'node:net';
-import type { HostPort } from '../server-under-test/index.ts';
+import { encodeMessage, generateRsaKeyPair, handshakeMessage } from '../protocol/index.ts';
+import type { Target } from '../server-under-test/index.ts';
+import { type Connection, connect, TransportError } from '../transport/index.ts';
 
-export type ProbeResult = 'answered' | 'closed' | 'silent';
+export type ProbeResult =
+  /** Something came back: a message, or bytes that are not one. */
+  | { kind: 'answered' }
+  /** The server closed the connection without a word. */
+  | { kind: 'closed' }
+  /** Nothing came back in time. */
+  | { kind: 'silent' }
+  /** No connection: the TLS handshake or the WebSocket upgrade failed or did not end in time. */
+  | { kind: 'unreachable'; reason: string };
 
-let publicKeyPem: string | undefined;
+/** Where the probe connects, and how it trusts a TLS server. */
+export type ProbeTarget = Pick<Target, 'endpoint' | 'connectOptions'>;
 
-function probeKey(): string {
-  publicKeyPem ??= generateKeyPairSync('rsa', { modulusLength: 2048 })
-    .publicKey.export({ type: 'spki', format: 'pem' })
-    .toString();
+let publicKeyPem: Promise<string> | undefined;
+
+function probeKey(): Promise<string> {
+  publicKeyPem ??= generateRsaKeyPair().then((keys) => keys.publicKeyPem);
   return publicKeyPem;
 }
 
 export async function probeServer(
-  address: HostPort,
+  target: ProbeTarget,
   password: string,
   timeoutMs: number,
 ): Promise<ProbeResult> {
-  const wrong = await probeHandshake(address, `${password}-not`, timeoutMs);
-  return wrong === 'answered' ? wrong : probeHandshake(address, password, timeoutMs);
+  const wrong = await probeHandshake(target, `${password}-not`, timeoutMs);
+  if (wrong.kind === 'closed' || wrong.kind === 'silent') return probeHandshake(target, password, timeoutMs);
+  return wrong;
 }
 
-/** One connection, one handshake: any byte back is an answer. */
-export function probeHandshake(address: HostPort, password: string, timeoutMs: number): Promise<ProbeResult> {
-  const handshake = `${JSON.stringify({
-    type: 'handshake',
-    username: `grader-${process.pid}`,
-    server_password: password,
-    public_key: probeKey(),
-  })}\n`;
+/** One connection, one handshake: anything back is an answer. */
+export async function probeHandshake(
+  target: ProbeTarget,
+  password: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const handshake = encodeMessage(handshakeMessage(`grader-${process.pid}`, password, await probeKey()));
+  const deadline = Date.now() + timeoutMs;
+  let connection: Connection;
+  try {
+    // Exact framing: a last line without its line feed, or a blank line, is an answer too.
+    connection = await connect(target.endpoint, { ...target.connectOptions, timeoutMs, exactFraming: true });
+  } catch (error) {
+    // The server accepts TCP connections (it started): what failed is the transport's own opening.
+    if (error instanceof TransportError) return { kind: 'unreachable', reason: error.message };
+    throw error;
+  }
   return new Promise((resolve) => {
-    const socket = new Socket();
     let settled = false;
     const done = (result: ProbeResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      connection.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => done('silent'), timeoutMs);
-    socket.once('data', () => done('answered'));
-    socket.once('end', () => done('closed'));
-    socket.once('error', () => done('closed'));
-    socket.connect(address.port, address.host, () => socket.write(handshake));
+    const timer = setTimeout(() => done({ kind: 'silent' }), Math.max(0, deadline - Date.now()));
+    connection.on('message', () => done({ kind: 'answered' }));
+    connection.on('framingError', () => done({ kind: 'answered' }));
+    connection.on('end', () => done({ kind: 'closed' }));
+    connection.on('close', () => done({ kind: 'closed' }));
+    connection.send(handshake);
   });
 }

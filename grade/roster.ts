@@ -1,11 +1,14 @@
 /**
  * The roster: one row per student server. CSV with the header `student,dir,command` (and an
- * optional `password`), or YAML (a list of rows, or `{ students: [...] }`). A `dir` is relative
- * to the roster's folder. `--shard K/N` keeps every N-th row starting at the K-th.
+ * optional `password` and `target`), or YAML (a list of rows, or `{ students: [...] }`). A `dir`
+ * is relative to the roster's folder; a `target` is the URL the started server is reached at, with
+ * `{port}` (`ws://127.0.0.1:{port}/ecp`), for a server that speaks TLS or WebSocket.
+ * `--shard K/N` keeps every N-th row starting at the K-th.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseEndpoint } from '../transport/index.ts';
 
 export interface Submission {
   /** 1-based position in the roster file, so shards and merges keep the roster's order. */
@@ -17,6 +20,8 @@ export interface Submission {
   command: string;
   /** The row's own password, where it overrides `--password`. */
   password?: string;
+  /** The row's own target URL with `{port}`, where it overrides `--target`. */
+  target?: string;
 }
 
 /** A roster the grader cannot use: says which row and why. */
@@ -25,7 +30,7 @@ export class RosterError extends Error {
 }
 
 const REQUIRED_COLUMNS = ['student', 'dir', 'command'] as const;
-const KNOWN_COLUMNS = new Set<string>([...REQUIRED_COLUMNS, 'password']);
+const KNOWN_COLUMNS = new Set<string>([...REQUIRED_COLUMNS, 'password', 'target']);
 
 export function loadRoster(path: string): Submission[] {
   let text: string;
@@ -49,7 +54,7 @@ function csvRecords(text: string): RosterRecord[] {
   const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
   if (missing.length > 0) {
     throw new RosterError(
-      `the roster's header lacks ${missing.join(', ')}: expected student,dir,command (and optionally password)`,
+      `the roster's header lacks ${missing.join(', ')}: expected student,dir,command (and optionally password, target)`,
     );
   }
   const unknown = header.filter((column) => !KNOWN_COLUMNS.has(column));
@@ -118,8 +123,28 @@ function checkRecords(records: RosterRecord[], base: string): Submission[] {
     const submission: Submission = { row, student, dir: resolve(base, dir), command };
     const password = field('password');
     if (password) submission.password = password;
+    const target = field('target');
+    if (target) {
+      try {
+        checkTargetTemplate(target);
+      } catch (error) {
+        throw new RosterError(`roster row ${row} (${student}): ${(error as Error).message}`);
+      }
+      submission.target = target;
+    }
     return submission;
   });
+}
+
+/**
+ * A target URL with `{port}`, where a started server is reached (`tls://127.0.0.1:{port}`); throws
+ * a RangeError or TransportError that says what is wrong.
+ */
+export function checkTargetTemplate(template: string): void {
+  if (!template.includes('{port}')) {
+    throw new RangeError(`the target ${template} has no {port}; the grader gives each server a free port`);
+  }
+  parseEndpoint(template.replaceAll('{port}', '0'));
 }
 
 /** RFC 4180 CSV: quoted fields may hold commas, line breaks and doubled quotes. */

@@ -12,7 +12,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Requirement, ScenarioResult } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
-import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
+import { openTarget, type TargetSpec, type TargetTls } from '../server-under-test/index.ts';
+import type { Endpoint } from '../transport/index.ts';
 import type { GradedLab, HtmlReports, LabGrade } from './model.ts';
 import { probeServer } from './probe.ts';
 import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
@@ -22,6 +23,10 @@ export interface WorkerJob {
   student: string;
   /** The sandboxed shell script (sandboxScript), with `{port}` and `{password}` still in it. */
   script: string;
+  /** Where the started server is reached (its port replaced); plain TCP on 127.0.0.1 when absent. */
+  endpoint?: Endpoint;
+  /** How the grader trusts a tls:// or wss:// server. */
+  tls?: TargetTls;
   files: SandboxFiles;
   password: string;
   labs: GradedLab[];
@@ -55,6 +60,8 @@ export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent)
     command: job.script,
     password: job.password,
     startTimeoutMs: job.startTimeoutMs,
+    ...(job.endpoint === undefined ? {} : { endpoint: job.endpoint }),
+    ...(job.tls === undefined ? {} : { tls: job.tls }),
   };
   const start = await firstStart(job, spec);
   emit(start);
@@ -85,15 +92,23 @@ async function firstStart(
     return { kind: 'started', result: 'did-not-start', note: startFailure(job, error as Error), output };
   }
   try {
-    const answer = await probeServer(target.endpoint, job.password, job.probeTimeoutMs);
-    if (answer === 'answered') return { kind: 'started', result: 'answered' };
+    const answer = await probeServer(target, job.password, job.probeTimeoutMs);
+    if (answer.kind === 'answered') return { kind: 'started', result: 'answered' };
     const crash = exitOf(job);
     const output = await saveOutput(job, 'start-output.txt', target.serverOutput());
     if (crash) {
       return { kind: 'started', result: 'crashed', note: `on the first handshake: ${crash}`, output };
     }
+    if (answer.kind === 'unreachable') {
+      return {
+        kind: 'started',
+        result: 'no-answer',
+        note: `the grader could not connect: ${answer.reason}`,
+        output,
+      };
+    }
     const what =
-      answer === 'closed'
+      answer.kind === 'closed'
         ? 'closed the connection without a word'
         : `sent nothing within ${job.probeTimeoutMs} ms`;
     return {

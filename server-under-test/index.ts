@@ -4,86 +4,25 @@
  * conformance kit and the bench both use this module, so a server is reached the same way by both.
  */
 import type { Limits } from '../protocol/index.ts';
-import { createLogger, startServer } from '../reference-server/index.ts';
 import {
   type ConnectOptions,
   type Endpoint,
+  findFreePort,
   formatEndpoint,
-  type TransportName,
   usesTls,
 } from '../transport/index.ts';
-import { findFreePort } from './address.ts';
 import { sharedDevCertificate } from './dev-certificate.ts';
 import { OutputTail } from './output-tail.ts';
+import { startReferenceServer } from './reference-starter.ts';
 import { SpawnedServer } from './spawned-server.ts';
+import type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts';
 
-export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './address.ts';
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
-export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
+export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
+export { startReferenceServer } from './reference-starter.ts';
 export { shellQuote, TargetStartError } from './spawned-server.ts';
-
-/**
- * Starts an in-process server listening on `endpoint` (port 0: any free one) and returns how to
- * reach and stop it. What it logs goes to `output`, so reports can show it as they show a spawned
- * server's output. `tls` is set for tls:// and wss:// endpoints.
- */
-export type EmbeddedStarter = (options: {
-  endpoint: Endpoint;
-  password: string;
-  limits: Partial<Limits>;
-  output: OutputTail;
-  tls: { cert: string; key: string } | undefined;
-}) => Promise<{ port: number; close(): Promise<void> }>;
-
-/** How the kit's clients trust a TLS server: its CA, or no verification at all. */
-export interface TargetTls {
-  ca?: string;
-  insecure?: boolean;
-}
-
-export type TargetSpec =
-  | {
-      kind: 'embedded';
-      password?: string;
-      limits?: Partial<Limits>;
-      /** The transport the embedded server listens on. Default tcp. */
-      transport?: TransportName;
-      /** Another in-process server, e.g. a test fixture; the reference server by default. */
-      start?: EmbeddedStarter;
-      label?: string;
-    }
-  | { kind: 'running'; endpoint: Endpoint; password: string; tls?: TargetTls }
-  | {
-      kind: 'spawned';
-      /**
-       * Shell command; `{port}` is replaced by a free port (without `{port}`, `port` must be given),
-       * `{password}` by the password as one shell word.
-       */
-      command: string;
-      password: string;
-      /** Where the started server is reached; its port is replaced. Default tcp://127.0.0.1. */
-      endpoint?: Endpoint;
-      port?: number;
-      startTimeoutMs?: number;
-      tls?: TargetTls;
-    };
-
-export interface Target {
-  readonly kind: TargetSpec['kind'];
-  /** For people: what is being tested and where. */
-  readonly description: string;
-  readonly endpoint: Endpoint;
-  readonly password: string;
-  /** What the kit's clients pass to connect(): how they trust a TLS server. */
-  readonly connectOptions: ConnectOptions;
-  /** Embedded and spawned targets can be restarted (e.g. per feature); a running one cannot. */
-  readonly canRestart: boolean;
-  restart(): Promise<void>;
-  /** What the server printed or logged (the last 256 KiB); empty for a running server. */
-  serverOutput(): string;
-  close(): Promise<void>;
-}
+export type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts';
 
 const DEFAULT_PASSWORD = 'secret123';
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -128,15 +67,6 @@ class RunningTarget implements Target {
   }
   async close(): Promise<void> {}
 }
-
-const startReferenceServer: EmbeddedStarter = async ({ endpoint, password, limits, output, tls }) =>
-  startServer({
-    listen: [formatEndpoint(endpoint)],
-    ...(tls === undefined ? {} : { tls }),
-    password,
-    limits,
-    logger: createLogger('info', { write: (line: string) => output.append(Buffer.from(line)) }),
-  });
 
 class EmbeddedTarget implements Target {
   readonly kind = 'embedded';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
 import { type Endpoint, parseEndpoint, TRANSPORTS, type TransportName, usesTls } from '../transport/index.ts';
-import type { TargetSpec, TargetTls } from './index.ts';
+import type { TargetSpec, TargetTls } from './target.ts';
 
 export interface TargetArgs {
   target: string | undefined;
@@ -105,7 +105,8 @@ function spawnedEndpoint(args: TargetArgs): Endpoint {
   };
 }
 
-function tlsFrom(args: TargetArgs): TargetTls | undefined {
+/** How the kit's clients trust a TLS server, from --ca and --insecure (undefined: the system's CAs). */
+export function tlsFrom(args: Pick<TargetArgs, 'ca' | 'insecure'>): TargetTls | undefined {
   if (args.ca === undefined && !args.insecure) return undefined;
   const tls: TargetTls = {};
   if (args.ca !== undefined) {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type HostPort, waitUntilAccepting } from './address.ts';
+import { type HostPort, waitUntilAccepting } from '../transport/index.ts';
 import { OutputTail } from './output-tail.ts';
 
 export interface SpawnOptions {

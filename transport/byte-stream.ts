@@ -6,16 +6,10 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { FramingError, LineDecoder, type LineSink } from '../protocol/index.ts';
-import type {
-  CloseInfo,
-  Connection,
-  ConnectionEvents,
-  EndReason,
-  MessageSink,
-  RawAccess,
-} from './connection.ts';
+import { type MessageSink, offerCapabilities } from './capabilities.ts';
+import type { CloseInfo, Connection, ConnectionEvents, EndReason } from './connection.ts';
 import { formatHostPort } from './endpoint.ts';
-import { InputHold } from './hold.ts';
+import { InputHold } from './input-hold.ts';
 import { wrongTransportAnswer } from './sniff.ts';
 
 /** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
@@ -40,7 +34,6 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
   readonly peer: string;
   readonly remoteAddress: string;
   readonly subprotocol = undefined;
-  readonly raw: RawAccess;
   readonly #socket: Socket;
   readonly #decoder: LineDecoder;
   readonly #exact: boolean;
@@ -71,14 +64,17 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     this.#decoder = new LineDecoder({ maxLineBytes: options.maxMessageBytes, keepBlankLines: this.#exact });
     this.remoteAddress = socket.remoteAddress ?? '';
     this.peer = formatHostPort(this.remoteAddress, socket.remotePort ?? 0);
-    this.raw = {
-      kind: 'bytes',
-      write: (bytes) => {
-        if (this.writable) socket.write(bytes);
+    offerCapabilities(this, {
+      raw: {
+        kind: 'bytes',
+        write: (bytes) => {
+          if (this.writable) socket.write(bytes);
+        },
+        // A TCP reset; a TLS socket cannot send one (Node refuses), so it is dropped without close_notify.
+        reset: () => (this.transport === 'tcp' ? socket.resetAndDestroy() : socket.destroy()),
       },
-      // A TCP reset; a TLS socket cannot send one (Node refuses), so it is dropped without close_notify.
-      reset: () => (this.transport === 'tcp' ? socket.resetAndDestroy() : socket.destroy()),
-    };
+      fastReceive: { receiveInto: (sink) => this.#receiveInto(sink) },
+    });
     socket.setNoDelay(true);
     if (!usesOnread) socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => this.#hold.run(() => this.#onEnd()));
@@ -131,7 +127,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     this.#socket.resume();
   }
 
-  receiveInto(sink: MessageSink): void {
+  #receiveInto(sink: MessageSink): void {
     this.#hold.release();
     this.#sink = sink;
     this.#sinkAdapter = {

@@ -2,7 +2,9 @@
  * The one connection abstraction: a connection carries ECP *messages*; framing is the transport's
  * job (lines on byte streams, one text frame per message on WebSocket). Everything above this
  * folder (server sessions and outboxes, the reference client, the conformance kit's wire client,
- * the bench's load clients) talks to a Connection and never learns which transport it got.
+ * the bench's load clients) talks to a Connection and never learns which transport it got. What
+ * only the kit or the bench needs (raw access, a fast receive path) is a capability a transport may
+ * offer beside it (capabilities.ts).
  */
 import type { EventEmitter } from 'node:events';
 import type { FramingError } from '../protocol/index.ts';
@@ -48,32 +50,6 @@ export interface ConnectionEvents {
   drain: [];
 }
 
-/**
- * A fast path for receivers that count rather than read (the bench): messages as bytes in place,
- * without a string per message. Byte streams hand over slices of their read buffer.
- */
-export interface MessageSink {
-  /** One message at bytes[start, end), without framing; valid only during the call. */
-  message(bytes: Buffer, start: number, end: number): void;
-  /** Every message of one network read has been handed over. */
-  readDone(): void;
-}
-
-/** The raw access a conformance kit needs to misbehave on purpose; nothing else uses it. */
-export type RawAccess =
-  | {
-      kind: 'bytes';
-      /** Writes bytes as they are: split lines, bytes that are not UTF-8, no line feed. */
-      write(bytes: Uint8Array): void;
-      /** Ends the connection abruptly with a TCP reset (RST). */
-      reset(): void;
-    }
-  | {
-      kind: 'frames';
-      /** Sends one WebSocket frame as it is: binary, oversize, two messages in one. */
-      send(data: string | Buffer, options: { binary: boolean }): void;
-    };
-
 export interface Connection extends EventEmitter<ConnectionEvents> {
   readonly transport: TransportName;
   /** The peer's address and port, e.g. `127.0.0.1:52114` (`[::1]:52114`). */
@@ -105,14 +81,10 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
   /** Stops reading: input stays in the operating system's buffers and the peer is slowed down. */
   pause(): void;
   resume(): void;
-  /** Switches to the fast receive path: from now on messages go to `sink`, not to 'message' events. */
-  receiveInto(sink: MessageSink): void;
   /** Graceful: what is queued goes out, then the connection closes. */
   end(reason?: EndReason): void;
   /** Abrupt: closes now, dropping whatever is queued. */
   destroy(): void;
-  /** Misbehaving on purpose, for the conformance kit only. */
-  readonly raw: RawAccess;
 }
 
 /** What every transport's connect() takes. */
@@ -130,8 +102,6 @@ export interface ConnectOptions {
   insecure?: boolean;
   /** WebSocket: the subprotocols to offer. Default ['ecp.v1']; [] offers none (as browsers may). */
   subprotocols?: string[];
-  /** A reusable read buffer for byte streams (the bench gives one per thread); see MessageSink. */
-  readBuffer?: Buffer;
 }
 
 /** A transport problem on the server side, worth a log line: the connection never became a Connection. */

@@ -14,7 +14,9 @@ export type TransportErrorCode =
   /** The WebSocket upgrade was refused (an HTTP status instead of 101) or broke the protocol. */
   | 'ECP_UPGRADE_FAILED'
   /** Listening failed (address in use, missing certificate, ...). */
-  | 'ECP_LISTEN_FAILED';
+  | 'ECP_LISTEN_FAILED'
+  /** The connection's transport does not offer a capability asked of it (raw access, fast receive). */
+  | 'ECP_UNSUPPORTED';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

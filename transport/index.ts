@@ -2,12 +2,23 @@
  * The transports, chosen by URL scheme: one file per transport, and nothing above this folder knows
  * which one it got. `connect` for clients, `listen` for servers.
  */
+import type { FastReceiveConnectOptions } from './capabilities.ts';
 import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
 import { type Endpoint, parseEndpoint, type TransportName } from './endpoint.ts';
 import { connectTcp, listenTcp } from './tcp.ts';
 import { connectTls, listenTls } from './tls.ts';
-import { connectWebSocket, listenWebSocket } from './websocket.ts';
+import { connectWebSocket } from './websocket-connect.ts';
+import { listenWebSocket } from './websocket-listen.ts';
 
+export {
+  type ConnectionCapabilities,
+  type FastReceive,
+  type FastReceiveConnectOptions,
+  fastReceive,
+  type MessageSink,
+  type RawAccess,
+  rawAccess,
+} from './capabilities.ts';
 export type {
   CloseInfo,
   Connection,
@@ -16,8 +27,6 @@ export type {
   EndReason,
   Listener,
   ListenOptions,
-  MessageSink,
-  RawAccess,
   RejectedConnection,
 } from './connection.ts';
 export {
@@ -32,12 +41,13 @@ export {
   usesTls,
 } from './endpoint.ts';
 export { TransportError, type TransportErrorCode } from './errors.ts';
+export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './ports.ts';
 export { INSECURE_WARNING, tlsVersionAccepted } from './tls.ts';
-export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket.ts';
+export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket-mapping.ts';
 
 const CONNECTORS: Record<
   TransportName,
-  (endpoint: Endpoint, options: ConnectOptions) => Promise<Connection>
+  (endpoint: Endpoint, options: FastReceiveConnectOptions) => Promise<Connection>
 > = {
   tcp: connectTcp,
   tls: connectTls,
@@ -59,10 +69,13 @@ const LISTENERS: Record<
   wss: listenWebSocket,
 };
 
-/** Connects to a server; rejects with a TransportError that says what went wrong and what to try. */
+/**
+ * Connects to a server; rejects with a TransportError that says what went wrong and what to try.
+ * A fast receiver may pass FastReceiveConnectOptions (see capabilities.ts).
+ */
 export async function connect(
   endpoint: Endpoint | string,
-  options: ConnectOptions = {},
+  options: ConnectOptions | FastReceiveConnectOptions = {},
 ): Promise<Connection> {
   const resolved = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
   return CONNECTORS[resolved.transport](resolved, options);

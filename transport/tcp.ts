@@ -1,18 +1,19 @@
 /** ECP over plain TCP: lines on a socket. */
 import { type AddressInfo, connect, createServer, type Socket, type SocketConstructorOpts } from 'node:net';
 import { ByteStreamConnection } from './byte-stream.ts';
+import type { FastReceiveConnectOptions } from './capabilities.ts';
 import { connectAttempt } from './connect-attempt.ts';
-import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
+import type { Connection, Listener, ListenOptions } from './connection.ts';
 import { type Endpoint, formatEndpoint } from './endpoint.ts';
 import { connectFailure } from './errors.ts';
 import { closeServer, listenOn } from './listening.ts';
 
-export function connectTcp(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Connection> {
+export function connectTcp(endpoint: Endpoint, options: FastReceiveConnectOptions = {}): Promise<Connection> {
   const where = formatEndpoint(endpoint);
   return connectAttempt<Connection>(where, options, (attempt) => {
     let connection: ByteStreamConnection | undefined;
     const readBuffer = options.readBuffer;
-    // net's `onread` reads into one buffer the caller reuses (the bench's fast path).
+    // net's `onread` reads into one buffer the caller reuses (the fast receive path).
     const onread =
       readBuffer === undefined
         ? undefined

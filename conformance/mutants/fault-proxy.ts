@@ -17,8 +17,14 @@ import {
   type RsaKeyPair,
   unwrapRoomKey,
 } from '../../protocol/index.ts';
-import { createLogger, type EcpServer, startServer } from '../../reference-server/index.ts';
-import type { EmbeddedStarter } from '../../server-under-test/index.ts';
+import { type EmbeddedStarter, startReferenceServer } from '../../server-under-test/index.ts';
+
+/** The reference server behind the proxy, as the embedded starter started it. */
+interface Upstream {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
 
 /** What a fault knows about one proxied connection. */
 export class ProxiedConnection {
@@ -127,14 +133,14 @@ export class FaultProxy {
   /** The server password, for faults that act as if it had been given. */
   readonly password: string;
   readonly #fault: Fault;
-  readonly #reference: EcpServer;
+  readonly #reference: Upstream;
   readonly #keys: RsaKeyPair;
   readonly #net: Server;
   #nextId = 0;
   #stalled = false;
 
-  private constructor(fault: Fault, reference: EcpServer, keys: RsaKeyPair) {
-    this.password = reference.password;
+  private constructor(fault: Fault, reference: Upstream, password: string, keys: RsaKeyPair) {
+    this.password = password;
     this.#fault = fault;
     this.#reference = reference;
     this.#keys = keys;
@@ -144,16 +150,18 @@ export class FaultProxy {
   /** An EmbeddedStarter for the conformance runner: the reference server, with this fault in front. */
   static starter(fault: Fault): EmbeddedStarter {
     // A line proxy over plain TCP: mutants are tested over tcp:// only.
-    return async ({ endpoint: { host, port }, password, limits, output }) => {
+    return async ({ endpoint, password, limits, output }) => {
+      const { host, port } = endpoint;
       proxyKeys ??= generateRsaKeyPair();
-      const reference = await startServer({
-        host,
-        port: 0,
+      const reference = await startReferenceServer({
+        endpoint: { transport: 'tcp', host, port: 0, path: '' },
         password,
         limits: { ...limits, ...fault.serverLimits },
-        logger: createLogger('info', { write: (line: string) => output.append(Buffer.from(line)) }),
+        output,
+        tls: undefined,
       });
-      const proxy = new FaultProxy(fault, reference, await proxyKeys);
+      const upstream = { host, port: reference.port, close: () => reference.close() };
+      const proxy = new FaultProxy(fault, upstream, password, await proxyKeys);
       await new Promise<void>((resolve) => proxy.#net.listen(port, host, resolve));
       return { port: (proxy.#net.address() as AddressInfo).port, close: () => proxy.close() };
     };

@@ -3,13 +3,13 @@
  * bytes that are not UTF-8, lines without their line feed, WebSocket frames that are not one
  * message, a TCP reset. The kit's only use of the transport's raw access.
  */
-import type { Connection, RawAccess } from '../../transport/index.ts';
+import { type Connection, type RawAccess, rawAccess } from '../../transport/index.ts';
 
 export class RawWire {
   readonly #raw: RawAccess;
 
   constructor(connection: Connection) {
-    this.#raw = connection.raw;
+    this.#raw = rawAccess(connection);
   }
 
   /** Whether lines travel on a byte stream (raw writes possible) or as WebSocket frames. */

@@ -44,6 +44,14 @@ describe('loadRoster', () => {
     ]);
   });
 
+  it('reads a target column: where the started server of a row is reached, over any transport', () => {
+    const path = rosterFile(
+      'class.csv',
+      'student,dir,command,target\nalice,a,./a --port {port},wss://127.0.0.1:{port}/ecp\nbob,b,./b --port {port},\n',
+    );
+    expect(loadRoster(path).map((row) => row.target)).toEqual(['wss://127.0.0.1:{port}/ecp', undefined]);
+  });
+
   it('reads a YAML roster, as a list or under students', () => {
     const list = rosterFile('class.yaml', '- student: alice\n  dir: a\n  command: ./a --port {port}\n');
     const nested = rosterFile(
@@ -62,6 +70,14 @@ describe('loadRoster', () => {
       ['student,dir,command\nalice,a,./a {port}\nalice,b,./b {port}\n', /row 2: student alice appears twice/],
       ['student,dir,command\nalice,a\n', /row 1: 2 fields where the header has 3/],
       ['student,dir,command\n,a,./a {port}\n', /row 1: student is empty/],
+      [
+        'student,dir,command,target\nalice,a,./a {port},ws://127.0.0.1:9000/ecp\n',
+        /row 1 \(alice\): the target .* has no \{port\}/,
+      ],
+      [
+        'student,dir,command,target\nalice,a,./a {port},http://127.0.0.1:{port}/\n',
+        /row 1 \(alice\): .*ws:\/\/host:port\/path/,
+      ],
     ];
     for (const [text, message] of cases) {
       expect(() => loadRoster(rosterFile('r.csv', text))).toThrow(message);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeExitStatus, detectShellLimits, sandboxScript } from '../../grade/sandbox.ts';
-import { findFreePort } from '../../server-under-test/address.ts';
 import { SpawnedServer } from '../../server-under-test/spawned-server.ts';
+import { findFreePort } from '../../transport/index.ts';
 
 const LISTENER = `node -e "require('net').createServer(s=>s.end()).listen(+process.argv[1],'127.0.0.1')" {port}`;
 const limits = { cpuSeconds: 60, memoryMb: 4096, processes: 256 };

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runConformance } from '../../conformance/runner.ts';
-import { findFreePort } from '../../server-under-test/address.ts';
+import { findFreePort } from '../../transport/index.ts';
 import { LANGUAGES, LIMIT_FLAGS, LIMITS, ROOT } from './servers.ts';
 
 for (const language of LANGUAGES) {

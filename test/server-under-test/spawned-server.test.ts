@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canConnect, findFreePort } from '../../server-under-test/address.ts';
 import { SpawnedServer, shellQuote, TargetStartError } from '../../server-under-test/spawned-server.ts';
+import { canConnect, findFreePort } from '../../transport/index.ts';
 
 // A tiny TCP server in plain Node: listens on the port given as argv[1] and says so on stdout.
 const LISTENER = `node -e "const n=require('net');const p=+process.argv[1];n.createServer(s=>s.end()).listen(p,'127.0.0.1',()=>console.log('listening on',p))" {port}`;

@@ -10,10 +10,12 @@ import { type DevCertificate, makeDevCertificate } from '../../server-under-test
 import {
   type Connection,
   connect,
+  fastReceive,
   type Listener,
   type ListenOptions,
   listen,
   type RejectedConnection,
+  rawAccess,
   type TransportName,
 } from '../../transport/index.ts';
 
@@ -95,6 +97,29 @@ describe.each(['tcp', 'tls', 'ws', 'wss'] as const)('over %s', (transport) => {
     server.sendBatch([Buffer.from('{"n":1}\n'), Buffer.from('{"n":2}\n'), Buffer.from('{"n":3}\n')], 24);
     await expect.poll(() => atClient).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
     if (transport === 'ws' || transport === 'wss') expect(client.subprotocol).toBe('ecp.v1');
+  });
+
+  it('offers raw access and a fast receive path beside the core', async () => {
+    const served = await serve(transport);
+    const client = await open(served.url);
+    const server = await served.next();
+    const received: string[] = [];
+    let reads = 0;
+    fastReceive(server).receiveInto({
+      message: (bytes, start, end) => received.push(bytes.toString('utf8', start, end)),
+      readDone: () => reads++,
+    });
+    const raw = rawAccess(client);
+    if (raw.kind === 'bytes') {
+      expect(transport === 'tcp' || transport === 'tls').toBe(true);
+      raw.write(Buffer.from('{"n":'));
+      raw.write(Buffer.from('1}\n'));
+    } else {
+      expect(transport === 'ws' || transport === 'wss').toBe(true);
+      raw.send('{"n":1}', { binary: false });
+    }
+    await expect.poll(() => received).toEqual(['{"n":1}']);
+    expect(reads).toBeGreaterThan(0);
   });
 
   it('reports a message over the limit as a framing error, and goes on after it on a byte stream', async () => {

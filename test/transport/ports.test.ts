@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canConnect, findFreePort, waitUntilAccepting } from '../../server-under-test/address.ts';
+import { canConnect, findFreePort, waitUntilAccepting } from '../../transport/ports.ts';
 
 describe('reaching a port', () => {
   it('finds a free port, sees nothing there, then sees a listener once it starts', async () => {

@@ -1,3 +1,7 @@
+/**
+ * Ports as a starter of servers needs them: one that is free to listen on, and whether something
+ * accepts TCP connections on one yet (every transport of ECP listens on TCP).
+ */
 import { createServer, Socket } from 'node:net';
 
 export interface HostPort {

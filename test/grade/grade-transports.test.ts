@@ -1,0 +1,103 @@
+/**
+ * `ecp grade` over every transport: a row's `target` (or --target) says where its started server
+ * is reached, and the grader's probe and labs go there through the transport seam. The reference
+ * server, started over WebSocket and over TLS, passes lab 1; the TypeScript lab solution, which
+ * speaks plain TCP only, is graded over TCP, and over WebSocket gets a row that says why nothing
+ * was graded.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { GradesFile } from '../../grade/model.ts';
+import { makeDevCertificate } from '../../server-under-test/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function runEcp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ecp grade over TLS and WebSocket', () => {
+  it('grades each row over the transport its target names', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ecp-grade-transports-'));
+    const certificate = await makeDevCertificate();
+    writeFileSync(join(work, 'cert.pem'), certificate.cert);
+    writeFileSync(join(work, 'key.pem'), certificate.key);
+    const reference = `${process.execPath} ${join(ROOT, 'bin', 'ecp.js')} server --password {password} --log-level warn`;
+    const solution = `${process.execPath} --import tsx ${join(ROOT, 'test', 'labs', 'solutions', 'typescript', 'server.ts')} --port {port} --password {password}`;
+    const roster = join(work, 'roster.csv');
+    writeFileSync(
+      roster,
+      [
+        'student,dir,command,target',
+        `reference-ws,${work},${reference} --listen ws://127.0.0.1:{port}/ecp,ws://127.0.0.1:{port}/ecp`,
+        `reference-tls,${work},${reference} --listen tls://127.0.0.1:{port} --tls-cert cert.pem --tls-key key.pem,tls://127.0.0.1:{port}`,
+        `solution-tcp,${ROOT},${solution},`,
+        `solution-ws,${ROOT},${solution},ws://127.0.0.1:{port}/ecp`,
+      ].join('\n'),
+    );
+    const out = join(work, 'out');
+    const run = await runEcp([
+      'grade',
+      roster,
+      '--out',
+      out,
+      '--labs',
+      '1',
+      '--tags',
+      '@ECP-AUTH-01 or @ECP-ERR-01 or @ECP-FR-01',
+      '--ca',
+      join(work, 'cert.pem'),
+      '--timeout',
+      '1',
+      '--jobs',
+      '2',
+      '--cap',
+      '60',
+      // Node reserves address space for WebAssembly (tsx uses it) far above the default limit.
+      '--memory',
+      '65536',
+    ]);
+    expect(run.stderr).not.toMatch(/Error|worker failed/);
+    expect(run.code).toBe(0);
+    const grades = JSON.parse(readFileSync(join(out, 'grades.json'), 'utf8')) as GradesFile;
+    const rows = grades.students.map((student) => ({
+      student: student.student,
+      verdict: student.verdict,
+      passed: student.labs[0]!.passed,
+      failed: student.labs[0]!.failed,
+      skipped: student.labs[0]!.skipped,
+      total: student.labs[0]!.total,
+      notes: student.notes.join(' '),
+    }));
+    expect(rows.map((row) => [row.student, row.verdict])).toEqual([
+      ['reference-ws', 'graded'],
+      ['reference-tls', 'graded'],
+      ['solution-tcp', 'graded'],
+      ['solution-ws', 'no-answer'],
+    ]);
+    // Every scenario passes; over WebSocket, those about lines in a byte stream do not apply.
+    expect(rows.slice(0, 3).map(({ passed, failed, skipped }) => ({ passed, failed, skipped }))).toEqual([
+      { passed: 5, failed: 0, skipped: 2 },
+      { passed: 7, failed: 0, skipped: 0 },
+      { passed: 7, failed: 0, skipped: 0 },
+    ]);
+    // A TCP server reached over WebSocket never answers the upgrade, and its row says so.
+    expect(rows[3]!.notes).toMatch(
+      /the grader could not connect: no connection to ws:\/\/127\.0\.0\.1:\d+\/ecp within \d+ ms/,
+    );
+  }, 120_000);
+});
