@@ -93,6 +93,33 @@ export class PeerConnection {
     this.connection.resume();
   }
 
+  /**
+   * Reads at `bytesPerSecond` from now on: after each read, stops reading for as long as that
+   * read's size takes at this pace (a reader that keeps up at its own speed, never stopping).
+   */
+  readAtMost(bytesPerSecond: number): void {
+    const connection = this.connection;
+    let counted = connection.bytesReceived;
+    let waiting = false;
+    connection.on('message', () => {
+      if (waiting) return;
+      waiting = true;
+      connection.pause();
+      // Once the whole read has been handed over: its size is what the pause pays for.
+      setImmediate(() => {
+        const bytes = connection.bytesReceived - counted;
+        counted = connection.bytesReceived;
+        setTimeout(
+          () => {
+            waiting = false;
+            connection.resume();
+          },
+          (bytes / bytesPerSecond) * 1000,
+        );
+      });
+    });
+  }
+
   /** Graceful: what is queued goes out, then the connection closes. */
   end(): void {
     this.connection.end();
