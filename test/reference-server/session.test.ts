@@ -18,7 +18,7 @@ import {
   unwrapRoomKey,
 } from '../../protocol/index.ts';
 import type { ServerOptions } from '../../reference-server/index.ts';
-import { handshake, join, PASSWORD, ServerHarness } from '../support/server-harness.ts';
+import { handshake, joinAs, PASSWORD, ServerHarness } from '../support/server-harness.ts';
 import { testKeys } from '../support/test-keys.ts';
 
 let keys: RsaKeyPair[];
@@ -58,7 +58,7 @@ describe('v1 sequences', () => {
     expect(list).toEqual(userList('alice'));
 
     const bob = await connect();
-    const bobLines = await join(bob, 'bob', PASSWORD, keys[1]!);
+    const bobLines = await joinAs(bob, 'bob', PASSWORD, keys[1]!);
     expect(bobLines[0]).toEqual(system(notices.welcome('bob')));
     expect(bobLines[3]).toEqual(userList('alice', 'bob'));
     expect(await alice.nextN(2)).toEqual([userList('alice', 'bob'), system(notices.joined('bob'))]);
@@ -116,7 +116,7 @@ describe('v1 sequences', () => {
     // Not a member: chat is ignored.
     other.send({ type: 'message', message: 'sneaky', encrypted: false });
     await alice.expectSilence();
-    const lines = await join(other, 'alice2', PASSWORD, keys[1]!);
+    const lines = await joinAs(other, 'alice2', PASSWORD, keys[1]!);
     expect(lines[3]).toEqual(userList('alice', 'alice2'));
   });
 
@@ -168,7 +168,7 @@ describe('v1 sequences', () => {
     const alice = await connect();
     const lines: string[] = [];
     alice.connection.on('message', (line) => lines.push(line));
-    await join(alice, 'Zoë 😀', PASSWORD, keys[0]!);
+    await joinAs(alice, 'Zoë 😀', PASSWORD, keys[0]!);
     alice.send({ type: 'message', message: 'ça va? 李', encrypted: false });
     expect(await alice.next()).toEqual({
       type: 'message',
@@ -202,9 +202,9 @@ describe('end-to-end encryption through the server', () => {
   it('a second client decrypts what the first sealed, with the room key each unwrapped', async () => {
     await start();
     const alice = await connect();
-    const aliceJoin = await join(alice, 'alice', PASSWORD, keys[0]!);
+    const aliceJoin = await joinAs(alice, 'alice', PASSWORD, keys[0]!);
     const bob = await connect();
-    const bobJoin = await join(bob, 'bob', PASSWORD, keys[1]!);
+    const bobJoin = await joinAs(bob, 'bob', PASSWORD, keys[1]!);
     await alice.nextN(2);
     const aliceKey = unwrapRoomKey(aliceJoin[1]!.encrypted_key, keys[0]!.privateKey);
     const bobKey = unwrapRoomKey(bobJoin[1]!.encrypted_key, keys[1]!.privateKey);
@@ -281,7 +281,7 @@ describe('bad handshakes', () => {
     await start();
     const big = await generateRsaKeyPair(3072);
     const client = await connect();
-    const lines = await join(client, 'big', PASSWORD, big);
+    const lines = await joinAs(client, 'big', PASSWORD, big);
     expect(lines[1]!.encrypted_key).toHaveLength(512);
     expect(unwrapRoomKey(lines[1]!.encrypted_key, big.privateKey)).toHaveLength(44);
   });
@@ -304,7 +304,7 @@ describe('bad handshakes', () => {
     await start();
     for (const [i, name] of ['😀'.repeat(32), 'Ana María', '👩‍💻 dev', 'x'.repeat(32)].entries()) {
       const client = await connect();
-      const lines = await join(client, name, PASSWORD, keys[i % keys.length]!);
+      const lines = await joinAs(client, name, PASSWORD, keys[i % keys.length]!);
       expect(lines[0]).toEqual(system(notices.welcome(name)));
     }
   });
@@ -380,7 +380,7 @@ describe('ignored input', () => {
     client.sendRaw(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
     await client.expectSilence(80);
     await watcher.expectSilence(0);
-    expect((await join(client, 'late', PASSWORD, keys[1]!))[3]).toEqual(userList('watcher', 'late'));
+    expect((await joinAs(client, 'late', PASSWORD, keys[1]!))[3]).toEqual(userList('watcher', 'late'));
   });
 
   it('ignores chat before the handshake: nothing reaches the members', async () => {

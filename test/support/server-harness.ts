@@ -9,30 +9,32 @@ import { type EcpServer, type ServerOptions, startServer } from '../../reference
 export const PASSWORD = 'secret123';
 
 export class ServerHarness {
-  #server: EcpServer | undefined;
+  readonly #servers: EcpServer[] = [];
   readonly #clients: PeerConnection[] = [];
 
   constructor(readonly password = PASSWORD) {}
 
-  /** The running server; throws if none was started. */
+  /** The server started last; throws if none was. */
   get server(): EcpServer {
-    if (this.#server === undefined) throw new Error('no server started');
-    return this.#server;
+    const server = this.#servers.at(-1);
+    if (server === undefined) throw new Error('no server started');
+    return server;
   }
 
-  /** Starts a reference server on 127.0.0.1, a free port, with this harness's password, logging nothing. */
+  /** Starts a reference server (one more, if one runs) on 127.0.0.1, a free port, with this harness's password, logging nothing. */
   async start(options: ServerOptions = {}): Promise<EcpServer> {
-    this.#server = await startServer({
+    const server = await startServer({
       host: '127.0.0.1',
       port: 0,
       password: this.password,
       logLevel: 'silent',
       ...options,
     });
-    return this.#server;
+    this.#servers.push(server);
+    return server;
   }
 
-  /** A raw client connected to the server (or to `port`), closed by stop(). */
+  /** A raw client connected to the server started last (or to `port`), dropped by stop(). */
   async connect(port = this.server.port): Promise<PeerConnection> {
     const client = await connectPeer({ transport: 'tcp', host: '127.0.0.1', port, path: '' });
     this.#clients.push(client);
@@ -42,16 +44,14 @@ export class ServerHarness {
   /** A raw client that has joined as `name` (the four join lines read). */
   async member(name: string, key: RsaKeyPair, port = this.server.port): Promise<PeerConnection> {
     const client = await this.connect(port);
-    await join(client, name, this.password, key);
+    await joinAs(client, name, this.password, key);
     return client;
   }
 
-  /** Drops every client and stops the server. */
+  /** Drops every client and stops every server. */
   async stop(): Promise<void> {
     for (const client of this.#clients.splice(0)) client.destroy();
-    const server = this.#server;
-    this.#server = undefined;
-    await server?.close();
+    await Promise.all(this.#servers.splice(0).map((server) => server.close()));
   }
 }
 
@@ -66,7 +66,7 @@ export function handshake(
 }
 
 /** Handshakes and reads the four lines of a successful join. */
-export function join(
+export function joinAs(
   client: PeerConnection,
   username: string,
   password: string,
