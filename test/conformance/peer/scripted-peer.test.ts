@@ -76,6 +76,18 @@ describe.each(['tcp', 'tls', 'ws', 'wss'] as const)('on %s', (transport) => {
     expect(peer.scriptErrors).toEqual([new Error('script broke')]);
   });
 
+  it('hands a script every message in turn until the connection closes', async () => {
+    const seen: unknown[] = [];
+    const { peer, client } = await pair(transport, async (connection) => {
+      for await (const message of connection.messages()) seen.push(message.n);
+    });
+    for (const n of [1, 2, 3]) client.send({ n });
+    client.end();
+    await (await peer.accepted(0)).whenClosed;
+    await client.closed();
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it('writes raw bytes as they are', async () => {
     const { client } = await pair(transport, (connection) => connection.sendRaw('{"raw": true}\n'));
     expect(await client.next()).toEqual({ raw: true });
@@ -130,6 +142,16 @@ describe('ends and reading', () => {
     await accepted.expectSilence(100);
     accepted.resume();
     expect(await accepted.next()).toEqual({ n: 1 });
+  });
+
+  it('reads at a given pace and gets everything', async () => {
+    const { peer, client } = await pair('tcp', () => {});
+    const accepted = await peer.accepted(0);
+    accepted.readAtMost(1_000_000);
+    const pad = 'x'.repeat(10_000);
+    for (let n = 0; n < 20; n++) client.send({ n, pad });
+    const got = await accepted.nextN(20);
+    expect(got.map((message) => message.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
   });
 
   it('waits for a connection it has not accepted yet, and gives up in time', async () => {
