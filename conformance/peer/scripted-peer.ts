@@ -12,11 +12,16 @@ import {
   type Listener,
   listen,
   parseEndpoint,
+  type RejectedConnection,
 } from '../../transport/index.ts';
 import { PeerError } from './errors.ts';
 import { PeerConnection, type PeerConnectionOptions } from './peer-connection.ts';
 
-/** What the peer does with each accepted connection; a script that throws drops its connection. */
+/**
+ * What the peer does with each accepted connection; a script that throws drops its connection.
+ * Scripts are async functions: they wait between steps with `await setTimeout(ms)` from
+ * node:timers/promises, and for the other side with the connection's expectations.
+ */
 export type Script = (connection: PeerConnection) => unknown;
 
 export interface PeerListenOptions extends PeerConnectionOptions {
@@ -39,6 +44,8 @@ export interface ScriptedPeer {
   readonly connections: readonly PeerConnection[];
   /** Scripts that failed, with the error each threw (their connections were dropped). */
   readonly scriptErrors: readonly unknown[];
+  /** Connections refused below ECP (a failed TLS handshake, a wrong WebSocket path, ...). */
+  readonly rejected: readonly RejectedConnection[];
   /** The connection accepted after the `index`-th (0: the first), waiting up to `timeoutMs` for it. */
   accepted(index: number, timeoutMs?: number): Promise<PeerConnection>;
   /** Stops listening and drops every open connection. */
@@ -53,6 +60,7 @@ export async function startPeer(script: Script, options: PeerListenOptions = {})
       : (options.listen ?? parseEndpoint('tcp://127.0.0.1:0'));
   const connections: PeerConnection[] = [];
   const scriptErrors: unknown[] = [];
+  const rejected: RejectedConnection[] = [];
   const arrivals = new Set<() => void>();
   const listener: Listener = await listen(
     requested,
@@ -60,6 +68,7 @@ export async function startPeer(script: Script, options: PeerListenOptions = {})
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_LIMITS.maxLineBytes,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs,
       tls: options.tls,
+      onRejected: (refused) => rejected.push(refused),
     },
     (connection) => {
       const peerConnection = new PeerConnection(connection, options);
@@ -80,6 +89,7 @@ export async function startPeer(script: Script, options: PeerListenOptions = {})
     port: listener.port,
     connections,
     scriptErrors,
+    rejected,
     accepted: (index, timeoutMs = 5_000) =>
       new Promise((resolve, reject) => {
         const check = (): void => {

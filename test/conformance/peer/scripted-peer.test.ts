@@ -154,6 +154,17 @@ describe('ends and reading', () => {
     expect(got.map((message) => message.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
   });
 
+  it('keeps a record of connections refused below ECP', async () => {
+    const peer = await startPeer(() => {}, { listen: 'tls://127.0.0.1:0', tls: certificate });
+    peers.push(peer);
+    const plain = await connectPeer(`tcp://127.0.0.1:${peer.port}`);
+    clients.push(plain);
+    plain.send({ type: 'handshake' });
+    await plain.closed();
+    expect(peer.rejected).toMatchObject([{ transport: 'tls', reason: 'not_tls' }]);
+    expect(peer.connections).toEqual([]);
+  });
+
   it('waits for a connection it has not accepted yet, and gives up in time', async () => {
     const peer = await startPeer(() => {});
     peers.push(peer);
