@@ -4,9 +4,73 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type BenchConfig, runBench } from '../../bench/index.ts';
-import { type DeliveryAction, type DeliveryContext, FakeServer } from './fake-server.ts';
+import { type Delivery, type RoomMember, startV1Room } from '../../conformance/peer/index.ts';
+import type { EmbeddedStarter } from '../../server-under-test/index.ts';
 
 const PASSWORD = 'bench-test';
+
+type DeliveryAction = 'send' | 'drop' | 'duplicate' | 'swap' | { delayMs: number };
+
+interface DeliveryContext {
+  /** The recipient's place in join order (0 = first to join). */
+  recipient: number;
+  /** How many chat lines this recipient was sent before this one. */
+  nth: number;
+  senderName: string;
+}
+
+/**
+ * A v1 room whose relay `script` misbehaves on purpose, per delivery: drop it, duplicate it, swap
+ * it with the next one to the same recipient, or delay it. It counts what it did, so a test can
+ * check that the bench reports exactly that.
+ */
+function misbehavingRoom(
+  password: string,
+  script: (context: DeliveryContext) => DeliveryAction = () => 'send',
+) {
+  const counts = { relayed: 0, dropped: 0, duplicated: 0, swapped: 0, delayed: 0 };
+  const sentTo = new Map<RoomMember, number>();
+  /** A line held back by 'swap', per recipient, until the next one overtakes it. */
+  const held = new Map<RoomMember, { text: string; timer: NodeJS.Timeout }>();
+  const deliver = ({ sender, recipient, text }: Delivery): void => {
+    const nth = sentTo.get(recipient) ?? 0;
+    sentTo.set(recipient, nth + 1);
+    const action = script({ recipient: recipient.order, nth, senderName: sender.name });
+    counts.relayed++;
+    const send = (line: string) => recipient.connection.sendLine(line);
+    const overtaken = held.get(recipient);
+    if (overtaken !== undefined) {
+      clearTimeout(overtaken.timer);
+      held.delete(recipient);
+      counts.swapped++;
+    }
+    if (action === 'drop') {
+      counts.dropped++;
+    } else if (action === 'duplicate') {
+      counts.duplicated++;
+      send(text);
+      send(text);
+    } else if (action === 'swap' && overtaken === undefined) {
+      // Released as is if nothing overtakes it soon (then it was not reordered).
+      const timer = setTimeout(() => {
+        held.delete(recipient);
+        send(text);
+      }, 100);
+      held.set(recipient, { text, timer });
+    } else if (typeof action === 'object') {
+      counts.delayed++;
+      setTimeout(() => send(text), action.delayMs);
+    } else {
+      send(text);
+    }
+    if (overtaken !== undefined) send(overtaken.text);
+  };
+  const starter: EmbeddedStarter = async ({ endpoint, tls }) => {
+    const room = await startV1Room({ password, encode: JSON.stringify, deliver, listen: endpoint, tls });
+    return { port: room.port, close: () => room.peer.close() };
+  };
+  return { counts, starter };
+}
 
 /** Warm-up 0: every message sent is in the window, so the fake server's counts are the bench's. */
 const tiny: Partial<BenchConfig> = {
@@ -25,7 +89,7 @@ async function benchAgainst(
   script: (context: DeliveryContext) => DeliveryAction,
   config: Partial<BenchConfig> = {},
 ) {
-  const fake = new FakeServer(PASSWORD, script);
+  const fake = misbehavingRoom(PASSWORD, script);
   const report = await runBench(
     { kind: 'embedded', password: PASSWORD, start: fake.starter, label: 'fake server' },
     { ...tiny, ...config },
@@ -117,7 +181,7 @@ describe('ecp bench accounting', () => {
   });
 
   it('stops with a clear error when the server refuses the password', async () => {
-    const fake = new FakeServer('another password');
+    const fake = misbehavingRoom('another password');
     await expect(
       runBench(
         { kind: 'embedded', password: PASSWORD, start: fake.starter },

@@ -11,10 +11,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPeer, type PeerConnection, type Received } from '../../conformance/peer/index.ts';
 import { runConformance } from '../../conformance/runner.ts';
 import { generateRsaKeyPair, type RsaKeyPair } from '../../protocol/index.ts';
 import { openTarget, type Target } from '../../server-under-test/index.ts';
-import { LineClient, type Received } from '../reference-server/line-client.ts';
+import { joinAs } from '../support/server-harness.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -44,7 +45,7 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
   let target: Target;
   let keys: RsaKeyPair;
   let serial = 0;
-  const clients: LineClient[] = [];
+  const clients: PeerConnection[] = [];
 
   beforeAll(async () => {
     [target, keys] = await Promise.all([openTarget(spawned('v1_server.py')), generateRsaKeyPair()]);
@@ -55,14 +56,14 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
     await target?.close();
   });
 
-  async function connect(): Promise<LineClient> {
-    const client = await LineClient.connect(target.endpoint.port, target.endpoint.host);
+  async function connect(): Promise<PeerConnection> {
+    const client = await connectPeer(target.endpoint);
     clients.push(client);
     return client;
   }
 
   /** Lines that arrive within `ms`, read. */
-  async function drain(client: LineClient, ms = 150): Promise<Received[]> {
+  async function drain(client: PeerConnection, ms = 150): Promise<Received[]> {
     await new Promise((resolve) => setTimeout(resolve, ms));
     const lines = client.unread();
     if (lines.length > 0) await client.nextN(lines.length);
@@ -70,12 +71,12 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
   }
 
   /** alice and bob in the room, everything they were sent so far read. */
-  async function aliceAndBob(): Promise<{ alice: LineClient; bob: LineClient; name: string }> {
+  async function aliceAndBob(): Promise<{ alice: PeerConnection; bob: PeerConnection; name: string }> {
     const name = `alice${++serial}`;
     const alice = await connect();
-    await alice.join(name, PASSWORD, keys);
+    await joinAs(alice, name, PASSWORD, keys);
     const bob = await connect();
-    await bob.join(`bob${serial}`, PASSWORD, keys);
+    await joinAs(bob, `bob${serial}`, PASSWORD, keys);
     await drain(alice);
     return { alice, bob, name };
   }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateRsaKeyPair, type RsaKeyPair } from '../../protocol/index.ts';
 import { type ChatMessage, ClientError, EcpClient } from '../../reference-client/index.ts';
-import { EventRecorder } from './fake-server.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 export interface ChatTarget {
   port: number;

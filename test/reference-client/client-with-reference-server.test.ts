@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { EcpClient } from '../../reference-client/index.ts';
 import { startServer } from '../../reference-server/index.ts';
+import { onlyOnce } from '../support/waiting.ts';
 import { describeChatScenarios, keyPair } from './chat-scenarios.ts';
-import { onlyOnce } from './fake-server.ts';
 
 const PASSWORD = 'secret123';
 

@@ -1,49 +1,48 @@
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMessage, Fernet, notices, sealText, wrapRoomKey } from '../../protocol/index.ts';
-import { type ClientOptions, EcpClient } from '../../reference-client/index.ts';
-import { describeChatScenarios, keyPair } from './chat-scenarios.ts';
 import {
   acceptJoin,
-  EventRecorder,
-  type FakeConnection,
-  type FakeServer,
-  newRoomKey,
-  onlyOnce,
-  startFakeServer,
-  until,
-} from './fake-server.ts';
-import { pythonJson, startPrototypeRoom } from './prototype-room.ts';
+  connectPeer,
+  type PeerConnection,
+  pythonJson,
+  type ScriptedPeer,
+  startPeer,
+  startV1Room,
+} from '../../conformance/peer/index.ts';
+import { Fernet, notices, sealText, wrapRoomKey } from '../../protocol/index.ts';
+import { type ClientOptions, EcpClient } from '../../reference-client/index.ts';
+import { onlyOnce, until } from '../support/waiting.ts';
+import { describeChatScenarios, keyPair } from './chat-scenarios.ts';
+import { EventRecorder } from './event-recorder.ts';
+
+const newRoomKey = () => Fernet.generateKey();
 
 describeChatScenarios('a prototype-like v1 server', async () => {
-  const room = await startPrototypeRoom('secret123');
+  const room = await startV1Room({ password: 'secret123' });
   return { port: room.port, password: 'secret123', close: onlyOnce(() => room.close()) };
 });
 
 describe('EcpClient in a room whose key changes mid-conversation', () => {
   it('members follow the new key; a message sealed with the old key in flight still decrypts', async () => {
-    const room = await startPrototypeRoom('secret123');
+    const room = await startV1Room({ password: 'secret123' });
     const join = (username: string) =>
       new EcpClient({ host: '127.0.0.1', port: room.port, username, password: 'secret123' });
     const alice = join('alice');
     const bob = join('bob');
     // dave speaks raw v1, so he can send a payload sealed with whatever key the test picks.
-    const dave = connect({ host: '127.0.0.1', port: room.port });
-    dave.on('error', () => {});
+    const dave = await connectPeer(room.url);
     try {
       const atAlice = new EventRecorder(alice);
       const atBob = new EventRecorder(bob);
       await alice.connect();
       await bob.connect();
       const daveKeys = await keyPair(2);
-      dave.write(
-        encodeMessage({
-          type: 'handshake',
-          username: 'dave',
-          server_password: 'secret123',
-          public_key: daveKeys.publicKeyPem,
-        }),
-      );
+      dave.send({
+        type: 'handshake',
+        username: 'dave',
+        server_password: 'secret123',
+        public_key: daveKeys.publicKeyPem,
+      });
       await atBob.waitFor('users', (e) => e.joined.includes('dave'));
       alice.send('before the change');
       expect(await atBob.waitFor('message', (m) => m.sender === 'alice')).toMatchObject({
@@ -51,13 +50,13 @@ describe('EcpClient in a room whose key changes mid-conversation', () => {
         key: 'current',
       });
 
-      const oldKey = room.roomKey;
-      const newKey = room.rotateKey();
+      const oldKey = room.room.roomKey;
+      const newKey = room.room.rotateKey();
       await atAlice.waitFor('keyChanged');
       await atBob.waitFor('keyChanged');
       // Sealed by dave before he saw the new key; the server relays it after.
       const inFlight = sealText(new Fernet(oldKey), 'sealed before the change');
-      dave.write(encodeMessage({ type: 'message', message: inFlight, encrypted: true }));
+      dave.send({ type: 'message', message: inFlight, encrypted: true });
       for (const recorder of [atAlice, atBob]) {
         expect(await recorder.waitFor('message', (m) => m.sender === 'dave')).toMatchObject({
           kind: 'encrypted',
@@ -82,7 +81,7 @@ describe('EcpClient in a room whose key changes mid-conversation', () => {
 });
 
 describe('EcpClient against a scripted fake server', () => {
-  let server: FakeServer | undefined;
+  let server: ScriptedPeer | undefined;
   const clients: EcpClient[] = [];
 
   afterEach(async () => {
@@ -92,10 +91,10 @@ describe('EcpClient against a scripted fake server', () => {
   });
 
   async function clientFor(
-    script: (connection: FakeConnection) => unknown,
+    script: (connection: PeerConnection) => unknown,
     options: Partial<ClientOptions> = {},
   ) {
-    server = await startFakeServer(script);
+    server = await startPeer(script);
     const client = new EcpClient({
       host: '127.0.0.1',
       port: server.port,
@@ -336,7 +335,7 @@ describe('EcpClient against a scripted fake server', () => {
   it('a server that hangs up before the join rejects with ECP_CONNECTION_LOST', async () => {
     const { client } = await clientFor(async (connection) => {
       await connection.next();
-      connection.socket.end();
+      connection.end();
     });
     await expect(client.connect()).rejects.toMatchObject({ code: 'ECP_CONNECTION_LOST' });
   });
@@ -344,7 +343,7 @@ describe('EcpClient against a scripted fake server', () => {
   it('a server that hangs up after the join gives a closed event with ECP_CONNECTION_LOST', async () => {
     const { client, recorder } = await clientFor(async (connection) => {
       await acceptJoin(connection, newRoomKey());
-      connection.socket.destroy();
+      connection.destroy();
     });
     await client.connect();
     const closed = await recorder.waitFor('closed');
@@ -355,7 +354,7 @@ describe('EcpClient against a scripted fake server', () => {
   it('close() while joining rejects the join; close() after joining ends cleanly', async () => {
     const { client, recorder } = await clientFor(() => {});
     const joining = client.connect().catch((error: unknown) => error);
-    await until(() => (server?.connections.length ?? 0) === 1);
+    await server!.accepted(0);
     await client.close();
     expect(await joining).toMatchObject({ code: 'ECP_CONNECTION_LOST' });
     expect((await recorder.waitFor('closed')).byClient).toBe(true);

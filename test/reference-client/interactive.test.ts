@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EcpClient } from '../../reference-client/index.ts';
 import { runInteractive } from '../../reference-client/interactive.ts';
 import { startServer } from '../../reference-server/index.ts';
+import { onlyOnce, until } from '../support/waiting.ts';
 import { keyPair } from './chat-scenarios.ts';
 import { CliProcess, canUsePseudoTerminal, stripAnsi } from './cli-process.ts';
-import { EventRecorder, onlyOnce, until } from './fake-server.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 const PASSWORD = 'secret123';
 

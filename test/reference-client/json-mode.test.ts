@@ -2,11 +2,14 @@
  * `ecp client --json` as a child process against the in-process reference server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acceptJoin, startPeer } from '../../conformance/peer/index.ts';
+import { Fernet } from '../../protocol/index.ts';
 import { EcpClient } from '../../reference-client/index.ts';
 import { startServer } from '../../reference-server/index.ts';
+import { onlyOnce } from '../support/waiting.ts';
 import { keyPair } from './chat-scenarios.ts';
 import { CliProcess } from './cli-process.ts';
-import { acceptJoin, EventRecorder, newRoomKey, onlyOnce, startFakeServer } from './fake-server.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 const PASSWORD = 'secret123';
 
@@ -164,8 +167,8 @@ describe('ecp client --json', () => {
   });
 
   it('survives garbage from a scripted fake server: error events with fatal:false, then exit 0', async () => {
-    const roomKey = newRoomKey();
-    const fake = await startFakeServer(async (connection) => {
+    const roomKey = Fernet.generateKey();
+    const fake = await startPeer(async (connection) => {
       await acceptJoin(connection, roomKey);
       connection.sendRaw('not json at all\n{"type": "weather", "sunny": true}\n{"type": "message"}\n');
       connection.send({ type: 'message', sender: 'bob', message: 'in the clear', encrypted: false });
@@ -220,8 +223,8 @@ describe('ecp client --json', () => {
   });
 
   it('exits 3 when the echoes do not come back in time', async () => {
-    const fake = await startFakeServer(async (connection) => {
-      await acceptJoin(connection, newRoomKey());
+    const fake = await startPeer(async (connection) => {
+      await acceptJoin(connection, Fernet.generateKey());
     });
     try {
       const cli = new CliProcess(

@@ -8,19 +8,20 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { notices, type RsaKeyPair } from '../../protocol/index.ts';
 import { startServer } from '../../reference-server/index.ts';
-import { LineClient, testKeys } from './line-client.ts';
+import { joinAs, ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 const ECP = join(import.meta.dirname, '..', '..', 'bin', 'ecp.js');
 let keys: RsaKeyPair[];
 const running: ChildProcess[] = [];
-const clients: LineClient[] = [];
+const harness = new ServerHarness();
 
 beforeAll(async () => {
   keys = await testKeys();
 });
 
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
+afterEach(async () => {
+  await harness.stop();
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
@@ -98,9 +99,8 @@ describe('ecp server', () => {
     const server = run(['--port', '0', '--password-file', passwordFile('file-secret')]);
     const port = Number((await server.waitForLine(LISTENING))[1]);
     expect(server.stdout.some((line) => line.startsWith('password:'))).toBe(false);
-    const alice = await LineClient.connect(port);
-    clients.push(alice);
-    expect((await alice.join('alice', 'file-secret', keys[0]!))[3]).toEqual({
+    const alice = await harness.connect(port);
+    expect((await joinAs(alice, 'alice', 'file-secret', keys[0]!))[3]).toEqual({
       type: 'user_list',
       users: ['alice'],
     });
@@ -137,9 +137,8 @@ describe('ecp server', () => {
     const port = Number((await server.waitForLine(LISTENING))[1]);
     const password = (await server.waitForLine(/^password: (\S+)$/))[1]!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    const client = await LineClient.connect(port);
-    clients.push(client);
-    expect((await client.join('bob', password, keys[1]!))[0]?.type).toBe('system');
+    const client = await harness.connect(port);
+    expect((await joinAs(client, 'bob', password, keys[1]!))[0]?.type).toBe('system');
     server.child.kill('SIGINT');
     expect((await server.exited).code).toBe(0);
     expect(server.stdout.filter((line) => line.includes(password))).toHaveLength(1);
@@ -157,9 +156,8 @@ describe('ecp server', () => {
     const metricsPort = Number(
       (await server.waitForLine(/^metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics$/))[1],
     );
-    const client = await LineClient.connect(port);
-    clients.push(client);
-    await client.join('carol', 'env-secret', keys[2]!);
+    const client = await harness.connect(port);
+    await joinAs(client, 'carol', 'env-secret', keys[2]!);
     const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -5,19 +5,19 @@
  * has stopped. Nothing here asserts speed; the timeouts are only there so a failure cannot hang.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PeerConnection, Received } from '../../conformance/peer/index.ts';
 import { Fernet, notices, type RsaKeyPair, unwrapRoomKey } from '../../protocol/index.ts';
 import {
   createLogger,
   createStats,
-  type EcpServer,
   FlowControl,
   type ServerOptions,
-  startServer,
   TokenBucket,
   type TrackedOutput,
   watermarksFor,
 } from '../../reference-server/index.ts';
-import { LineClient, type Received, testKeys } from './line-client.ts';
+import { ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -183,33 +183,18 @@ describe('TokenBucket', () => {
 
 // --- over real sockets -------------------------------------------------------------------------------
 
-const PASSWORD = 'pw';
 let keys: RsaKeyPair[];
-let server: EcpServer | undefined;
-const clients: LineClient[] = [];
+const harness = new ServerHarness('pw');
 beforeAll(async () => {
   keys = await testKeys();
 });
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await server?.close();
-  server = undefined;
-});
+afterEach(() => harness.stop());
 
-async function start(options: Partial<ServerOptions> = {}): Promise<EcpServer> {
-  server = await startServer({ port: 0, password: PASSWORD, logLevel: 'silent', ...options });
-  return server;
-}
-
-async function member(name: string, key: RsaKeyPair): Promise<LineClient> {
-  const client = await LineClient.connect(server!.port);
-  clients.push(client);
-  await client.join(name, PASSWORD, key);
-  return client;
-}
+const start = (options: Partial<ServerOptions> = {}) => harness.start(options);
+const member = (name: string, key: RsaKeyPair) => harness.member(name, key);
 
 /** Waits until `count` chat lines have arrived (or the connection closed), whatever else came. */
-async function chatLines(client: LineClient, count: number, timeoutMs: number): Promise<Received[]> {
+async function chatLines(client: PeerConnection, count: number, timeoutMs: number): Promise<Received[]> {
   const deadline = Date.now() + timeoutMs;
   const chat = () => client.received.filter((line) => line.type === 'message');
   while (chat().length < count && !client.isClosed && Date.now() < deadline) await sleep(20);
@@ -217,7 +202,7 @@ async function chatLines(client: LineClient, count: number, timeoutMs: number): 
 }
 
 /** Lines of about 8 KB numbered from 0, sent as fast as the sender's socket takes them. */
-function burst(sender: LineClient, count: number): void {
+function burst(sender: PeerConnection, count: number): void {
   const text = 'z'.repeat(8000);
   for (let i = 0; i < count; i += 100) {
     const lines: string[] = [];
@@ -226,14 +211,6 @@ function burst(sender: LineClient, count: number): void {
     }
     sender.sendRaw(`${lines.join('\n')}\n`);
   }
-}
-
-/** A reader that keeps up at its own pace: after each read it stops reading for as long as `bytesPerSecond` allows. */
-function readSlowly(client: LineClient, bytesPerSecond: number): void {
-  client.socket.on('data', (text: string) => {
-    client.socket.pause();
-    setTimeout(() => client.socket.resume(), (Buffer.byteLength(text) / bytesPerSecond) * 1000);
-  });
 }
 
 function inOrder(chat: Received[], sender: string): boolean {
@@ -254,8 +231,8 @@ describe('a burst far past the pending-output cap', () => {
     const carol = await member('carol', keys[2]!);
     const bob = await member('bob', keys[1]!);
     const alice = await member('alice', keys[0]!);
-    carol.socket.pause();
-    readSlowly(bob, 8_000_000); // slower than alice writes, and never stops
+    carol.pause();
+    bob.readAtMost(8_000_000); // slower than alice writes, and never stops
     burst(alice, COUNT);
     const [toBob, toAlice] = await Promise.all([
       chatLines(bob, COUNT, 60_000),
@@ -265,13 +242,13 @@ describe('a burst far past the pending-output cap', () => {
     expect(toAlice).toHaveLength(COUNT);
     expect(inOrder(toBob, 'alice') && inOrder(toAlice, 'alice')).toBe(true);
     expect(bob.isClosed || alice.isClosed).toBe(false);
-    expect(server!.stats().slowReaderDisconnects).toEqual({ timeout: 1, cap: 0 });
-    expect(server!.usernames()).toEqual(['bob', 'alice']);
+    expect(harness.server.stats().slowReaderDisconnects).toEqual({ timeout: 1, cap: 0 });
+    expect(harness.server.usernames()).toEqual(['bob', 'alice']);
     expect(bob.received.filter((line) => line.type === 'system').at(-1)).toEqual({
       type: 'system',
       message: notices.left('carol'),
     });
-    expect(server!.stats().inputPauses).toBeGreaterThan(0);
+    expect(harness.server.stats().inputPauses).toBeGreaterThan(0);
     // The log line says who and which rule.
     expect(logged.filter((entry) => entry.msg === 'slow reader disconnected')).toEqual([
       expect.objectContaining({ username: 'carol', rule: 'timeout', timeoutMs: 400 }),
@@ -284,7 +261,7 @@ describe('a burst far past the pending-output cap', () => {
     const carol = await member('carol', keys[2]!);
     const alice = await member('alice', keys[0]!);
     // Carol reads at 8 MB/s: two seconds for the burst; the sender must wait for her.
-    readSlowly(carol, 8_000_000);
+    carol.readAtMost(8_000_000);
     burst(alice, COUNT);
     for (const reader of [alice, bob, carol]) {
       const chat = await chatLines(reader, COUNT, 60_000);
@@ -292,8 +269,8 @@ describe('a burst far past the pending-output cap', () => {
       expect(inOrder(chat, 'alice')).toBe(true);
       expect(reader.isClosed).toBe(false);
     }
-    expect(server!.stats().slowReaderDisconnects).toEqual({ timeout: 0, cap: 0 });
-    expect(server!.usernames()).toEqual(['bob', 'carol', 'alice']);
+    expect(harness.server.stats().slowReaderDisconnects).toEqual({ timeout: 0, cap: 0 });
+    expect(harness.server.usernames()).toEqual(['bob', 'carol', 'alice']);
   });
 
   it('pauses all input while the output for everyone is over the total budget, and cuts nobody who reads', async () => {
@@ -302,14 +279,14 @@ describe('a burst far past the pending-output cap', () => {
     const stopped = [await member('s1', keys[2]!), await member('s2', keys[3]!)];
     const bob = await member('bob', keys[1]!);
     const alice = await member('alice', keys[0]!);
-    for (const client of stopped) client.socket.pause();
+    for (const client of stopped) client.pause();
     burst(alice, COUNT);
     const chat = await chatLines(bob, COUNT, 60_000);
     expect(chat).toHaveLength(COUNT);
     expect(inOrder(chat, 'alice')).toBe(true);
-    expect(server!.stats().outputBudgetReached).toBeGreaterThan(0);
-    expect(server!.stats().slowReaderDisconnects).toEqual({ timeout: 2, cap: 0 });
-    expect(server!.usernames()).toEqual(['bob', 'alice']);
+    expect(harness.server.stats().outputBudgetReached).toBeGreaterThan(0);
+    expect(harness.server.stats().slowReaderDisconnects).toEqual({ timeout: 2, cap: 0 });
+    expect(harness.server.usernames()).toEqual(['bob', 'alice']);
   });
 });
 
@@ -328,16 +305,14 @@ describe('flood control and key rotation (opt-in)', () => {
     expect(chat.map((line) => line.message)).toEqual(Array.from({ length: 30 }, (_, i) => `${i}`));
     // 25 messages beyond the burst at 50 a second cannot take less than half a second.
     expect(performance.now() - started).toBeGreaterThanOrEqual(450);
-    expect(server!.stats().rateLimited).toBeGreaterThan(0);
+    expect(harness.server.stats().rateLimited).toBeGreaterThan(0);
   });
 
   it('refuses connections over the per-address limit with an auth_error, and counts them', async () => {
     await start({ maxConnectionsPerAddress: 2 });
     await member('alice', keys[0]!);
-    const second = await LineClient.connect(server!.port);
-    clients.push(second);
-    const third = await LineClient.connect(server!.port);
-    clients.push(third);
+    const second = await harness.connect();
+    const third = await harness.connect();
     await expect(third.next()).resolves.toEqual({
       type: 'auth_error',
       message: 'Too many connections from your address',
@@ -346,7 +321,7 @@ describe('flood control and key rotation (opt-in)', () => {
     second.destroy();
     await sleep(50);
     await member('bob', keys[1]!); // a place is free again
-    expect(server!.stats().handshakeFailures.address_limit).toBe(1);
+    expect(harness.server.stats().handshakeFailures.address_limit).toBe(1);
   });
 
   it('gives the remaining members a new room key when a member leaves', async () => {
@@ -372,6 +347,6 @@ describe('flood control and key rotation (opt-in)', () => {
     // Whoever joins next gets the new key.
     const dave = await member('dave', keys[3]!);
     expect(unwrapRoomKey(dave.received[1]!.encrypted_key, keys[3]!.privateKey)).toBe(aliceKey);
-    expect(server!.stats().keyRotations).toBe(1);
+    expect(harness.server.stats().keyRotations).toBe(1);
   });
 });

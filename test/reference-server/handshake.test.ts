@@ -15,7 +15,7 @@ import {
   invalidHandshakeText,
   PasswordCheck,
 } from '../../reference-server/index.ts';
-import { testKeys } from './line-client.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 let keys: RsaKeyPair[];
 let weakPem: string;

@@ -1,24 +1,17 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RsaKeyPair } from '../../protocol/index.ts';
-import { type EcpServer, startServer } from '../../reference-server/index.ts';
-import { LineClient, testKeys } from './line-client.ts';
+import type { EcpServer } from '../../reference-server/index.ts';
+import { handshake, joinAs, ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 let keys: RsaKeyPair[];
-const servers: EcpServer[] = [];
-const clients: LineClient[] = [];
+const harness = new ServerHarness('pw');
 beforeAll(async () => {
   keys = await testKeys();
 });
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(() => harness.stop());
 
-async function start(): Promise<EcpServer> {
-  const server = await startServer({ port: 0, password: 'pw', logLevel: 'silent', metricsPort: 0 });
-  servers.push(server);
-  return server;
-}
+const start = () => harness.start({ metricsPort: 0 });
 
 async function scrape(
   server: EcpServer,
@@ -40,8 +33,7 @@ function value(body: string, series: string): number {
 
 describe('metrics endpoint', () => {
   it('is off unless asked for', async () => {
-    const server = await startServer({ port: 0, password: 'pw', logLevel: 'silent' });
-    servers.push(server);
+    const server = await harness.start();
     expect(server.metricsPort).toBeUndefined();
   });
 
@@ -51,14 +43,13 @@ describe('metrics endpoint', () => {
     const health = await scrape(server, '/healthz');
     expect(health).toMatchObject({ status: 200, body: 'ok\n' });
 
-    const alice = await LineClient.connect(server.port);
-    const bob = await LineClient.connect(server.port);
-    const wrong = await LineClient.connect(server.port);
-    clients.push(alice, bob, wrong);
-    await alice.join('alice', 'pw', keys[0]!);
-    await bob.join('bob', 'pw', keys[1]!);
+    const alice = await harness.connect();
+    const bob = await harness.connect();
+    const wrong = await harness.connect();
+    await joinAs(alice, 'alice', 'pw', keys[0]!);
+    await joinAs(bob, 'bob', 'pw', keys[1]!);
     await alice.nextN(2);
-    wrong.handshake('eve', 'nope', keys[2]!);
+    handshake(wrong, 'eve', 'nope', keys[2]!);
     await wrong.closed();
     alice.sendRaw('not json\n');
     for (let i = 0; i < 3; i++) alice.send({ type: 'message', message: `m${i}`, encrypted: false });
@@ -96,9 +87,8 @@ describe('metrics endpoint', () => {
   it('keeps two servers apart (one registry each)', async () => {
     const one = await start();
     const two = await start();
-    const alice = await LineClient.connect(one.port);
-    clients.push(alice);
-    await alice.join('alice', 'pw', keys[0]!);
+    const alice = await harness.connect(one.port);
+    await joinAs(alice, 'alice', 'pw', keys[0]!);
     expect(value((await scrape(one, '/metrics')).body, 'ecp_users')).toBe(1);
     expect(value((await scrape(two, '/metrics')).body, 'ecp_users')).toBe(0);
   });

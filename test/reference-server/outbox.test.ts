@@ -5,16 +5,12 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PeerConnection } from '../../conformance/peer/index.ts';
 import { notices, type RsaKeyPair } from '../../protocol/index.ts';
-import {
-  createStats,
-  type EcpServer,
-  FlushQueue,
-  Outbox,
-  startServer,
-} from '../../reference-server/index.ts';
+import { createStats, FlushQueue, Outbox } from '../../reference-server/index.ts';
 import { ByteStreamConnection } from '../../transport/byte-stream.ts';
-import { LineClient, testKeys } from './line-client.ts';
+import { ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 /** The fake socket as the server sees it: a byte-stream Connection. */
 function connectionOver(socket: FakeSocket): ByteStreamConnection {
@@ -144,31 +140,16 @@ describe('Outbox', () => {
 });
 
 describe('slow readers over real sockets', () => {
-  const PASSWORD = 'pw';
   let keys: RsaKeyPair[];
-  let server: EcpServer | undefined;
-  const clients: LineClient[] = [];
+  const harness = new ServerHarness('pw');
   beforeAll(async () => {
     keys = await testKeys();
   });
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.destroy();
-    await server?.close();
-    server = undefined;
-  });
-
-  async function member(name: string, key: RsaKeyPair): Promise<LineClient> {
-    const client = await LineClient.connect(server!.port);
-    clients.push(client);
-    await client.join(name, PASSWORD, key);
-    return client;
-  }
+  afterEach(() => harness.stop());
+  const member = (name: string, key: RsaKeyPair) => harness.member(name, key);
 
   it('disconnects a paused reader past the limit; two healthy members get every message and see it leave', async () => {
-    server = await startServer({
-      port: 0,
-      password: PASSWORD,
-      logLevel: 'silent',
+    const server = await harness.start({
       limits: { maxPendingOutputBytes: 64 * 1024, slowReaderTimeoutMs: 500 },
     });
     const sender = await member('sender', keys[0]!);
@@ -178,7 +159,7 @@ describe('slow readers over real sockets', () => {
     await sender.nextN(6);
     await healthy1.nextN(4);
     await healthy2.nextN(2);
-    paused.socket.pause();
+    paused.pause();
 
     // About 16 MiB in total: far past what the paused reader's kernel buffers can absorb.
     const count = 4000;
@@ -209,7 +190,7 @@ describe('slow readers over real sockets', () => {
     }
     expect(server.stats().slowReaderDisconnects).toEqual({ timeout: 1, cap: 0 });
     // It was cut off: once it reads again it finds part of the flood, then the end of the stream.
-    paused.socket.resume();
+    paused.resume();
     await paused.closed(5000);
     expect(paused.received.filter((message) => message.type === 'message').length).toBeLessThan(count);
     expect(server.usernames()).toEqual(['sender', 'healthy1', 'healthy2']);
@@ -218,10 +199,10 @@ describe('slow readers over real sockets', () => {
   });
 
   it('survives members that vanish (reset) in the middle of a broadcast', async () => {
-    server = await startServer({ port: 0, password: PASSWORD, logLevel: 'silent' });
+    const server = await harness.start();
     const sender = await member('sender', keys[0]!);
     const watcher = await member('watcher', keys[1]!);
-    const vanishing: LineClient[] = [];
+    const vanishing: PeerConnection[] = [];
     for (let i = 0; i < 6; i++) vanishing.push(await member(`v${i}`, keys[i % 4]!));
     await watcher.next(); // until every join is done, sync on the server
     const count = 300;
@@ -229,7 +210,7 @@ describe('slow readers over real sockets', () => {
       JSON.stringify({ type: 'message', message: `m${i}`, encrypted: false }),
     );
     sender.sendRaw(`${lines.slice(0, 150).join('\n')}\n`);
-    for (const client of vanishing) client.socket.resetAndDestroy();
+    for (const client of vanishing) client.reset();
     sender.sendRaw(`${lines.slice(150).join('\n')}\n`);
     const deadline = Date.now() + 5000;
     while (server.usernames().length > 2 && Date.now() < deadline)

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError, generateRsaKeyPair, importPublicKeyPem } from '../../protocol/index.ts';
 import { canonicalRsaPkcs1, importHandshakeKey } from '../../reference-server/public-key.ts';
-import { testKeys } from './line-client.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 /** What an import gives: the key's SPKI bytes, or the refusal's code and text. */
 function outcome(importKey: (pem: string) => KeyObject, pem: string): string {

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Fernet, notices, type RsaKeyPair, unwrapRoomKey } from '../../protocol/index.ts';
 import { createStats, Room, type RoomMember } from '../../reference-server/index.ts';
-import { testKeys } from './line-client.ts';
+import { testKeys } from '../support/test-keys.ts';
 
 let keys: RsaKeyPair[];
 beforeAll(async () => {

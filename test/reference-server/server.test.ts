@@ -11,39 +11,21 @@ import {
   type ServerOptions,
   startServer,
 } from '../../reference-server/index.ts';
-import { LineClient, testKeys } from './line-client.ts';
+import { joinAs, PASSWORD, ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
-const PASSWORD = 'secret123';
 let keys: RsaKeyPair[];
-const servers: EcpServer[] = [];
-const clients: LineClient[] = [];
+const harness = new ServerHarness();
 
 beforeAll(async () => {
   keys = await testKeys();
 });
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(() => harness.stop());
 
-async function start(options: ServerOptions = {}): Promise<EcpServer> {
-  const server = await startServer({ port: 0, password: PASSWORD, logLevel: 'silent', ...options });
-  servers.push(server);
-  return server;
-}
-
-async function connectTo(server: EcpServer): Promise<LineClient> {
-  const client = await LineClient.connect(server.port);
-  clients.push(client);
-  return client;
-}
-
-async function memberOf(server: EcpServer, name: string, key = keys[0]!): Promise<LineClient> {
-  const client = await connectTo(server);
-  await client.join(name, PASSWORD, key);
-  return client;
-}
+const start = (options: ServerOptions = {}) => harness.start(options);
+const connectTo = (server: EcpServer) => harness.connect(server.port);
+const memberOf = (server: EcpServer, name: string, key = keys[0]!) => harness.member(name, key, server.port);
 
 const refusedConnection = (port: number) =>
   new Promise<string>((resolve) => {
@@ -68,9 +50,8 @@ describe('startServer', () => {
   });
 
   it('generates a password when none is given', async () => {
-    const a = await startServer({ port: 0, logLevel: 'silent' });
-    const b = await startServer({ port: 0, logLevel: 'silent' });
-    servers.push(a, b);
+    const a = await harness.start({ password: undefined });
+    const b = await harness.start({ password: undefined });
     expect(a.passwordGenerated).toBe(true);
     expect(a.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(a.password).not.toBe(b.password);
@@ -112,7 +93,7 @@ describe('connection limit', () => {
     idle.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const fourth = await connectTo(server);
-    expect((await fourth.join('dave', PASSWORD, keys[1]!))[3]).toEqual({
+    expect((await joinAs(fourth, 'dave', PASSWORD, keys[1]!))[3]).toEqual({
       type: 'user_list',
       users: ['alice', 'dave'],
     });
@@ -125,7 +106,7 @@ describe('abrupt disconnects', () => {
     const alice = await memberOf(server, 'alice', keys[0]);
     const bob = await memberOf(server, 'bob', keys[1]);
     await alice.nextN(2);
-    bob.socket.resetAndDestroy();
+    bob.reset();
     expect(await alice.nextN(2)).toEqual([
       { type: 'user_list', users: ['alice'] },
       { type: 'system', message: notices.left('bob') },
@@ -137,7 +118,8 @@ describe('abrupt disconnects', () => {
     const alice = await memberOf(server, 'alice', keys[0]);
     const bob = await memberOf(server, 'bob', keys[1]);
     await alice.nextN(2);
-    bob.socket.end(`${JSON.stringify({ type: 'message', message: 'bye', encrypted: false })}\n`);
+    bob.send({ type: 'message', message: 'bye', encrypted: false });
+    bob.end();
     expect(await alice.nextN(3)).toEqual([
       { type: 'message', sender: 'bob', message: 'bye', encrypted: false },
       { type: 'user_list', users: ['alice'] },
@@ -150,7 +132,7 @@ describe('abrupt disconnects', () => {
     const alice = await memberOf(server, 'alice');
     const stranger = await connectTo(server);
     stranger.sendRaw('{"type":"handshake"');
-    stranger.socket.resetAndDestroy();
+    stranger.reset();
     await alice.expectSilence();
   });
 
@@ -205,7 +187,7 @@ describe('graceful shutdown', () => {
     const sender = await memberOf(server, 'sender', keys[0]);
     const stuck = await memberOf(server, 'stuck', keys[1]);
     await sender.nextN(2);
-    stuck.socket.pause();
+    stuck.pause();
     const big = JSON.stringify({ type: 'message', message: 'q'.repeat(512 * 1024), encrypted: false });
     for (let i = 0; i < 16; i++) {
       sender.sendRaw(`${big}\n`);

@@ -5,6 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PeerConnection } from '../../conformance/peer/index.ts';
 import {
   authErrors,
   exportPublicKeyPem,
@@ -16,49 +17,25 @@ import {
   sealText,
   unwrapRoomKey,
 } from '../../protocol/index.ts';
-import { type EcpServer, type ServerOptions, startServer } from '../../reference-server/index.ts';
-import { LineClient, testKeys } from './line-client.ts';
+import type { ServerOptions } from '../../reference-server/index.ts';
+import { handshake, joinAs, PASSWORD, ServerHarness } from '../support/server-harness.ts';
+import { testKeys } from '../support/test-keys.ts';
 
-const PASSWORD = 'secret123';
 let keys: RsaKeyPair[];
-let server: EcpServer | undefined;
-const clients: LineClient[] = [];
+const harness = new ServerHarness();
 
 beforeAll(async () => {
   keys = await testKeys();
 });
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await server?.close();
-  server = undefined;
-});
+afterEach(() => harness.stop());
 
-async function start(options: ServerOptions = {}): Promise<EcpServer> {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    password: PASSWORD,
-    logLevel: 'silent',
-    ...options,
-  });
-  return server;
-}
-
-async function connect(): Promise<LineClient> {
-  const client = await LineClient.connect(server!.port);
-  clients.push(client);
-  return client;
-}
-
-async function member(name: string, key = keys[0]!): Promise<LineClient> {
-  const client = await connect();
-  await client.join(name, PASSWORD, key);
-  return client;
-}
+const start = (options: ServerOptions = {}) => harness.start(options);
+const connect = () => harness.connect();
+const member = (name: string, key = keys[0]!) => harness.member(name, key);
 
 /** alice and bob in the room, with every join line already read. */
-async function aliceAndBob(): Promise<[LineClient, LineClient]> {
+async function aliceAndBob(): Promise<[PeerConnection, PeerConnection]> {
   const alice = await member('alice', keys[0]);
   const bob = await member('bob', keys[1]);
   await alice.nextN(2);
@@ -72,7 +49,7 @@ describe('v1 sequences', () => {
   it('sends the joiner welcome, key_exchange, secured, user_list; then others user_list and joined', async () => {
     await start();
     const alice = await connect();
-    alice.handshake('alice', PASSWORD, keys[0]!);
+    handshake(alice, 'alice', PASSWORD, keys[0]!);
     const [welcome, keyExchange, secured, list] = await alice.nextN(4);
     expect(welcome).toEqual(system(notices.welcome('alice')));
     expect(keyExchange?.type).toBe('key_exchange');
@@ -81,7 +58,7 @@ describe('v1 sequences', () => {
     expect(list).toEqual(userList('alice'));
 
     const bob = await connect();
-    const bobLines = await bob.join('bob', PASSWORD, keys[1]!);
+    const bobLines = await joinAs(bob, 'bob', PASSWORD, keys[1]!);
     expect(bobLines[0]).toEqual(system(notices.welcome('bob')));
     expect(bobLines[3]).toEqual(userList('alice', 'bob'));
     expect(await alice.nextN(2)).toEqual([userList('alice', 'bob'), system(notices.joined('bob'))]);
@@ -121,17 +98,17 @@ describe('v1 sequences', () => {
   it('answers a wrong password with auth_error and closes', async () => {
     await start();
     const client = await connect();
-    client.handshake('alice', 'wrong', keys[0]!);
+    handshake(client, 'alice', 'wrong', keys[0]!);
     expect(await client.next()).toEqual({ type: 'auth_error', message: authErrors.invalidPassword });
     await client.closed();
-    expect(server!.usernames()).toEqual([]);
+    expect(harness.server.usernames()).toEqual([]);
   });
 
   it('answers a taken name with a system notice, keeps the connection, and accepts a later free name', async () => {
     await start();
     const alice = await member('alice', keys[0]);
     const other = await connect();
-    other.handshake('alice', PASSWORD, keys[1]!);
+    handshake(other, 'alice', PASSWORD, keys[1]!);
     expect(await other.next()).toEqual(system(notices.usernameTaken));
     await other.expectSilence();
     expect(other.isClosed).toBe(false);
@@ -139,17 +116,17 @@ describe('v1 sequences', () => {
     // Not a member: chat is ignored.
     other.send({ type: 'message', message: 'sneaky', encrypted: false });
     await alice.expectSilence();
-    const lines = await other.join('alice2', PASSWORD, keys[1]!);
+    const lines = await joinAs(other, 'alice2', PASSWORD, keys[1]!);
     expect(lines[3]).toEqual(userList('alice', 'alice2'));
   });
 
   it('ignores a second handshake from a member', async () => {
     await start();
     const [alice, bob] = await aliceAndBob();
-    alice.handshake('eve', PASSWORD, keys[2]!);
+    handshake(alice, 'eve', PASSWORD, keys[2]!);
     await alice.expectSilence();
     await bob.expectSilence(0);
-    expect(server!.usernames()).toEqual(['alice', 'bob']);
+    expect(harness.server.usernames()).toEqual(['alice', 'bob']);
   });
 
   it('delivers a burst from one sender complete and in order to everyone (ECP-CHAT-05)', async () => {
@@ -167,7 +144,7 @@ describe('v1 sequences', () => {
     const atAlice = await alice.nextN(count);
     expect(atBob.map((m) => m.message)).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
     expect(atAlice.map((m) => m.message)).toEqual(atBob.map((m) => m.message));
-    expect(server!.stats().messagesRelayed).toBe(count);
+    expect(harness.server.stats().messagesRelayed).toBe(count);
   });
 
   it('accepts lines split at every byte, several lines per write, and CRLF endings', async () => {
@@ -189,9 +166,9 @@ describe('v1 sequences', () => {
   it('writes ASCII-only JSON, escaping non-ASCII (safe for the prototype client)', async () => {
     await start();
     const alice = await connect();
-    const bytes: Buffer[] = [];
-    alice.socket.on('data', (chunk: string) => bytes.push(Buffer.from(chunk, 'utf8')));
-    await alice.join('Zoë 😀', PASSWORD, keys[0]!);
+    const lines: string[] = [];
+    alice.connection.on('message', (line) => lines.push(line));
+    await joinAs(alice, 'Zoë 😀', PASSWORD, keys[0]!);
     alice.send({ type: 'message', message: 'ça va? 李', encrypted: false });
     expect(await alice.next()).toEqual({
       type: 'message',
@@ -199,7 +176,7 @@ describe('v1 sequences', () => {
       message: 'ça va? 李',
       encrypted: false,
     });
-    const raw = Buffer.concat(bytes);
+    const raw = Buffer.from(lines.join('\n'));
     expect(raw.every((byte) => byte < 0x80)).toBe(true);
     expect(raw.toString()).toContain('"sender":"Zo\\u00eb \\ud83d\\ude00"');
   });
@@ -225,9 +202,9 @@ describe('end-to-end encryption through the server', () => {
   it('a second client decrypts what the first sealed, with the room key each unwrapped', async () => {
     await start();
     const alice = await connect();
-    const aliceJoin = await alice.join('alice', PASSWORD, keys[0]!);
+    const aliceJoin = await joinAs(alice, 'alice', PASSWORD, keys[0]!);
     const bob = await connect();
-    const bobJoin = await bob.join('bob', PASSWORD, keys[1]!);
+    const bobJoin = await joinAs(bob, 'bob', PASSWORD, keys[1]!);
     await alice.nextN(2);
     const aliceKey = unwrapRoomKey(aliceJoin[1]!.encrypted_key, keys[0]!.privateKey);
     const bobKey = unwrapRoomKey(bobJoin[1]!.encrypted_key, keys[1]!.privateKey);
@@ -289,22 +266,22 @@ describe('bad handshakes', () => {
     ];
     for (const [pem, reason] of cases) {
       const client = await connect();
-      client.handshake('mallory', PASSWORD, pem);
+      handshake(client, 'mallory', PASSWORD, pem);
       const answer = await client.next();
       expect(answer.type).toBe('auth_error');
       expect(answer.message).toBe(authErrors.invalidPublicKey(reason));
       await client.closed();
     }
     await watcher.expectSilence(50);
-    expect(server!.usernames()).toEqual(['watcher']);
-    expect(server!.stats().handshakeFailures.invalid_public_key).toBe(cases.length);
+    expect(harness.server.usernames()).toEqual(['watcher']);
+    expect(harness.server.stats().handshakeFailures.invalid_public_key).toBe(cases.length);
   });
 
   it('accepts a 3072-bit key', async () => {
     await start();
     const big = await generateRsaKeyPair(3072);
     const client = await connect();
-    const lines = await client.join('big', PASSWORD, big);
+    const lines = await joinAs(client, 'big', PASSWORD, big);
     expect(lines[1]!.encrypted_key).toHaveLength(512);
     expect(unwrapRoomKey(lines[1]!.encrypted_key, big.privateKey)).toHaveLength(44);
   });
@@ -318,7 +295,7 @@ describe('bad handshakes', () => {
   ])('refuses a username that is %s', async (_, username) => {
     await start();
     const client = await connect();
-    client.handshake(username, PASSWORD, keys[0]!);
+    handshake(client, username, PASSWORD, keys[0]!);
     expect(await client.next()).toEqual({ type: 'auth_error', message: authErrors.invalidUsername });
     await client.closed();
   });
@@ -327,7 +304,7 @@ describe('bad handshakes', () => {
     await start();
     for (const [i, name] of ['😀'.repeat(32), 'Ana María', '👩‍💻 dev', 'x'.repeat(32)].entries()) {
       const client = await connect();
-      const lines = await client.join(name, PASSWORD, keys[i % keys.length]!);
+      const lines = await joinAs(client, name, PASSWORD, keys[i % keys.length]!);
       expect(lines[0]).toEqual(system(notices.welcome(name)));
     }
   });
@@ -336,13 +313,13 @@ describe('bad handshakes', () => {
     await start();
     await member('alice', keys[0]);
     const a = await connect();
-    a.handshake('', 'wrong', 'bad key');
+    handshake(a, '', 'wrong', 'bad key');
     expect((await a.next()).message).toBe(authErrors.invalidPassword);
     const b = await connect();
-    b.handshake('', PASSWORD, 'bad key');
+    handshake(b, '', PASSWORD, 'bad key');
     expect((await b.next()).message).toBe(authErrors.invalidUsername);
     const c = await connect();
-    c.handshake('alice', PASSWORD, 'bad key');
+    handshake(c, 'alice', PASSWORD, 'bad key');
     expect(await c.next()).toEqual(system(notices.usernameTaken));
   });
 
@@ -351,7 +328,7 @@ describe('bad handshakes', () => {
     const alice = await member('alice', keys[0]);
     const idle = await connect();
     const taken = await connect();
-    taken.handshake('alice', PASSWORD, keys[1]!);
+    handshake(taken, 'alice', PASSWORD, keys[1]!);
     expect(await taken.next()).toEqual(system(notices.usernameTaken));
     expect(await idle.next()).toEqual({ type: 'auth_error', message: authErrors.handshakeTimeout });
     expect(await taken.next()).toEqual({ type: 'auth_error', message: authErrors.handshakeTimeout });
@@ -360,7 +337,7 @@ describe('bad handshakes', () => {
     // A member is never timed out.
     await alice.expectSilence(100);
     expect(alice.isClosed).toBe(false);
-    expect(server!.stats().handshakeFailures.handshake_timeout).toBe(2);
+    expect(harness.server.stats().handshakeFailures.handshake_timeout).toBe(2);
   });
 });
 
@@ -403,7 +380,7 @@ describe('ignored input', () => {
     client.sendRaw(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
     await client.expectSilence(80);
     await watcher.expectSilence(0);
-    expect((await client.join('late', PASSWORD, keys[1]!))[3]).toEqual(userList('watcher', 'late'));
+    expect((await joinAs(client, 'late', PASSWORD, keys[1]!))[3]).toEqual(userList('watcher', 'late'));
   });
 
   it('ignores chat before the handshake: nothing reaches the members', async () => {
@@ -441,7 +418,7 @@ describe('line limit', () => {
     for (let i = 0; i < 16; i++) client.sendRaw(chunk);
     expect(await client.next()).toEqual(system(notices.lineTooLong(1024)));
     await client.closed();
-    expect(server!.stats().badInput.line_too_long).toBe(1);
+    expect(harness.server.stats().badInput.line_too_long).toBe(1);
   });
 });
 
@@ -468,11 +445,11 @@ describe('logging', () => {
     alice.send({ type: 'message', message: 'TOP-SECRET-PAYLOAD', encrypted: false });
     await bob.next();
     const wrong = await connect();
-    wrong.handshake('eve', 'WRONG-PASSWORD-GUESS', keys[2]!);
+    handshake(wrong, 'eve', 'WRONG-PASSWORD-GUESS', keys[2]!);
     await wrong.closed();
     bob.end();
     await alice.nextN(3);
-    await server!.close();
+    await harness.server.close();
     const messages = log.lines.map((line) => line.msg);
     expect(messages).toContain('listening');
     expect(messages).toContain('connection accepted');
@@ -499,7 +476,7 @@ describe('logging', () => {
     await alice.next();
     alice.end();
     await alice.closed();
-    await server!.close();
+    await harness.server.close();
     const badInput = log.lines.filter((line) => line.msg === 'bad input');
     expect(badInput.map((line) => line.kind)).toEqual(['invalid_json', 'unknown_type']);
     expect(log.lines).toContainEqual(
