@@ -1,5 +1,5 @@
 /**
- * A stand-in for the Python prototype server, after /work/shared/reference/prototype-wire.md:
+ * A stand-in for the Python prototype server, as the prototype behaves on the wire:
  * one room key for the server's life, the v1 join and leave sequences, relay-then-echo, the taken
  * name answered with a system notice on a connection that stays open, and JSON written the way
  * Python's json.dumps writes it (", " and ": " separators, every non-ASCII character as \uXXXX).
