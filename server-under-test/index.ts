@@ -82,6 +82,13 @@ export interface Target {
   restart(): Promise<void>;
   /** What the server printed or logged (the last 256 KiB); empty for a running server. */
   serverOutput(): string;
+  /**
+   * Reads what the server has written so far and returns where its output stands: a mark for
+   * outputBetween(). What a spawned server writes reaches the kit through a pipe, later.
+   */
+  settleOutput(): Promise<number>;
+  /** What the server wrote between two marks of settleOutput(). */
+  outputBetween(from: number, to: number): string;
   close(): Promise<void>;
 }
 
@@ -124,6 +131,12 @@ class RunningTarget implements Target {
   }
   async restart(): Promise<void> {}
   serverOutput(): string {
+    return '';
+  }
+  async settleOutput(): Promise<number> {
+    return 0;
+  }
+  outputBetween(): string {
     return '';
   }
   async close(): Promise<void> {}
@@ -183,6 +196,13 @@ class EmbeddedTarget implements Target {
   serverOutput(): string {
     return this.#output.text();
   }
+  /** Its logger appends as it writes: nothing is ever in transit. */
+  async settleOutput(): Promise<number> {
+    return this.#output.end;
+  }
+  outputBetween(from: number, to: number): string {
+    return this.#output.between(from, to);
+  }
   async close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
@@ -196,8 +216,8 @@ class SpawnedTarget implements Target {
   readonly password: string;
   readonly connectOptions: ConnectOptions;
   #server: SpawnedServer | undefined;
-  /** Output of the last few earlier runs, for a report on a server restarted per scenario. */
-  #earlierOutputs: string[] = [];
+  /** What every run of the command wrote, one after the other, each restart marked. */
+  readonly #output = new OutputTail();
   readonly #spec: Extract<TargetSpec, { kind: 'spawned' }>;
   readonly #endpoint: Endpoint;
 
@@ -218,7 +238,11 @@ class SpawnedTarget implements Target {
   }
   async restart(): Promise<void> {
     await this.close();
-    if (this.#server) this.#earlierOutputs = [...this.#earlierOutputs, this.#server.output.text()].slice(-4);
+    if (this.#server) {
+      const { end } = this.#output;
+      const newline = end === 0 || this.#output.between(end - 1, end) === '\n' ? '' : '\n';
+      this.#output.append(Buffer.from(`${newline}--- restarted ---\n`));
+    }
     const host = this.#endpoint.host;
     // A fixed port when the command cannot be told one; otherwise a fresh free port each start, so a
     // server that lingers in shutdown cannot make the next start fail.
@@ -229,13 +253,20 @@ class SpawnedTarget implements Target {
       host,
       port,
       startTimeoutMs: this.#spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      output: this.#output,
     });
     this.#server = server;
     await server.start();
   }
   serverOutput(): string {
-    const outputs = [...this.#earlierOutputs, this.#server?.output.text() ?? ''];
-    return outputs.filter(Boolean).join('\n--- restarted ---\n');
+    return this.#output.text();
+  }
+  async settleOutput(): Promise<number> {
+    await this.#server?.settleOutput();
+    return this.#output.end;
+  }
+  outputBetween(from: number, to: number): string {
+    return this.#output.between(from, to);
   }
   async close(): Promise<void> {
     await this.#server?.stop();

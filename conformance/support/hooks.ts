@@ -1,7 +1,8 @@
 /**
  * Lifecycle: the target and key pool per cucumber process (BeforeAll/AfterAll), a restart when the
  * policy asks for one, and the evidence attached to every failing scenario: each client's wire
- * transcript and what a spawned server printed meanwhile.
+ * transcript and what the server printed meanwhile, then, once the next scenario begins, what it
+ * printed after the failing one ended (a server often logs a connection's end, or its crash, late).
  */
 import {
   After,
@@ -13,6 +14,7 @@ import {
   setWorldConstructor,
 } from '@cucumber/cucumber';
 import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
+import { AFTER_PREVIOUS_SCENARIO, SERVER_OUTPUT_FILE } from '../results.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { closeSession, openSession, session } from './session.ts';
 import { ConformanceWorld } from './world.ts';
@@ -21,7 +23,11 @@ setWorldConstructor(ConformanceWorld);
 // Steps bound their own waits with --timeout; this only stops a scenario that hangs for another reason.
 setDefaultTimeout(180_000);
 
+/** Where the server's output stood when the last scenario that failed ended, until the next begins. */
+let failedScenarioEnd: number | undefined;
+
 BeforeAll(async function () {
+  failedScenarioEnd = undefined;
   // The runner is the only one that sets world parameters, always with this shape.
   await openSession(this.parameters as unknown as ConformanceWorldParameters);
 });
@@ -60,8 +66,15 @@ Before(function (this: ConformanceWorld, { pickle }) {
 
 Before(async function (this: ConformanceWorld, { pickle }) {
   await session().beforeScenario(pickle.uri);
+  const start = await this.target.settleOutput();
+  if (failedScenarioEnd !== undefined) {
+    // The results route this to the scenario before, which can no longer take attachments.
+    const after = this.target.outputBetween(failedScenarioEnd, start);
+    if (after) this.attach(after, { mediaType: AFTER_PREVIOUS_SCENARIO, fileName: SERVER_OUTPUT_FILE });
+    failedScenarioEnd = undefined;
+  }
   this.begin(pickle.tags.map((tag) => tag.name));
-  this.remembered.set('server output before', this.target.serverOutput());
+  this.remembered.set('server output start', start);
 });
 
 After(async function (this: ConformanceWorld, { result }) {
@@ -69,16 +82,18 @@ After(async function (this: ConformanceWorld, { result }) {
     for (const { label, text } of this.transcripts()) {
       this.attach(text, { mediaType: 'text/plain', fileName: `transcript-${label}.txt` });
     }
-    const output = outputSince(
-      String(this.remembered.get('server output before') ?? ''),
-      this.target.serverOutput(),
-    );
-    if (output.trim()) this.attach(output, { mediaType: 'text/plain', fileName: 'server-output.txt' });
+    if (this.target.kind !== 'running') {
+      const end = await this.target.settleOutput();
+      const output = this.target.outputBetween(
+        Number(this.remembered.get('server output start') ?? end),
+        end,
+      );
+      this.attach(output || '(the server wrote nothing while this scenario ran)\n', {
+        mediaType: 'text/plain',
+        fileName: SERVER_OUTPUT_FILE,
+      });
+      failedScenarioEnd = end;
+    }
   }
   await this.closeAll();
 });
-
-/** What a server printed during the scenario; the whole kept tail when the start was cut off. */
-function outputSince(before: string, now: string): string {
-  return now.startsWith(before) ? now.slice(before.length) : now;
-}
