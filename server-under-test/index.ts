@@ -19,6 +19,7 @@ import { SpawnedServer } from './spawned-server.ts';
 
 export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './address.ts';
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
+export { type KitChild, stopWhenKitEnds } from './kit-exit.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { shellQuote, TargetStartError } from './spawned-server.ts';

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type HostPort, waitUntilAccepting } from './address.ts';
+import { stopWhenKitEnds } from './kit-exit.ts';
 import { OutputTail } from './output-tail.ts';
 
 export interface SpawnOptions {
@@ -42,6 +43,8 @@ export class SpawnedServer {
   readonly output: OutputTail;
   #child: ChildProcess | undefined;
   #exit: ProcessExit | undefined;
+  /** Forgets this server in the kit's list of what to stop when it ends. */
+  #forget: () => void = () => {};
   /** Resolves once the child's stdout and stderr have been read to their end. */
   #outputClosed: Promise<void> = Promise.resolve();
   readonly #options: SpawnOptions;
@@ -74,6 +77,10 @@ export class SpawnedServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    const { pid } = child;
+    if (pid !== undefined) {
+      this.#forget = stopWhenKitEnds({ stop: () => this.stop(), kill: () => signalGroup(pid, 'SIGKILL') });
+    }
     child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.once('exit', (code, signal) => {
@@ -134,6 +141,7 @@ export class SpawnedServer {
     // case a process that left the group (a daemon) still holds a pipe open.
     await Promise.race([this.#outputClosed, new Promise((r) => setTimeout(r, OUTPUT_CLOSE_WAIT_MS).unref())]);
     this.#child = undefined;
+    this.#forget();
   }
 }
 
