@@ -44,10 +44,12 @@ function sendLineOfLimit(world: ConformanceWorld, label: string, ending: '\n' | 
   const limit = world.limits.maxLineBytes;
   const { line, payload } = chatLineOfLength(limit);
   world.remembered.set('payload', payload);
-  world.client(label).sendBytes(
-    Buffer.from(`${line}${ending}`),
-    `a chat message line of exactly ${limit} bytes${ending === '\r\n' ? ', then CR LF' : ''}`,
-  );
+  world
+    .client(label)
+    .sendBytes(
+      Buffer.from(`${line}${ending}`),
+      `a chat message line of exactly ${limit} bytes${ending === '\r\n' ? ', then CR LF' : ''}`,
+    );
 }
 
 When(
