@@ -17,6 +17,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
+const NO_COMMAND = 'Name a command; see --help.';
+
 await yargs(hideBin(process.argv))
   .scriptName('ecp')
   .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
@@ -26,9 +28,23 @@ await yargs(hideBin(process.argv))
   .command(benchCommand)
   .command(mutantCommand)
   .command(gradeCommand)
-  .demandCommand(1, 'Name a command; see --help.')
+  .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()
+  // An unknown command is a bad argument like any other: one line, where to look, exit 2. Each
+  // command has its own handler for its own options.
+  .fail((message, error, cli) => {
+    if (error && !message) throw error;
+    if (message === NO_COMMAND) {
+      cli.showHelp('error');
+      console.error(`\n${message}`);
+    } else {
+      const [typed] = hideBin(process.argv);
+      const guessed = message?.startsWith('Did you mean') ? `Unknown command: ${typed}. ` : '';
+      console.error(`ecp: ${guessed}${message ?? error?.message}\nSee: ecp --help`);
+    }
+    process.exit(2);
+  })
   .help()
   .alias('h', 'help')
   .version(versionText())
