@@ -141,8 +141,8 @@ function runBuilder(yargs: Argv): Argv<RunArgs> {
 /** yargs' own errors (unknown option, wrong type) exit 2 like every invalid option. */
 function failWithUsage(command: string) {
   return (message: string, error: Error | undefined): void => {
-    if (error) throw error;
-    console.error(`${command}: ${message}\nSee: ${command} --help`);
+    if (error && !message) throw error;
+    console.error(`${command}: ${message ?? error?.message}\nSee: ${command} --help`);
     process.exit(EXIT_INVALID_OPTIONS);
   };
 }

@@ -9,6 +9,7 @@ import { mutantCommand } from '../conformance/mutants/command.ts';
 import { gradeCommand } from '../grade/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
+import { rejectNonNumbers } from './number-options.ts';
 import { versionText } from './version.ts';
 
 // `ecp conformance --list | head`: a closed pipe ends the output, not with a stack trace.
@@ -28,6 +29,7 @@ await yargs(hideBin(process.argv))
   .command(benchCommand)
   .command(mutantCommand)
   .command(gradeCommand)
+  .check(rejectNonNumbers(hideBin(process.argv)), true)
   .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()

@@ -42,3 +42,21 @@ describe('ecp with a command it does not have', () => {
     expect(stderr).toContain('conformance');
   });
 });
+
+describe('a numeric option given something else', () => {
+  const cases: [string[], string][] = [
+    [['grade', 'roster.csv', '--jobs', 'four'], "ecp grade: --jobs takes a number, got 'four'"],
+    [['bench', '--clients=lots'], "ecp bench: --clients takes a number, got 'lots'"],
+    [['server', '--port', '80a'], "ecp server: --port takes a number, got '80a'"],
+    [['conformance', '--timeout', '2s'], "ecp conformance: --timeout takes a number, got '2s'"],
+    [['server', '--max-line-bytes', '1MiB'], "ecp server: --max-line-bytes takes a number, got '1MiB'"],
+  ];
+  for (const [args, line] of cases) {
+    it(`${args.join(' ')}: exits 2 and echoes what was typed`, () => {
+      const { status, stderr } = ecp(...args);
+      expect(status).toBe(2);
+      expect(stderr.split('\n')[0]).toBe(line);
+      expect(stderr).not.toContain('NaN');
+    });
+  }
+});
