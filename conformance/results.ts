@@ -177,6 +177,14 @@ export class ResultCollector {
     }
   };
 
+  /**
+   * What the server printed after the last scenario with its output in the evidence ended, until
+   * it stopped (a serial run's last failing scenario has no next one to bring it).
+   */
+  addOutputAfterLast(text: string): void {
+    if (text) this.#addOutputAfter(this.#lastFinished.get(''), text);
+  }
+
   /** What the server printed after `result` ended, below its output during it. */
   #addOutputAfter(result: ScenarioResult | undefined, text: string): void {
     const output = result?.attachments.find((attachment) => attachment.name === SERVER_OUTPUT_FILE);

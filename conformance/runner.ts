@@ -14,6 +14,7 @@ import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { canConnect, openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
 import { formatEndpoint } from '../transport/index.ts';
+import { takeFailedScenarioEnd } from './failed-scenario-end.ts';
 import { KIT_ROOT, RUNS_COMPILED } from './kit-files.ts';
 import { checkPassword } from './password-check.ts';
 import type { ProfileSelection } from './profiles.ts';
@@ -161,6 +162,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   } finally {
     if ('ref' in reference) unshareOpenTarget(reference.ref);
     await target.close();
+    const failedEnd = takeFailedScenarioEnd(runId);
+    if (failedEnd !== undefined && parallel <= 1) {
+      // Stopped: everything the server wrote is in its output now.
+      collector.addOutputAfterLast(target.outputBetween(failedEnd, await target.settleOutput()));
+    }
   }
   return {
     target: { kind: target.kind, description: target.description },

@@ -14,6 +14,7 @@ import {
   setWorldConstructor,
 } from '@cucumber/cucumber';
 import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
+import { markFailedScenarioEnd, takeFailedScenarioEnd } from '../failed-scenario-end.ts';
 import { AFTER_PREVIOUS_SCENARIO, SERVER_OUTPUT_FILE } from '../results.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { closeSession, openSession, session } from './session.ts';
@@ -23,11 +24,7 @@ setWorldConstructor(ConformanceWorld);
 // Steps bound their own waits with --timeout; this only stops a scenario that hangs for another reason.
 setDefaultTimeout(180_000);
 
-/** Where the server's output stood when the last scenario that failed ended, until the next begins. */
-let failedScenarioEnd: number | undefined;
-
 BeforeAll(async function () {
-  failedScenarioEnd = undefined;
   // The runner is the only one that sets world parameters, always with this shape.
   await openSession(this.parameters as unknown as ConformanceWorldParameters);
 });
@@ -67,11 +64,11 @@ Before(function (this: ConformanceWorld, { pickle }) {
 Before(async function (this: ConformanceWorld, { pickle }) {
   await session().beforeScenario(pickle.uri);
   const start = await this.target.settleOutput();
-  if (failedScenarioEnd !== undefined) {
+  const failedEnd = takeFailedScenarioEnd(session().parameters.runId);
+  if (failedEnd !== undefined) {
     // The results route this to the scenario before, which can no longer take attachments.
-    const after = this.target.outputBetween(failedScenarioEnd, start);
+    const after = this.target.outputBetween(failedEnd, start);
     if (after) this.attach(after, { mediaType: AFTER_PREVIOUS_SCENARIO, fileName: SERVER_OUTPUT_FILE });
-    failedScenarioEnd = undefined;
   }
   this.begin(pickle.tags.map((tag) => tag.name));
   this.remembered.set('server output start', start);
@@ -92,7 +89,7 @@ After(async function (this: ConformanceWorld, { result }) {
         mediaType: 'text/plain',
         fileName: SERVER_OUTPUT_FILE,
       });
-      failedScenarioEnd = end;
+      markFailedScenarioEnd(session().parameters.runId, end);
     }
   }
   await this.closeAll();

@@ -51,8 +51,9 @@ describe("a spawned server's output in a failing scenario's evidence", () => {
       expect(seen.has(tags[0] as string)).toBe(false);
       seen.add(tags[0] as string);
       expect(scenarioTags(after ?? '')).toEqual([]);
-      // Restarted before the next scenario: what the stopped server wrote last comes after the mark.
-      if (index < outputs.length - 1) expect(after).toMatch(/^(.*\n)*stopping\n/);
+      // Restarted before the next scenario, or stopped after the last: what the stopped server
+      // wrote last comes after the mark.
+      expect(after, `scenario ${index + 1}: ${output}`).toMatch(/^(.*\n)*stopping\n/);
     });
   });
 });
