@@ -53,15 +53,18 @@ interface RunArgs extends TargetArgs {
   quiet: boolean;
 }
 
+/**
+ * Set by `ecp bench` itself, not by its default command: yargs prints the usage of both when both
+ * have one, and a subcommand's (compare) replaces it.
+ */
+const USAGE =
+  '$0 bench [options]\n\nBroadcast benchmark: N clients join the room, S of them send real v1 sealed messages, and\n' +
+  'every delivery is counted per recipient (losses, duplicates, reordering) and timed from its\n' +
+  'scheduled send time. Targets the embedded reference server unless --target or --spawn is given;\n' +
+  'over any transport (--transport, or the --target URL).';
+
 function runBuilder(yargs: Argv): Argv<RunArgs> {
-  return addTargetOptions(
-    yargs.usage(
-      '$0 bench [options]\n\nBroadcast benchmark: N clients join the room, S of them send real v1 sealed messages, and\n' +
-        'every delivery is counted per recipient (losses, duplicates, reordering) and timed from its\n' +
-        'scheduled send time. Targets the embedded reference server unless --target or --spawn is given;\n' +
-        'over any transport (--transport, or the --target URL).',
-    ),
-  )
+  return addTargetOptions(yargs)
     .options({
       clients: {
         type: 'number',
@@ -138,8 +141,8 @@ function runBuilder(yargs: Argv): Argv<RunArgs> {
 /** yargs' own errors (unknown option, wrong type) exit 2 like every invalid option. */
 function failWithUsage(command: string) {
   return (message: string, error: Error | undefined): void => {
-    if (error) throw error;
-    console.error(`${command}: ${message}\nSee: ${command} --help`);
+    if (error && !message) throw error;
+    console.error(`${command}: ${message ?? error?.message}\nSee: ${command} --help`);
     process.exit(EXIT_INVALID_OPTIONS);
   };
 }
@@ -271,6 +274,6 @@ const runCommand: CommandModule<object, RunArgs> = {
 export const benchCommand: CommandModule = {
   command: 'bench',
   describe: 'Broadcast benchmark of any ECP server (and `bench compare A.json B.json`)',
-  builder: (yargs) => yargs.command(compareCommand).command(runCommand),
+  builder: (yargs) => yargs.usage(USAGE).command(compareCommand).command(runCommand),
   handler: () => {},
 };

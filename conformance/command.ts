@@ -20,6 +20,7 @@ import { findLab, LABS, labName } from './labs.ts';
 import { formatLimits, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 import { resolveMutant } from './mutants/command.ts';
 import { type MutantScore, type MutationReport, scoreMutants } from './mutants/score.ts';
+import { PasswordRefusedError } from './password-check.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
 import { REPORT_FILES, writeReports } from './reports/write.ts';
@@ -227,9 +228,14 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
       parallel: args.parallel,
       outDir,
       onScenario: progressPrinter(out),
+      checkPassword: true,
     });
   } catch (error) {
-    if (error instanceof TargetUnavailableError || error instanceof RangeError) {
+    if (
+      error instanceof TargetUnavailableError ||
+      error instanceof RangeError ||
+      error instanceof PasswordRefusedError
+    ) {
       console.error(`ecp conformance: ${error.message}`);
       if (error instanceof TargetUnavailableError && error.output) console.error(error.output.trimEnd());
       return EXIT_UNUSABLE;

@@ -50,6 +50,13 @@ export interface ScenarioResult {
 
 /** The media type of `this.log(...)` in a step. */
 const LOG_MEDIA_TYPE = 'text/x.cucumber.log+plain';
+export const SERVER_OUTPUT_FILE = 'server-output.txt';
+/**
+ * The media type of what the server printed after a failing scenario ended, until the next one
+ * began. Attached by the next scenario, it belongs to the one before on the same worker.
+ */
+export const AFTER_PREVIOUS_SCENARIO = 'text/x.ecp.after-previous-scenario+plain';
+const AFTER_SEPARATOR = '--- after the scenario ended ---\n';
 
 const STATUS: Record<TestStepResultStatus, ScenarioStatus> = {
   [TestStepResultStatus.UNKNOWN]: 'failed',
@@ -79,6 +86,10 @@ export class ResultCollector {
   readonly #pickles = new Map<string, Pickle>();
   readonly #testCases = new Map<string, { pickleId: string; stepTexts: Map<string, string> }>();
   readonly #running = new Map<string, RunningCase>();
+  /** testCaseStarted id → its worker ('' in a serial run). */
+  readonly #workers = new Map<string, string>();
+  /** Worker → the last scenario it finished with the server's output in its evidence. */
+  readonly #lastFinished = new Map<string, ScenarioResult>();
   readonly #onResult: (result: ScenarioResult) => void;
 
   constructor(onResult: (result: ScenarioResult) => void = () => {}) {
@@ -118,6 +129,7 @@ export class ResultCollector {
       const testCase = this.#testCases.get(started.testCaseId);
       const pickle = testCase && this.#pickles.get(testCase.pickleId);
       if (!testCase || !pickle) return;
+      this.#workers.set(started.id, started.workerId ?? '');
       this.#running.set(started.id, {
         pickle,
         stepTexts: testCase.stepTexts,
@@ -138,7 +150,10 @@ export class ResultCollector {
         ? this.#running.get(attachment.testCaseStartedId)
         : undefined;
       if (!running || attachment.contentEncoding !== 'IDENTITY') return;
-      if (attachment.mediaType === LOG_MEDIA_TYPE) running.notes.push(attachment.body);
+      if (attachment.mediaType === AFTER_PREVIOUS_SCENARIO) {
+        const worker = this.#workers.get(attachment.testCaseStartedId ?? '') ?? '';
+        this.#addOutputAfter(this.#lastFinished.get(worker), attachment.body);
+      } else if (attachment.mediaType === LOG_MEDIA_TYPE) running.notes.push(attachment.body);
       else
         running.attachments.push({
           name: attachment.fileName ?? attachment.mediaType,
@@ -149,14 +164,34 @@ export class ResultCollector {
       const running = this.#running.get(finished.testCaseStartedId);
       if (!running || finished.willBeRetried) return;
       this.#running.delete(finished.testCaseStartedId);
+      const worker = this.#workers.get(finished.testCaseStartedId) ?? '';
+      this.#workers.delete(finished.testCaseStartedId);
       const result = this.#resultOf(
         running,
         TimeConversion.timestampToMillisecondsSinceEpoch(finished.timestamp),
       );
+      if (result.attachments.some((attachment) => attachment.name === SERVER_OUTPUT_FILE))
+        this.#lastFinished.set(worker, result);
       this.results.push(result);
       this.#onResult(result);
     }
   };
+
+  /**
+   * What the server printed after the last scenario with its output in the evidence ended, until
+   * it stopped (a serial run's last failing scenario has no next one to bring it).
+   */
+  addOutputAfterLast(text: string): void {
+    if (text) this.#addOutputAfter(this.#lastFinished.get(''), text);
+  }
+
+  /** What the server printed after `result` ended, below its output during it. */
+  #addOutputAfter(result: ScenarioResult | undefined, text: string): void {
+    const output = result?.attachments.find((attachment) => attachment.name === SERVER_OUTPUT_FILE);
+    if (!output) return;
+    const newline = output.text === '' || output.text.endsWith('\n') ? '' : '\n';
+    output.text = `${output.text}${newline}${AFTER_SEPARATOR}${text}`;
+  }
 
   /** The scenario's name; for an Outline, with the values of its Examples row: `... (that is empty)`. */
   #nameOf(pickle: Pickle): string {

@@ -14,7 +14,9 @@ import type { Envelope } from '@cucumber/messages';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { openTarget, type Target, type TargetSpec } from '../server-under-test/index.ts';
 import { canConnect, formatEndpoint } from '../transport/index.ts';
+import { takeFailedScenarioEnd } from './failed-scenario-end.ts';
 import { KIT_ROOT, RUNS_COMPILED } from './kit-files.ts';
+import { checkPassword } from './password-check.ts';
 import type { ProfileSelection } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
 import { ResultCollector, type ScenarioResult } from './results.ts';
@@ -43,6 +45,11 @@ export interface ConformanceOptions extends ScenarioSelection {
   target: TargetSpec;
   /** Folders (or files) of more `.feature` files to run with the kit's, using its steps. */
   features?: string[];
+  /**
+   * Before the scenarios, check with one handshake that the server does not refuse the kit's
+   * password (PasswordRefusedError if it does). For people at the command line.
+   */
+  checkPassword?: boolean;
   /** Stop at the first scenario that fails (used to score mutants). */
   failFast?: boolean;
   /** Only scenarios whose name matches one of these regular expressions. */
@@ -107,6 +114,18 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   }
 
   const target = await openReachableTarget(options.target);
+  const runId = randomBytes(3)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
+  if (options.checkPassword) {
+    try {
+      await checkPassword(target, timeoutMs, `kit-${runId}`);
+    } catch (error) {
+      await target.close();
+      throw error;
+    }
+  }
   const startedAt = new Date();
   let reference: TargetReference;
   if (parallel > 1) {
@@ -123,10 +142,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       restart: options.restart ?? 'none',
       timeoutMs,
       limits,
-      runId: randomBytes(3)
-        .toString('base64url')
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, 'x'),
+      runId,
       requirementsPath: PROTOCOL_DOC_PATH,
       keyPoolSize: options.keyPoolSize ?? DEFAULT_KEY_POOL_SIZE,
     };
@@ -146,6 +162,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   } finally {
     if ('ref' in reference) unshareOpenTarget(reference.ref);
     await target.close();
+    const failedEnd = takeFailedScenarioEnd(runId);
+    if (failedEnd !== undefined && parallel <= 1) {
+      // Stopped: everything the server wrote is in its output now.
+      collector.addOutputAfterLast(target.outputBetween(failedEnd, await target.settleOutput()));
+    }
   }
   return {
     target: { kind: target.kind, description: target.description },

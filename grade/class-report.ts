@@ -83,7 +83,7 @@ export function formatClassReport(grades: GradesFile): string {
 </head>
 <body>
 <h1>ECP labs: class report</h1>
-<p class="meta">${meta.map(escape).join(' · ')}</p>
+<p class="meta">${meta.map(escapeHtml).join(' · ')}</p>
 <p class="meta">${[...verdictCounts].map(([verdict, count]) => `<span class="verdict ${verdict}">${verdict}</span> ${count}`).join(' ')}</p>
 <p class="meta">Click a column to sort. A cell is the lab’s points (its scenarios passed of those checked);
 it opens that lab’s conformance report for the student. Each student’s section below lists what failed, with the evidence.</p>

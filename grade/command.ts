@@ -75,13 +75,17 @@ export function gradableLabs(): Lab[] {
   return LABS.filter((lab) => !lab.bench && !lab.optional);
 }
 
+/**
+ * Set by `ecp grade` itself, not by its default command: yargs prints the usage of both when both
+ * have one, and a subcommand's (merge) replaces it.
+ */
+const USAGE =
+  '$0 grade ROSTER --out DIR [options]\n\nRun every server of a roster (CSV: student,dir,command[,password]; or YAML) through the\n' +
+  'labs and write a class report (index.html), a gradebook (grades.csv) and grades.json.\n' +
+  'In a command, {port} is a free port, {password} the password, {limits} the limit flags.';
+
 function builder(yargs: Argv): Argv<GradeArgs> {
   return yargs
-    .usage(
-      '$0 grade ROSTER --out DIR [options]\n\nRun every server of a roster (CSV: student,dir,command[,password]; or YAML) through the\n' +
-        'labs and write a class report (index.html), a gradebook (grades.csv) and grades.json.\n' +
-        'In a command, {port} is a free port, {password} the password, {limits} the limit flags.',
-    )
     .positional('roster', { type: 'string', describe: 'The roster file (.csv, .yaml or .yml)' })
     .options({
       out: { type: 'string', default: 'grades', describe: 'Folder for the class report and gradebook' },
@@ -405,6 +409,6 @@ const gradeRosterCommand: CommandModule<object, GradeArgs> = {
 export const gradeCommand: CommandModule = {
   command: 'grade',
   describe: 'Grade a class of servers through the labs: class report, gradebook, grades.json',
-  builder: (yargs) => yargs.command(mergeCommand).command(gradeRosterCommand),
+  builder: (yargs) => yargs.usage(USAGE).command(mergeCommand).command(gradeRosterCommand),
   handler: () => {},
 };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
-import { OutputTail, type TargetTls } from '../server-under-test/index.ts';
+import { OutputTail, stopWhenKitEnds, type TargetTls } from '../server-under-test/index.ts';
 import { parseEndpoint } from '../transport/index.ts';
 import type { GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
@@ -72,15 +72,13 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
     }
   };
   // Ctrl-C reaches the workers too (one process group), but not the servers, each in a group of its
-  // own: stop them, then end as the signal would have.
-  const interrupted = (signal: NodeJS.Signals) => {
-    stopAll();
-    rmSync(runtimeDir, { recursive: true, force: true });
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('exit', stopAll);
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  // own: on a signal, or when the kit's parent dies, stop them, then end as the signal would have.
+  const forget = stopWhenKitEnds({
+    kill: () => {
+      stopAll();
+      rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  });
   try {
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
@@ -101,9 +99,7 @@ export async function gradeClass(options: ClassGradingOptions): Promise<StudentG
     };
     await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, lane));
   } finally {
-    process.removeListener('exit', stopAll);
-    process.removeListener('SIGINT', interrupted);
-    process.removeListener('SIGTERM', interrupted);
+    forget();
     rmSync(runtimeDir, { recursive: true, force: true });
   }
   return grades.sort((a, b) => a.row - b.row);

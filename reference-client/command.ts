@@ -86,8 +86,8 @@ export const clientCommand: CommandModule<object, ClientCommandArgs> = {
       )
       // Bad arguments exit 2, not yargs's 1: 1 means the server refused us.
       .fail((message, error) => {
-        if (error) throw error;
-        process.stderr.write(`ecp client: ${message}\nSee: ecp client --help\n`);
+        if (error && !message) throw error;
+        process.stderr.write(`ecp client: ${message ?? error?.message}\nSee: ecp client --help\n`);
         process.exit(ExitCode.badArguments);
       }),
   handler: async (args) => {

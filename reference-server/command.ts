@@ -200,8 +200,8 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       'password from the environment, with metrics',
     )
     .fail((message, error) => {
-      if (error) throw error;
-      console.error(`ecp server: ${message}\nSee: ecp server --help`);
+      if (error && !message) throw error;
+      console.error(`ecp server: ${message ?? error?.message}\nSee: ecp server --help`);
       process.exit(EXIT_INVALID_OPTIONS);
     }) as unknown as Argv<ServerArgs>;
 }
@@ -273,7 +273,13 @@ async function handler(args: ServerArgs): Promise<void> {
     server = await startServer(settings);
   } catch (error) {
     if (error instanceof OptionsError) invalidOptions(error);
-    console.error(`ecp server: ${error instanceof TransportError ? error.message : String(error)}`);
+    const inUse = (error as { cause?: { code?: unknown } }).cause?.code === 'EADDRINUSE';
+    const advice = !inUse
+      ? ''
+      : args.listen
+        ? '\nthe port is in use (another server?): choose another in --listen, or port 0 for any free port'
+        : '\nthe port is in use (another server?): choose another with --port, or --port 0 for any free port';
+    console.error(`ecp server: ${error instanceof TransportError ? error.message : String(error)}${advice}`);
     process.exit(1);
   }
 

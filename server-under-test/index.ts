@@ -18,6 +18,7 @@ import { SpawnedServer } from './spawned-server.ts';
 import type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts';
 
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
+export { type KitChild, stopWhenKitEnds } from './kit-exit.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { startReferenceServer } from './reference-starter.ts';
@@ -63,6 +64,12 @@ class RunningTarget implements Target {
   }
   async restart(): Promise<void> {}
   serverOutput(): string {
+    return '';
+  }
+  async settleOutput(): Promise<number> {
+    return 0;
+  }
+  outputBetween(): string {
     return '';
   }
   async close(): Promise<void> {}
@@ -113,6 +120,13 @@ class EmbeddedTarget implements Target {
   serverOutput(): string {
     return this.#output.text();
   }
+  /** Its logger appends as it writes: nothing is ever in transit. */
+  async settleOutput(): Promise<number> {
+    return this.#output.end;
+  }
+  outputBetween(from: number, to: number): string {
+    return this.#output.between(from, to);
+  }
   async close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
@@ -126,8 +140,8 @@ class SpawnedTarget implements Target {
   readonly password: string;
   readonly connectOptions: ConnectOptions;
   #server: SpawnedServer | undefined;
-  /** Output of the last few earlier runs, for a report on a server restarted per scenario. */
-  #earlierOutputs: string[] = [];
+  /** What every run of the command wrote, one after the other, each restart marked. */
+  readonly #output = new OutputTail();
   readonly #spec: Extract<TargetSpec, { kind: 'spawned' }>;
   readonly #endpoint: Endpoint;
 
@@ -148,7 +162,11 @@ class SpawnedTarget implements Target {
   }
   async restart(): Promise<void> {
     await this.close();
-    if (this.#server) this.#earlierOutputs = [...this.#earlierOutputs, this.#server.output.text()].slice(-4);
+    if (this.#server) {
+      const { end } = this.#output;
+      const newline = end === 0 || this.#output.between(end - 1, end) === '\n' ? '' : '\n';
+      this.#output.append(Buffer.from(`${newline}--- restarted ---\n`));
+    }
     const host = this.#endpoint.host;
     // A fixed port when the command cannot be told one; otherwise a fresh free port each start, so a
     // server that lingers in shutdown cannot make the next start fail.
@@ -159,13 +177,20 @@ class SpawnedTarget implements Target {
       host,
       port,
       startTimeoutMs: this.#spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      output: this.#output,
     });
     this.#server = server;
     await server.start();
   }
   serverOutput(): string {
-    const outputs = [...this.#earlierOutputs, this.#server?.output.text() ?? ''];
-    return outputs.filter(Boolean).join('\n--- restarted ---\n');
+    return this.#output.text();
+  }
+  async settleOutput(): Promise<number> {
+    await this.#server?.settleOutput();
+    return this.#output.end;
+  }
+  outputBetween(from: number, to: number): string {
+    return this.#output.between(from, to);
   }
   async close(): Promise<void> {
     await this.#server?.stop();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type HostPort, waitUntilAccepting } from '../transport/index.ts';
+import { stopWhenKitEnds } from './kit-exit.ts';
 import { OutputTail } from './output-tail.ts';
 
 export interface SpawnOptions {
@@ -11,6 +12,8 @@ export interface SpawnOptions {
   port: number;
   /** How long the server may take to accept connections. */
   startTimeoutMs: number;
+  /** Where its stdout and stderr go; a new tail of its own by default. */
+  output?: OutputTail;
 }
 
 /** Raised when a spawned server does not start; carries its output for the report. */
@@ -26,6 +29,8 @@ export class TargetStartError extends Error {
 const STOP_GRACE_MS = 2000;
 /** After the process group is gone, how long its output pipes may take to reach end-of-file. */
 const OUTPUT_CLOSE_WAIT_MS = 1000;
+/** settleOutput() gives up on a server that keeps writing after this many turns of the event loop. */
+const SETTLE_MAX_TURNS = 64;
 
 interface ProcessExit {
   code: number | null;
@@ -35,15 +40,18 @@ interface ProcessExit {
 /** One run of a server command: started, awaited until it accepts connections, stopped. */
 export class SpawnedServer {
   readonly address: HostPort;
-  readonly output = new OutputTail();
+  readonly output: OutputTail;
   #child: ChildProcess | undefined;
   #exit: ProcessExit | undefined;
+  /** Forgets this server in the kit's list of what to stop when it ends. */
+  #forget: () => void = () => {};
   /** Resolves once the child's stdout and stderr have been read to their end. */
   #outputClosed: Promise<void> = Promise.resolve();
   readonly #options: SpawnOptions;
 
   constructor(options: SpawnOptions) {
     this.#options = options;
+    this.output = options.output ?? new OutputTail();
     this.address = { host: options.host, port: options.port };
   }
 
@@ -61,6 +69,7 @@ export class SpawnedServer {
 
   async start(): Promise<void> {
     this.#exit = undefined;
+    const outputStart = this.output.end;
     // A process group of its own, so stop() also ends what a wrapper script started.
     const child = spawn(this.#shellCommand, {
       shell: true,
@@ -68,6 +77,10 @@ export class SpawnedServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    const { pid } = child;
+    if (pid !== undefined) {
+      this.#forget = stopWhenKitEnds({ stop: () => this.stop(), kill: () => signalGroup(pid, 'SIGKILL') });
+    }
     child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.once('exit', (code, signal) => {
@@ -87,7 +100,25 @@ export class SpawnedServer {
         ? `exited (${exit.signal ?? `code ${exit.code}`}) before accepting connections`
         : `did not accept connections on ${this.address.host}:${this.address.port} within ${this.#options.startTimeoutMs} ms`;
       await this.stop();
-      throw new TargetStartError(`server command '${this.commandLine}' ${why}`, this.output.text());
+      throw new TargetStartError(
+        `server command '${this.commandLine}' ${why}`,
+        this.output.between(outputStart, this.output.end),
+      );
+    }
+  }
+
+  /**
+   * Reads what the server has already written to its pipes. Output is appended as the event loop
+   * reads it, which can be well after the server wrote it; a reader that marks the output at some
+   * moment (a scenario's end) must first let the loop poll the pipes. Two turns guarantee one poll
+   * after the call; it goes on while they bring more, so a burst is read whole.
+   */
+  async settleOutput(): Promise<void> {
+    for (let turn = 0; turn < SETTLE_MAX_TURNS; turn += 1) {
+      const before = this.output.end;
+      await nextTurn();
+      await nextTurn();
+      if (this.output.end === before) return;
     }
   }
 
@@ -110,12 +141,17 @@ export class SpawnedServer {
     // case a process that left the group (a daemon) still holds a pipe open.
     await Promise.race([this.#outputClosed, new Promise((r) => setTimeout(r, OUTPUT_CLOSE_WAIT_MS).unref())]);
     this.#child = undefined;
+    this.#forget();
   }
 }
 
 /** One POSIX shell word: single quotes, each `'` inside closed, escaped and reopened. */
 export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function groupAlive(pid: number): boolean {

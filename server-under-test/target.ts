@@ -66,5 +66,12 @@ export interface Target {
   restart(): Promise<void>;
   /** What the server printed or logged (the last 256 KiB); empty for a running server. */
   serverOutput(): string;
+  /**
+   * Reads what the server has written so far and returns where its output stands: a mark for
+   * outputBetween(). What a spawned server writes reaches the kit through a pipe, later.
+   */
+  settleOutput(): Promise<number>;
+  /** What the server wrote between two marks of settleOutput(). */
+  outputBetween(from: number, to: number): string;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
  * Lifecycle: the target and key pool per cucumber process (BeforeAll/AfterAll), a restart when the
  * policy asks for one, and the evidence attached to every failing scenario: each client's wire
- * transcript and what a spawned server printed meanwhile.
+ * transcript and what the server printed meanwhile, then, once the next scenario begins, what it
+ * printed after the failing one ended (a server often logs a connection's end, or its crash, late).
  */
 import {
   After,
@@ -13,6 +14,8 @@ import {
   setWorldConstructor,
 } from '@cucumber/cucumber';
 import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
+import { markFailedScenarioEnd, takeFailedScenarioEnd } from '../failed-scenario-end.ts';
+import { AFTER_PREVIOUS_SCENARIO, SERVER_OUTPUT_FILE } from '../results.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { closeRunContext, openRunContext, runContext } from './run-context.ts';
 import { ConformanceWorld } from './world.ts';
@@ -60,8 +63,15 @@ Before(function (this: ConformanceWorld, { pickle }) {
 
 Before(async function (this: ConformanceWorld, { pickle }) {
   await runContext().beforeScenario(pickle.uri);
+  const start = await this.target.settleOutput();
+  const failedEnd = takeFailedScenarioEnd(runContext().parameters.runId);
+  if (failedEnd !== undefined) {
+    // The results route this to the scenario before, which can no longer take attachments.
+    const after = this.target.outputBetween(failedEnd, start);
+    if (after) this.attach(after, { mediaType: AFTER_PREVIOUS_SCENARIO, fileName: SERVER_OUTPUT_FILE });
+  }
   this.begin(pickle.tags.map((tag) => tag.name));
-  this.notes.serverOutputBefore = this.target.serverOutput();
+  this.notes.serverOutputStart = start;
 });
 
 After(async function (this: ConformanceWorld, { result }) {
@@ -69,13 +79,15 @@ After(async function (this: ConformanceWorld, { result }) {
     for (const { label, text } of this.transcripts()) {
       this.attach(text, { mediaType: 'text/plain', fileName: `transcript-${label}.txt` });
     }
-    const output = outputSince(this.notes.serverOutputBefore ?? '', this.target.serverOutput());
-    if (output.trim()) this.attach(output, { mediaType: 'text/plain', fileName: 'server-output.txt' });
+    if (this.target.kind !== 'running') {
+      const end = await this.target.settleOutput();
+      const output = this.target.outputBetween(this.notes.serverOutputStart ?? end, end);
+      this.attach(output || '(the server wrote nothing while this scenario ran)\n', {
+        mediaType: 'text/plain',
+        fileName: SERVER_OUTPUT_FILE,
+      });
+      markFailedScenarioEnd(runContext().parameters.runId, end);
+    }
   }
   await this.closeAll();
 });
-
-/** What a server printed during the scenario; the whole kept tail when the start was cut off. */
-function outputSince(before: string, now: string): string {
-  return now.startsWith(before) ? now.slice(before.length) : now;
-}

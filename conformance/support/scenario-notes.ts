@@ -21,8 +21,8 @@ export interface ScenarioNotes {
   flood?: LoadReport;
   /** What a member's burst sent, and how far each reader got. */
   burst?: LoadReport;
-  /** What the server had printed when the scenario began: the evidence of a failure is what came after. */
-  serverOutputBefore?: string;
+  /** Where the server's output stood when the scenario began: the evidence of a failure is what came after. */
+  serverOutputStart?: number;
 }
 
 /** The note `key`, which an earlier step of the scenario must have made. */

@@ -60,7 +60,7 @@ describe('ecp conformance', () => {
     const out = mkdtempSync(join(tmpdir(), 'ecp-conformance-'));
     const { code, stdout } = await ecp([
       '--spawn',
-      `"${process.execPath}" "${REFUSING_SERVER}" {port}`,
+      `"${process.execPath}" "${REFUSING_SERVER}" {port} alice`,
       '--tags',
       '@ECP-HS-02',
       '--timeout',
@@ -91,6 +91,56 @@ describe('ecp conformance', () => {
     expect(transcript).toContain('"server_password":"<redacted: the server password>"');
     expect(transcript).toContain('← {"type":"auth_error","message":"Go away"}');
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('# ECP conformance: FAIL');
+  });
+
+  it('exits 2, in one line, when the server refuses the password the kit was given', async () => {
+    const { code, stdout, stderr } = await ecp([
+      '--spawn',
+      `"${process.execPath}" "${ECP}" server --port {port} --password right`,
+      '--password',
+      'wrong',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'ecp-conformance-')),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      'ecp conformance: the server refused the password the kit was given: check --password',
+    );
+    expect(stdout).not.toMatch(/[✓✗]/);
+  });
+
+  it('says the same of a server that refuses every handshake, whatever the password', async () => {
+    const { code, stderr } = await ecp([
+      '--spawn',
+      `"${process.execPath}" "${REFUSING_SERVER}" {port}`,
+      '--out',
+      mkdtempSync(join(tmpdir(), 'ecp-conformance-')),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('the server refused the password the kit was given: check --password');
+  });
+
+  it('runs the scenarios against a server that answers the password check with no verdict on it', async () => {
+    const announcing = join(
+      import.meta.dirname,
+      '..',
+      'server-under-test',
+      'fixtures',
+      'announcing-server.mjs',
+    );
+    const { code, stdout, stderr } = await ecp([
+      '--spawn',
+      `"${process.execPath}" "${announcing}" {port}`,
+      '--tags',
+      '@ECP-HS-02',
+      '--timeout',
+      '0.3',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'ecp-conformance-')),
+    ]);
+    expect(stderr).not.toContain('refused the password');
+    expect(code).toBe(1);
+    expect(stdout).toContain('✗ ECP-HS-02');
   });
 
   it('exits 2 when nothing listens at the target', async () => {

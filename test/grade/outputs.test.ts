@@ -108,6 +108,22 @@ describe('the gradebook', () => {
 describe('the class report', () => {
   const html = formatClassReport(grades([student(1, 'alice', [4, 2]), student(2, 'bob', [1, 3])]));
 
+  it('says in its header, in plain words, what was graded and how', () => {
+    const header = html.match(/<h1>.*<\/h1>\n<p class="meta">(.*)<\/p>/)?.[1];
+    expect(header).toBe(
+      '2 servers · labs 1, 2 · timeout 2 s · limits handshakeTimeoutMs=1000 · ' +
+        'failures rerun up to 1×, flaky counts 0.5 · cap 600 s per server · generated 2026-11-30T12:00:00.000Z',
+    );
+  });
+
+  it('escapes what it writes in its header as HTML', () => {
+    const page = formatClassReport({
+      ...grades([student(1, 'alice', [4, 2])]),
+      generatedAt: '<now> & "then"',
+    });
+    expect(page).toContain('generated &lt;now&gt; &amp; &quot;then&quot;');
+  });
+
   it('is one self-contained page: no script, style or link from elsewhere', () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).toContain('<script>');

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { type CryptoError, FERNET_MAX_CLOCK_SKEW_SECONDS, Fernet } from '../../protocol/index.ts';
 import { thrownCryptoError } from './crypto-error.ts';
 
-// The shared vectors sit beside the checkout (/work/shared here and in CI); never copied into the repo.
-const VECTORS = new URL('../../../shared/vectors/fernet/', import.meta.url);
+// The Fernet specification's own vectors, kept verbatim in the repository (test/vectors/SOURCE.md).
+const VECTORS = new URL('../vectors/fernet/', import.meta.url);
 
 interface Vector {
   secret: string;

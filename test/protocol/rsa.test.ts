@@ -21,8 +21,8 @@ import {
 } from '../../protocol/index.ts';
 import { thrownCryptoError } from './crypto-error.ts';
 
-// The shared vectors sit beside the checkout (/work/shared here and in CI); never copied into the repo.
-const VECTORS = new URL('../../../shared/vectors/wycheproof/', import.meta.url);
+// Project Wycheproof's vectors, kept in the repository (test/vectors/SOURCE.md).
+const VECTORS = new URL('../vectors/wycheproof/', import.meta.url);
 const FILES = [
   'rsa_oaep_2048_sha256_mgf1sha256_test.json',
   'rsa_oaep_misc_2048_sha256_mgf1sha256_extract.json',
@@ -81,7 +81,7 @@ describe('Wycheproof RSA-OAEP-2048 SHA-256/MGF1-SHA-256 vectors', () => {
       expect(count, name).toBe(data.numberOfTests);
     }
     const count = (result: string) => cases.filter(({ test }) => test.result === result).length;
-    // 37 + 3 per ../shared/vectors/wycheproof/SOURCE.md: 21 valid, 19 invalid, none acceptable.
+    // 37 + 3 per test/vectors/wycheproof/SOURCE.md: 21 valid, 19 invalid, none acceptable.
     expect([cases.length, count('valid'), count('invalid'), count('acceptable')]).toEqual([40, 21, 19, 0]);
     console.log(
       `wycheproof RSA-OAEP vectors: ${cases.length} (` +

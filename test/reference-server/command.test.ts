@@ -170,7 +170,7 @@ describe('ecp server', () => {
   it.each([
     [['--max-line-bytes', '-5'], /--max-line-bytes must be an integer >= 1, got -5/],
     [['--max-connections', '0'], /--max-connections must be/],
-    [['--handshake-timeout-ms', 'soon'], /--handshake-timeout-ms must be/],
+    [['--handshake-timeout-ms', 'soon'], /^ecp server: --handshake-timeout-ms takes a number, got 'soon'\n/],
     [['--port', '99999'], /--port must be an integer from 0 to 65535/],
     [['--password', 'a', '--password-file', 'b'], /either --password or --password-file/],
     [['--password-file', '/nonexistent/ecp-password'], /cannot read --password-file/],
@@ -190,12 +190,15 @@ describe('ecp server', () => {
     expect(server.stderr()).toMatch(message);
   });
 
-  it('exits 1 when the port is taken', async () => {
+  it('exits 1 when the port is taken, and says how to choose another', async () => {
     const holder = await startServer({ port: 0, password: 'x', logLevel: 'silent' });
     try {
       const server = run(['--port', String(holder.port), '--password', 'x']);
       expect((await server.exited).code).toBe(1);
       expect(server.stderr()).toMatch(/cannot listen on tcp:\/\/127\.0\.0\.1:\d+: EADDRINUSE/);
+      expect(server.stderr()).toContain(
+        'the port is in use (another server?): choose another with --port, or --port 0 for any free port',
+      );
     } finally {
       await holder.close();
     }

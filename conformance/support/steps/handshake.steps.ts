@@ -227,19 +227,19 @@ When(
 
 const WRONG_TYPES: Record<string, unknown> = { 'a number': 42, null: null, 'a list': ['a', 'list'] };
 
+// Two steps, not one regular expression with alternatives: a group that takes no part in the
+// match leaves cucumber's reports an argument with no place in the text ("field field field").
 When(
-  new RegExp(
-    `^(${MEMBER}) sends a handshake (?:without the (\\w+) field|whose (\\w+) is (a number|null|a list))$`,
-  ),
-  async function (
-    this: ConformanceWorld,
-    label: string,
-    missing: string | undefined,
-    field: string | undefined,
-    wrongType: string | undefined,
-  ) {
-    if (missing) await this.handshakeFrom(label, { [missing]: undefined });
-    else await this.handshakeFrom(label, { [field!]: WRONG_TYPES[wrongType!] });
+  new RegExp(`^(${MEMBER}) sends a handshake without the (\\w+) field$`),
+  async function (this: ConformanceWorld, label: string, missing: string) {
+    await this.handshakeFrom(label, { [missing]: undefined });
+  },
+);
+
+When(
+  new RegExp(`^(${MEMBER}) sends a handshake whose (\\w+) is (a number|null|a list)$`),
+  async function (this: ConformanceWorld, label: string, field: string, wrongType: string) {
+    await this.handshakeFrom(label, { [field]: WRONG_TYPES[wrongType] });
   },
 );
 

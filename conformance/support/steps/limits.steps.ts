@@ -38,16 +38,31 @@ When(
   },
 );
 
-When(
-  /^(\w+) sends a chat message exactly as long as the line limit(, ending the line with CR LF)?$/,
-  async function (this: ConformanceWorld, label: string, crlf: string | undefined) {
-    const limit = this.limits.maxLineBytes;
-    const { line, payload } = chatLineOfLength(limit);
-    this.notes.payload = payload;
-    this.client(label).sendBytes(
-      Buffer.from(`${line}${crlf ? '\r\n' : '\n'}`),
-      `a chat message line of exactly ${limit} bytes${crlf ? ', then CR LF' : ''}`,
+// Two steps, not one with an optional group: a group that takes no part in the match leaves
+// cucumber's reports an argument with no place in the text, and they print the step text again.
+function sendLineOfLimit(world: ConformanceWorld, label: string, ending: '\n' | '\r\n'): void {
+  const limit = world.limits.maxLineBytes;
+  const { line, payload } = chatLineOfLength(limit);
+  world.notes.payload = payload;
+  world
+    .client(label)
+    .sendBytes(
+      Buffer.from(`${line}${ending}`),
+      `a chat message line of exactly ${limit} bytes${ending === '\r\n' ? ', then CR LF' : ''}`,
     );
+}
+
+When(
+  '{member} sends a chat message exactly as long as the line limit',
+  async function (this: ConformanceWorld, label: string) {
+    sendLineOfLimit(this, label, '\n');
+  },
+);
+
+When(
+  '{member} sends a chat message exactly as long as the line limit, ending the line with CR LF',
+  async function (this: ConformanceWorld, label: string) {
+    sendLineOfLimit(this, label, '\r\n');
   },
 );
 
