@@ -50,8 +50,12 @@ describe('compareOutput', () => {
 });
 
 describe('refreshOutput', () => {
-  it('replaces a block without elisions by what was printed', () => {
-    expect(refreshOutput(['old', 'lines'], ['new', 'output', ''])).toEqual(['new', 'output']);
+  it('replaces the lines of a block without elisions that no longer match', () => {
+    expect(refreshOutput(['old', 'done in 0.8 s'], ['new', 'done in 5.1 s', 'Report: r.json', ''])).toEqual([
+      'new',
+      'done in 0.8 s',
+      'Report: r.json',
+    ]);
   });
 
   it('keeps the elisions and every line that still matches, with its own figures', () => {

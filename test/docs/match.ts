@@ -89,7 +89,6 @@ export function refreshOutput(
 ): string[] {
   const expected = trimEnd(expectedLines);
   const actual = trimEnd(actualLines);
-  if (!expected.some(isElision)) return actual;
   // Each run of lines with the `...` line before it (as the doc indents it), if any.
   const segments: { lines: string[]; elision?: string; elidedAfter: boolean }[] = [];
   let current: string[] = [];
