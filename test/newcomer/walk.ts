@@ -29,13 +29,17 @@ interface Ran {
   output: string;
 }
 
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+delete env.FORCE_COLOR;
+delete env.ECP_PASSWORD;
+
 /** Runs a command, standard error merged into the output as on a terminal. */
 function run(command: string, cwd: string): Ran {
   console.log(`\n$ ${command}   (in ${cwd})`);
   const result = spawnSync('sh', ['-c', `exec 2>&1\n${command}`], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ECP_PASSWORD: '' },
+    env,
     maxBuffer: 64 * 1024 * 1024,
   });
   const output = result.error ? `sh did not start: ${result.error.message}` : result.stdout;
