@@ -56,6 +56,16 @@ describe('commandBlocks', () => {
     ]);
   });
 
+  it('reads what a block needs to run', () => {
+    const page = [
+      '<!-- doc-test: { needs: go version } -->',
+      `${fence}text`,
+      '$ go run server.go',
+      fence,
+    ].join('\n');
+    expect(commandBlocks('page.md', page)[0]?.needs).toBe('go version');
+  });
+
   it('refuses an annotation it cannot use, naming the page and line', () => {
     const blockAfter = (comment: string) => [comment, `${fence}text`, '$ ecp', fence].join('\n');
     expect(() => commandBlocks('p.md', blockAfter('<!-- illustrative: -->'))).toThrow(AnnotationError);

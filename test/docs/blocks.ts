@@ -10,7 +10,8 @@
  *
  * After `doc-test:` comes a YAML mapping: `run` (the command whose output the block is), `mask`
  * (more patterns masked on both sides), `illustrative` (commands of the block not run, by their
- * number from 1, each with its reason).
+ * number from 1, each with its reason), `needs` (a shell command that must succeed for the block
+ * to run, such as a toolchain check; without it the block is skipped, saying so).
  */
 import type { Code, Html, Nodes, Parent } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
@@ -35,6 +36,8 @@ export interface CommandBlock {
   line: number;
   commands: Command[];
   masks: RegExp[];
+  /** A shell command that must succeed for the block to run. */
+  needs?: string;
   /** Why the whole block is not run, when it is not. */
   illustrative?: string;
 }
@@ -46,6 +49,7 @@ export class AnnotationError extends Error {
 interface Annotation {
   illustrative?: string;
   run?: string;
+  needs?: string;
   masks: RegExp[];
   illustrativeCommands: Map<number, string>;
 }
@@ -70,12 +74,16 @@ function parseAnnotation(html: string, where: string): Annotation | undefined {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     throw new AnnotationError(`${where}: doc-test annotation must be a mapping`);
   }
-  const { run, mask = [], illustrative = {}, ...unknown } = fields as Record<string, unknown>;
+  const { run, needs, mask = [], illustrative = {}, ...unknown } = fields as Record<string, unknown>;
   const unknownKeys = Object.keys(unknown);
   if (unknownKeys.length > 0)
     throw new AnnotationError(`${where}: unknown doc-test keys: ${unknownKeys.join(', ')}`);
-  if (run !== undefined && typeof run !== 'string')
+  if (run !== undefined && typeof run !== 'string') {
     throw new AnnotationError(`${where}: run must be a command`);
+  }
+  if (needs !== undefined && typeof needs !== 'string') {
+    throw new AnnotationError(`${where}: needs must be a command`);
+  }
   const patterns = Array.isArray(mask) ? mask : [mask];
   const masks = patterns.map((pattern) => {
     try {
@@ -90,7 +98,12 @@ function parseAnnotation(html: string, where: string): Annotation | undefined {
   const illustrativeCommands = new Map(
     Object.entries(illustrative).map(([number, reason]) => [Number(number), String(reason)]),
   );
-  return { ...(run === undefined ? {} : { run }), masks, illustrativeCommands };
+  return {
+    ...(run === undefined ? {} : { run }),
+    ...(needs === undefined ? {} : { needs }),
+    masks,
+    illustrativeCommands,
+  };
 }
 
 /** Splits a transcript's lines into commands and their output. */
@@ -141,6 +154,7 @@ export function commandBlocks(file: string, markdown: string): CommandBlock[] {
         line,
         commands,
         masks: annotation?.masks ?? [],
+        ...(annotation?.needs ? { needs: annotation.needs } : {}),
         ...(annotation?.illustrative ? { illustrative: annotation.illustrative } : {}),
       });
     });

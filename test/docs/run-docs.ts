@@ -12,7 +12,7 @@
  * that links to the clone's top-level entries (so `docs/...` paths resolve and reports land in
  * the temporary directory), standard error merged into standard output as on a terminal.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -156,12 +156,29 @@ async function main(): Promise<number> {
   const failures: Failure[] = [];
   let run = 0;
   let illustrative = 0;
+  let skipped = 0;
+  const available = new Map<string, boolean>();
   try {
     for (const block of blocks) {
       for (const [index, command] of block.commands.entries()) {
         if (block.illustrative || command.illustrative) {
           illustrative++;
           continue;
+        }
+        if (block.needs !== undefined) {
+          if (!available.has(block.needs)) {
+            available.set(
+              block.needs,
+              spawnSync('sh', ['-c', block.needs], { cwd, env, stdio: 'ignore' }).status === 0,
+            );
+          }
+          if (!available.get(block.needs)) {
+            console.log(
+              `  - skipped ${block.file}:${command.line}: it needs \`${block.needs}\` to succeed, and it does not here`,
+            );
+            skipped++;
+            continue;
+          }
         }
         run++;
         // The same command shown on several pages runs once.
@@ -187,7 +204,8 @@ async function main(): Promise<number> {
   for (const failure of failures) console.log(`\n${describeFailure(failure)}`);
   if (updating && failures.length > 0) update(failures);
   console.log(
-    `\n${run} commands shown in the docs checked (${outputs.size} distinct), ${illustrative} illustrative: ` +
+    `\n${run} commands shown in the docs checked (${outputs.size} distinct), ${illustrative} illustrative, ` +
+      `${skipped} skipped: ` +
       `${run - failures.length} match, ${failures.length} differ`,
   );
   return failures.length > 0 && !updating ? 1 : 0;
