@@ -34,6 +34,27 @@ describe('runSteps', () => {
     });
     expect(result).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^did not start: /) });
   });
+  it('stops the running step when interrupted, and starts no other', async () => {
+    const interrupted = new AbortController();
+    const results = await runSteps(
+      [
+        { name: 'long', ...node('setTimeout(() => {}, 20_000)') },
+        { name: 'next', ...node('') },
+      ],
+      {
+        cwd: process.cwd(),
+        log: (line) => {
+          if (line.includes('long')) setTimeout(() => interrupted.abort(), 100);
+        },
+        quiet: true,
+        signal: interrupted.signal,
+      },
+    );
+    expect(results.map(({ name, status, detail }) => [name, status, detail])).toEqual([
+      ['long', 'failed', 'killed by SIGTERM'],
+      ['next', 'skipped', 'interrupted'],
+    ]);
+  });
 });
 
 describe('formatSummary', () => {

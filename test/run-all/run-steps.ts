@@ -28,6 +28,8 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Whether the step's output goes to this process's terminal (the default) or is discarded. */
   quiet?: boolean;
+  /** Aborted (on Ctrl-C, say): the running step is stopped and the ones after it are not run. */
+  signal?: AbortSignal;
 }
 
 function runOne(step: Step, options: RunOptions): Promise<Omit<StepResult, 'name' | 'durationMs'>> {
@@ -38,8 +40,11 @@ function runOne(step: Step, options: RunOptions): Promise<Omit<StepResult, 'name
       // Windows runs npm through its .cmd shim, which needs a shell.
       shell: process.platform === 'win32',
     });
+    const stop = () => child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => resolve({ status: 'failed', detail: `did not start: ${error.message}` }));
     child.once('exit', (code, signal) => {
+      options.signal?.removeEventListener('abort', stop);
       if (code === 0) resolve({ status: 'passed', detail: '' });
       else resolve({ status: 'failed', detail: signal ? `killed by ${signal}` : `exit ${code}` });
     });
@@ -55,6 +60,10 @@ export async function runSteps(
   for (const step of steps) {
     if ('skip' in step) {
       results.push({ name: step.name, status: 'skipped', durationMs: 0, detail: step.skip });
+      continue;
+    }
+    if (options.signal?.aborted) {
+      results.push({ name: step.name, status: 'skipped', durationMs: 0, detail: 'interrupted' });
       continue;
     }
     options.log(`\n━━ ${step.name}: ${[step.command, ...step.args].join(' ')}`);
