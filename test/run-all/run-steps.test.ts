@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { formatSummary, runSteps } from './run-steps.ts';
 
@@ -34,17 +38,28 @@ describe('runSteps', () => {
     });
     expect(result).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^did not start: /) });
   });
-  it('stops the running step when interrupted, and starts no other', async () => {
+  it('stops the running step and what it started when interrupted, and starts no other', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'run-steps-')), 'grandchild.pid');
+    // A step whose own child would outlive it if only the step were stopped; it says who that is.
+    const step = node(
+      `const child = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
+       require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
+       setTimeout(() => {}, 20000);`,
+    );
     const interrupted = new AbortController();
+    const abortOnceStarted = async () => {
+      for (let tries = 0; tries < 250 && !existsSync(pidFile); tries++) await delay(20);
+      interrupted.abort();
+    };
     const results = await runSteps(
       [
-        { name: 'long', ...node('setTimeout(() => {}, 20_000)') },
+        { name: 'long', ...step },
         { name: 'next', ...node('') },
       ],
       {
         cwd: process.cwd(),
         log: (line) => {
-          if (line.includes('long')) setTimeout(() => interrupted.abort(), 100);
+          if (line.includes('long')) void abortOnceStarted();
         },
         quiet: true,
         signal: interrupted.signal,
@@ -54,6 +69,21 @@ describe('runSteps', () => {
       ['long', 'failed', 'killed by SIGTERM'],
       ['next', 'skipped', 'interrupted'],
     ]);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => {
+      try {
+        process.kill(grandchild, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let tries = 0; tries < 100 && alive(); tries++) await delay(20);
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(grandchild, 'SIGKILL');
+    }
   });
 });
 

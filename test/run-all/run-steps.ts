@@ -34,13 +34,20 @@ export interface RunOptions {
 
 function runOne(step: Step, options: RunOptions): Promise<Omit<StepResult, 'name' | 'durationMs'>> {
   return new Promise((resolve) => {
+    const windows = process.platform === 'win32';
     const child = spawn(step.command, step.args, {
       cwd: options.cwd,
-      stdio: options.quiet ? 'ignore' : 'inherit',
+      stdio: options.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
       // Windows runs npm through its .cmd shim, which needs a shell.
-      shell: process.platform === 'win32',
+      shell: windows,
+      // Its own process group, so stopping it stops what it started too (npm does not pass a
+      // signal down to its script's children).
+      detached: !windows,
     });
-    const stop = () => child.kill('SIGTERM');
+    const stop = () => {
+      if (windows || child.pid === undefined) child.kill('SIGTERM');
+      else process.kill(-child.pid, 'SIGTERM');
+    };
     options.signal?.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => resolve({ status: 'failed', detail: `did not start: ${error.message}` }));
     child.once('exit', (code, signal) => {
