@@ -64,6 +64,27 @@ function workspace(): { cwd: string; env: NodeJS.ProcessEnv; remove: () => void 
   return { cwd, env, remove: () => rmSync(temp, { recursive: true, force: true }) };
 }
 
+/** The process groups of the commands running now, stopped if this process is. */
+const running = new Set<number>();
+/** Removes the temporary workspace, once it exists. */
+let removeWorkspace = () => {};
+
+function stopGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    for (const group of running) stopGroup(group);
+    removeWorkspace();
+    process.exit(1);
+  });
+}
+
 /** What a command prints, standard output and error interleaved as a terminal shows them. */
 function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   return new Promise((resolve) => {
@@ -73,19 +94,22 @@ function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv): Promi
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true, // its own process group, so a timeout stops what it started too
     });
+    const group = child.pid;
+    if (group !== undefined) running.add(group);
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
     });
     const timer = setTimeout(() => {
       output += `\n[doc test: stopped after ${COMMAND_TIMEOUT_MS / 1000} s]`;
-      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      if (group !== undefined) stopGroup(group);
     }, COMMAND_TIMEOUT_MS);
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve([`[doc test: sh did not start: ${error.message}]`]);
     });
     child.on('close', () => {
+      if (group !== undefined) running.delete(group);
       clearTimeout(timer);
       resolve(output.split('\n'));
     });
@@ -152,6 +176,7 @@ async function main(): Promise<number> {
     throw error;
   }
   const { cwd, env, remove } = workspace();
+  removeWorkspace = remove;
   const outputs = new Map<string, Promise<string[]>>();
   const failures: Failure[] = [];
   let run = 0;
