@@ -3,7 +3,7 @@
  * about B bytes as fast as her socket takes them and reads her echoes as she can; bob reads
  * everything as fast as he can from his own process; carol has stopped reading.
  *
- *   npx tsx bench/burst.ts [--spawn CMD | --target URL] [--lines 3000] [--line-bytes 8192]
+ *   npx tsx bench/scripts/slow-reader-burst.ts [--spawn CMD | --target URL] [--lines 3000] [--line-bytes 8192]
  *                          [--bob-in-process] [--no-carol] [--json FILE]
  *
  * Default target: `node bin/ecp.js server --port {port} --password secret123` (default limits),
@@ -16,10 +16,10 @@ import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateRsaKeyPair } from '../protocol/index.ts';
-import { openTarget, type Target } from '../server-under-test/index.ts';
-import { ChatMember, numberedText, plaintextForLine } from './chat-member.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import { generateRsaKeyPair } from '../../protocol/index.ts';
+import { openTarget, type Target } from '../../server-under-test/index.ts';
+import { ChatMember, numberedText, plaintextForLine } from '../chat-member.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123';
 /** Alice keeps at most this much queued in her own socket before waiting for it to drain. */
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       json: values.json,
     };
   } catch (error) {
-    console.error(`bench/burst.ts: ${(error as Error).message}`);
+    console.error(`bench/scripts/slow-reader-burst.ts: ${(error as Error).message}`);
     process.exit(2);
   }
 

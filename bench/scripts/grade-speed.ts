@@ -2,7 +2,7 @@
  * How long `ecp grade` takes for a class: 1, 10 and 20 copies of one complete server through every
  * lab, with --jobs 4 and small limits, as an instructor would run it. Run by hand (not a test):
  *
- *   npx tsx bench/grade-speed.ts [--counts 1,10,20] [--jobs 4] [--server python|typescript|go|reference]
+ *   npx tsx bench/scripts/grade-speed.ts [--counts 1,10,20] [--jobs 4] [--server python|typescript|go|reference]
  *
  * Prints a Markdown table (servers, wall time, per server, speed-up over grading them one after
  * another at the single-server time) for docs/grading.md.
@@ -13,7 +13,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '../..');
 const LIMITS = 'handshakeTimeoutMs=1000,maxLineBytes=65536,maxPendingOutputBytes=262144,maxConnections=100';
 
 const { values } = parseArgs({

@@ -3,16 +3,16 @@
  * so a burst of load from elsewhere falls on both, not on whichever ran second. Writes one report
  * per server with all its runs (the input of `ecp bench compare`) and prints the comparison.
  *
- *   npx tsx bench/ab.ts --a "node ../old/bin/ecp.js server --port {port} --password secret123 --log-level warn" \
+ *   npx tsx bench/scripts/ab.ts --a "node ../old/bin/ecp.js server --port {port} --password secret123 --log-level warn" \
  *     --b "node bin/ecp.js server --port {port} --password secret123 --log-level warn" \
  *     [--rounds 5] [--clients 100] [--duration 5] [--out-a a.json] [--out-b b.json]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runBench } from './bench-runner.ts';
-import { compareReports, formatComparison } from './compare.ts';
-import type { BenchReport } from './report-schema.ts';
-import { summarizeRuns } from './summary.ts';
+import { runBench } from '../bench-runner.ts';
+import { compareReports, formatComparison } from '../compare.ts';
+import type { BenchReport } from '../report-schema.ts';
+import { summarizeRuns } from '../summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +28,7 @@ const { values } = parseArgs({
   },
 });
 if (values.a === undefined || values.b === undefined) {
-  console.error('bench/ab.ts: give both --a and --b (server commands with {port})');
+  console.error('bench/scripts/ab.ts: give both --a and --b (server commands with {port})');
   process.exit(2);
 }
 const sides = [

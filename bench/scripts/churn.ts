@@ -5,16 +5,21 @@
  * `--runs` times each. Reports join/leave cycles per second and the server's CPU per cycle
  * (from /proc), median of the runs.
  *
- *   npx tsx bench/churn.ts [--spawn CMD] [--members 100] [--churners 4] [--seconds 10] [--runs 3]
+ *   npx tsx bench/scripts/churn.ts [--spawn CMD] [--members 100] [--churners 4] [--seconds 10] [--runs 3]
  *                          [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { openTarget } from '../server-under-test/index.ts';
-import { type Connection, connect } from '../transport/index.ts';
-import { ChatMember } from './chat-member.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import {
+  encodeMessage,
+  generateRsaKeyPair,
+  handshakeMessage,
+  type RsaKeyPair,
+} from '../../protocol/index.ts';
+import { openTarget } from '../../server-under-test/index.ts';
+import { type Connection, connect } from '../../transport/index.ts';
+import { ChatMember } from '../chat-member.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const PASSWORD = 'secret123';
@@ -53,7 +58,7 @@ try {
     json: values.json,
   };
 } catch (error) {
-  console.error(`bench/churn.ts: ${(error as Error).message}`);
+  console.error(`bench/scripts/churn.ts: ${(error as Error).message}`);
   process.exit(2);
 }
 

@@ -4,18 +4,18 @@
  * bench against each in turn, rotating the order every round, so the machine's noise falls on all
  * of them alike. Prints and writes the medians and the ratios to TCP.
  *
- *   npx tsx bench/transports.ts [--rounds 5] [--clients 100] [--duration 5] [--out docs/bench]
+ *   npx tsx bench/scripts/transports.ts [--rounds 5] [--clients 100] [--duration 5] [--out docs/bench]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
-import { findFreePort, makeDevCertificate } from '../server-under-test/index.ts';
-import { SpawnedServer } from '../server-under-test/spawned-server.ts';
-import { type Endpoint, parseEndpoint } from '../transport/index.ts';
-import { runBench } from './bench-runner.ts';
-import { formatNumber } from './report-format.ts';
+import { findFreePort, makeDevCertificate } from '../../server-under-test/index.ts';
+import { SpawnedServer } from '../../server-under-test/spawned-server.ts';
+import { type Endpoint, parseEndpoint } from '../../transport/index.ts';
+import { runBench } from '../bench-runner.ts';
+import { formatNumber } from '../report-format.ts';
 
 const { values } = parseArgs({
   options: {

@@ -4,7 +4,7 @@
  * broadcast, one client reads a byte a second, and 1,000 connections never send a handshake.
  * The healthy members must lose nothing and stay connected.
  *
- *   npx tsx bench/faults.ts [--spawn CMD] [--seconds 60] [--healthy 10] [--rate 10] [--idle 1000]
+ *   npx tsx bench/scripts/faults.ts [--spawn CMD] [--seconds 60] [--healthy 10] [--rate 10] [--idle 1000]
  *                           [--json FILE]
  *
  * - healthy: `--healthy` members each send `--rate` numbered messages a second; every healthy
@@ -24,11 +24,16 @@
 import { writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { findFreePort, openTarget } from '../server-under-test/index.ts';
-import { ChatMember, numberedText } from './chat-member.ts';
-import { numberOption } from './script-options.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import {
+  encodeMessage,
+  generateRsaKeyPair,
+  handshakeMessage,
+  type RsaKeyPair,
+} from '../../protocol/index.ts';
+import { findFreePort, openTarget } from '../../server-under-test/index.ts';
+import { ChatMember, numberedText } from '../chat-member.ts';
+import { numberOption } from '../script-options.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const PASSWORD = 'secret123';
@@ -62,7 +67,7 @@ try {
     json: values.json,
   };
 } catch (error) {
-  console.error(`bench/faults.ts: ${(error as Error).message}`);
+  console.error(`bench/scripts/faults.ts: ${(error as Error).message}`);
   process.exit(2);
 }
 

@@ -2,7 +2,7 @@
  * The soak of docs/benchmarks.md ("Flow control"): the server under a steady open-loop load at
  * half the most it sustains, with clients joining and leaving all the while, for a long time.
  *
- *   npx tsx bench/soak.ts [--spawn CMD] [--minutes 10] [--clients 50] [--rate R] [--churners 4]
+ *   npx tsx bench/scripts/soak.ts [--spawn CMD] [--minutes 10] [--clients 50] [--rate R] [--churners 4]
  *                         [--json FILE]
  *
  * 1. Measures the most the server and this generator sustain with `--clients` members: a
@@ -16,13 +16,13 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
-import { findFreePort, openTarget } from '../server-under-test/index.ts';
-import { runBench } from './bench-runner.ts';
-import { ChatMember, numberedText } from './chat-member.ts';
-import { formatText } from './report-format.ts';
-import { numberOption } from './script-options.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import { generateRsaKeyPair, type RsaKeyPair } from '../../protocol/index.ts';
+import { findFreePort, openTarget } from '../../server-under-test/index.ts';
+import { runBench } from '../bench-runner.ts';
+import { ChatMember, numberedText } from '../chat-member.ts';
+import { formatText } from '../report-format.ts';
+import { numberOption } from '../script-options.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
 
 const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const SAMPLE_EVERY_MS = 10_000;
@@ -57,7 +57,7 @@ try {
     json: values.json,
   };
 } catch (error) {
-  console.error(`bench/soak.ts: ${(error as Error).message}`);
+  console.error(`bench/scripts/soak.ts: ${(error as Error).message}`);
   process.exit(2);
 }
 

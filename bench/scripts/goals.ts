@@ -2,7 +2,7 @@
  * The reference server's performance goals (docs/benchmarks.md), measured by `ecp bench` against
  * the server in its own process, so the generator's CPU and memory are not counted as the server's:
  *
- *   npx tsx bench/goals.ts [--out docs/bench] [--runs 5] [--no-sweep]
+ *   npx tsx bench/scripts/goals.ts [--out docs/bench] [--runs 5] [--no-sweep]
  *
  * Writes each report (JSON and Markdown), the sweep chart (SVG) and goals.md, and prints whether
  * each goal is met. Exit code 0 when every goal is met, 1 when one is missed, 2 for bad options.
@@ -10,12 +10,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TargetSpec } from '../server-under-test/index.ts';
-import { runBench, runSweep } from './bench-runner.ts';
-import { sweepChartSvg } from './chart.ts';
-import { progressHooks } from './progress.ts';
-import { formatMarkdown, formatNumber, formatSweepMarkdown, formatText } from './report-format.ts';
-import type { BenchConfig, BenchReport } from './report-schema.ts';
+import type { TargetSpec } from '../../server-under-test/index.ts';
+import { runBench, runSweep } from '../bench-runner.ts';
+import { sweepChartSvg } from '../chart.ts';
+import { progressHooks } from '../progress.ts';
+import { formatMarkdown, formatNumber, formatSweepMarkdown, formatText } from '../report-format.ts';
+import type { BenchConfig, BenchReport } from '../report-schema.ts';
 
 const SERVER_COMMAND = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const LABEL = 'reference server (own process)';
@@ -41,7 +41,7 @@ try {
     throw new RangeError(`--runs must be a positive integer, got ${values.runs}`);
   options = { out: values.out, runs, sweep: !values['no-sweep'] };
 } catch (error) {
-  console.error(`bench/goals.ts: ${(error as Error).message}`);
+  console.error(`bench/scripts/goals.ts: ${(error as Error).message}`);
   process.exit(2);
 }
 
