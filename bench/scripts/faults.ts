@@ -23,62 +23,48 @@
  */
 import { writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 import {
   encodeMessage,
   generateRsaKeyPair,
   handshakeMessage,
   type RsaKeyPair,
 } from '../../protocol/index.ts';
-import { findFreePort, openTarget } from '../../server-under-test/index.ts';
+import { findFreePort } from '../../server-under-test/index.ts';
 import { ChatMember, numberedText } from '../chat-member.ts';
-import { numberOption } from '../script-options.ts';
 import { findListeningPid, sampleProcess } from '../server-process.ts';
+import {
+  finish,
+  PASSWORD,
+  REFERENCE_SERVER,
+  scriptOptions,
+  spawned,
+  spawnOption,
+  startServer,
+} from './harness.ts';
 
-const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
-const PASSWORD = 'secret123';
-
-let options: {
-  spawn: string;
-  seconds: number;
-  healthy: number;
-  rate: number;
-  idle: number;
-  json: string | undefined;
-};
-try {
-  const { values } = parseArgs({
-    options: {
-      spawn: { type: 'string', default: DEFAULT_SERVER },
-      seconds: { type: 'string', default: '60' },
-      healthy: { type: 'string', default: '10' },
-      rate: { type: 'string', default: '10' },
-      idle: { type: 'string', default: '1000' },
-      json: { type: 'string' },
+const options = scriptOptions(
+  import.meta.filename,
+  'Healthy members chat while clients are killed mid-write, members are reset mid-broadcast, one reads a byte a second and idle connections never handshake.',
+  {
+    spawn: spawnOption(`${REFERENCE_SERVER} --log-level warn`),
+    seconds: { type: 'number', default: 60, min: 5, describe: 'Length of the run' },
+    healthy: { type: 'number', default: 10, min: 2, whole: true, describe: 'Healthy members' },
+    rate: { type: 'number', default: 10, min: 0.1, describe: 'Messages/s each healthy member sends' },
+    idle: {
+      type: 'number',
+      default: 1000,
+      min: 0,
+      whole: true,
+      describe: 'Connections that never handshake',
     },
-  });
-  const number = numberOption;
-  options = {
-    spawn: values.spawn,
-    seconds: number('seconds', values.seconds, 5),
-    healthy: Math.floor(number('healthy', values.healthy, 2)),
-    rate: number('rate', values.rate, 0.1),
-    idle: Math.floor(number('idle', values.idle, 0)),
-    json: values.json,
-  };
-} catch (error) {
-  console.error(`bench/scripts/faults.ts: ${(error as Error).message}`);
-  process.exit(2);
-}
+    json: { type: 'string', describe: 'Write the result here' },
+  },
+);
 
 const metricsPort = await findFreePort();
-const target = await openTarget({
-  kind: 'spawned',
-  command: `${options.spawn} --metrics-port ${metricsPort}`,
-  password: PASSWORD,
-});
+const server = await startServer(spawned(options.spawn, '--metrics-port', String(metricsPort)));
+const { target, url } = server;
 const { host, port } = target.endpoint;
-const url = `tcp://${host}:${port}`;
 const pid = findListeningPid(port);
 const log = (text: string) => console.error(`[faults ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const keys: RsaKeyPair[] = await Promise.all([1, 2, 3, 4].map(() => generateRsaKeyPair()));
@@ -327,5 +313,4 @@ if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(re
 for (const socket of idle) socket.destroy();
 trickle.socket.destroy();
 for (const member of healthy) member.connection.destroy();
-await target.close();
-process.exit(ok ? 0 : 1);
+await finish(ok);
