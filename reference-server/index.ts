@@ -23,6 +23,7 @@ export {
   type HandshakeVerdict,
   invalidHandshakeText,
 } from './handshake.ts';
+export { chatPrefix, encodeChatLine, encodeLine } from './line-encoder.ts';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export {
@@ -52,4 +53,3 @@ export {
   type SlowReaderRule,
 } from './stats.ts';
 export { TokenBucket } from './token-bucket.ts';
-export { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';

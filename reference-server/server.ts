@@ -15,6 +15,7 @@ import {
   usesTls,
 } from '../transport/index.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
+import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
 import {
@@ -34,7 +35,6 @@ import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
-import { encodeLine } from './wire.ts';
 
 export interface ServerOptions extends FloodOptions {
   /**
