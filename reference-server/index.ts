@@ -29,7 +29,6 @@ export { createMetricsRegistry } from './metrics.ts';
 export {
   DEFAULT_HOST,
   DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
-  DEFAULT_PORT,
   type FloodOptions,
   generatePassword,
   OptionsError,

@@ -3,7 +3,7 @@
  * all), enforces the connection limit, owns the room and the sessions, and closes gracefully (a
  * notice to everyone, flush, close; then force what is left).
  */
-import { authErrors, type Limits } from '../protocol/index.ts';
+import { authErrors, DEFAULT_PORT, type Limits } from '../protocol/index.ts';
 import {
   type Connection,
   type Endpoint,
@@ -22,7 +22,6 @@ import {
   checkHost,
   checkPort,
   DEFAULT_HOST,
-  DEFAULT_PORT,
   type FloodOptions,
   generatePassword,
   OptionsError,

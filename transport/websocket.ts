@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { FramingError } from '../protocol/index.ts';
+import { DEFAULT_MAX_LINE_BYTES, FramingError } from '../protocol/index.ts';
 import { connectAttempt } from './connect-attempt.ts';
 import type {
   CloseInfo,
@@ -337,7 +337,7 @@ function urlOf(endpoint: Endpoint): string {
 export function connectWebSocket(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Connection> {
   const where = formatEndpoint(endpoint);
   const transport = endpoint.transport as 'ws' | 'wss';
-  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES;
   return connectAttempt<Connection>(where, options, (attempt) => {
     const ws = new WebSocket(urlOf(endpoint), options.subprotocols ?? [ECP_SUBPROTOCOL], {
       // A trailing line feed (or CR LF) may follow a message of the limit.
