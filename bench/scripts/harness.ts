@@ -130,16 +130,20 @@ async function stopAll(): Promise<void> {
 
 /** An error the script did not catch (a top-level await included) ends it with exit code 1. */
 function endOnError(name: string): void {
+  // Once ending, what fails because its server is gone is no news.
+  let ending = false;
+  const end = (code: number) => {
+    ending = true;
+    void stopAll().finally(() => process.exit(code));
+  };
   const fail = (error: unknown) => {
+    if (ending) return;
     console.error(`${name}: ${(error as Error)?.message ?? error}`);
     if (error instanceof TargetStartError && error.output) console.error(error.output);
-    void stopAll().finally(() => process.exit(EXIT_FAILED));
+    end(EXIT_FAILED);
   };
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)
-    process.once(signal, () => void stopAll().finally(() => process.exit(code)));
+  process.once('SIGINT', () => end(130));
+  process.once('SIGTERM', () => end(143));
 }
