@@ -5,6 +5,7 @@ export * from './limits.ts';
 export * from './line-decoder.ts';
 export * from './messages.ts';
 export * from './notices.ts';
+export * from './port.ts';
 export * from './rsa.ts';
 export * from './v1.ts';
 export * from './version.ts';

@@ -22,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import {
   ClientJoin,
   CryptoError,
+  DEFAULT_PORT,
   EcpError,
   encodeMessage,
   generateRsaKeyPair,
@@ -47,7 +48,6 @@ import { ClientError } from './errors.ts';
 import type { ChatMessage, ClientEvents } from './events.ts';
 import { DEFAULT_KEY_GRACE_MS, Keyring } from './keyring.ts';
 
-export const DEFAULT_PORT = 8888;
 export const DEFAULT_JOIN_TIMEOUT_MS = 10_000;
 /** How long `close()` waits for the server to close its side before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_PORT } from '../protocol/index.ts';
 import { INSECURE_WARNING, parseEndpoint, TransportError, usesTls } from '../transport/index.ts';
-import { type ClientOptions, DEFAULT_PORT } from './client.ts';
+import type { ClientOptions } from './client.ts';
 import { ExitCode } from './exit-codes.ts';
 import { runInteractive } from './interactive.ts';
 import { runJsonMode } from './json-mode.ts';

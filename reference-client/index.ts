@@ -3,7 +3,6 @@ export {
   type ClientOptions,
   type ClientState,
   DEFAULT_JOIN_TIMEOUT_MS,
-  DEFAULT_PORT,
   EcpClient,
   type JoinResult,
   type SendOptions,

@@ -7,13 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_LIMITS } from '../protocol/index.ts';
+import { DEFAULT_LIMITS, DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
-  DEFAULT_PORT,
   OptionsError,
   resolveFloodOptions,
   resolveLimits,

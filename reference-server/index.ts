@@ -23,12 +23,12 @@ export {
   type HandshakeVerdict,
   invalidHandshakeText,
 } from './handshake.ts';
+export { chatPrefix, encodeChatLine, encodeLine } from './line-encoder.ts';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export {
   DEFAULT_HOST,
   DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
-  DEFAULT_PORT,
   type FloodOptions,
   generatePassword,
   OptionsError,
@@ -52,4 +52,3 @@ export {
   type SlowReaderRule,
 } from './stats.ts';
 export { TokenBucket } from './token-bucket.ts';
-export { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';

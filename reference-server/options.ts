@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8888;
 
 /** A flag or option value a server cannot run with. The CLI turns it into exit code 2. */
 export class OptionsError extends Error {

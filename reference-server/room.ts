@@ -6,8 +6,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Fernet, joinAnnouncement, joinSequence, leaveAnnouncement, wrapRoomKey } from '../protocol/index.ts';
+import { chatPrefix, encodeChatLine, encodeLine } from './line-encoder.ts';
 import { createStats, type ServerStats, type SlowReaderRule } from './stats.ts';
-import { chatPrefix, encodeChatLine, encodeLine } from './wire.ts';
 
 /** What the room needs from a connection. Session implements it; tests can use plain objects. */
 export interface RoomMember {

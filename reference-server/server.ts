@@ -3,7 +3,7 @@
  * all), enforces the connection limit, owns the room and the sessions, and closes gracefully (a
  * notice to everyone, flush, close; then force what is left).
  */
-import { authErrors, type Limits } from '../protocol/index.ts';
+import { authErrors, DEFAULT_PORT, type Limits } from '../protocol/index.ts';
 import {
   type Connection,
   type Endpoint,
@@ -15,13 +15,13 @@ import {
   usesTls,
 } from '../transport/index.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
+import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
 import {
   checkHost,
   checkPort,
   DEFAULT_HOST,
-  DEFAULT_PORT,
   type FloodOptions,
   generatePassword,
   OptionsError,
@@ -34,7 +34,6 @@ import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
-import { encodeLine } from './wire.ts';
 
 export interface ServerOptions extends FloodOptions {
   /**

@@ -21,12 +21,12 @@ import {
 import type { CloseInfo, Connection, EndReason } from '../transport/index.ts';
 import type { FlowControl, InputGate } from './flow-control.ts';
 import { checkHandshake, invalidHandshakeText } from './handshake.ts';
+import { encodeLine } from './line-encoder.ts';
 import type { Logger } from './logger.ts';
 import { type FlushQueue, Outbox } from './outbox.ts';
 import type { PasswordCheck } from './password.ts';
 import type { Room, RoomMember } from './room.ts';
 import type { BadInputKind, HandshakeFailureReason, ServerStats, SlowReaderRule } from './stats.ts';
-import { encodeLine } from './wire.ts';
 
 /** What every session of one server shares. */
 export interface SessionContext {

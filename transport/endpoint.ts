@@ -3,6 +3,7 @@
  * `wss://host:port/path`, and, as before URLs, a bare `host:port` or port (plain TCP). One parser
  * for every place a user names a server: `ecp server --listen`, `ecp client`, `--target`.
  */
+import { DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from './errors.ts';
 
 export const TRANSPORTS = ['tcp', 'tls', 'ws', 'wss'] as const;
@@ -17,10 +18,8 @@ export interface Endpoint {
   path: string;
 }
 
-/** The port v1 uses when none is given (the prototype's). */
-export const DEFAULT_ECP_PORT = 8888;
 const DEFAULT_HOST = '127.0.0.1';
-const DEFAULT_PORTS: Record<TransportName, number> = { tcp: DEFAULT_ECP_PORT, tls: 8443, ws: 80, wss: 443 };
+const DEFAULT_PORTS: Record<TransportName, number> = { tcp: DEFAULT_PORT, tls: 8443, ws: 80, wss: 443 };
 
 /** Whether the transport is a byte stream of lines (tcp, tls) rather than WebSocket messages. */
 export function isByteStream(transport: TransportName): boolean {

@@ -30,7 +30,6 @@ export type {
   RejectedConnection,
 } from './connection.ts';
 export {
-  DEFAULT_ECP_PORT,
   type Endpoint,
   formatEndpoint,
   formatHostPort,

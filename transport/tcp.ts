@@ -1,5 +1,6 @@
 /** ECP over plain TCP: lines on a socket. */
 import { type AddressInfo, connect, createServer, type Socket, type SocketConstructorOpts } from 'node:net';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/index.ts';
 import { ByteStreamConnection } from './byte-stream.ts';
 import type { FastReceiveConnectOptions } from './capabilities.ts';
 import { connectAttempt } from './connect-attempt.ts';
@@ -38,7 +39,7 @@ export function connectTcp(endpoint: Endpoint, options: FastReceiveConnectOption
         socket,
         {
           transport: 'tcp',
-          maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+          maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES,
           exactFraming: options.exactFraming,
           holdInput: true,
         },

@@ -11,6 +11,7 @@ import {
   TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/index.ts';
 import { ByteStreamConnection } from './byte-stream.ts';
 import { connectAttempt } from './connect-attempt.ts';
 import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
@@ -62,7 +63,7 @@ export function connectTls(endpoint: Endpoint, options: ConnectOptions = {}): Pr
       attempt.succeed(
         new ByteStreamConnection(socket, {
           transport: 'tls',
-          maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+          maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES,
           exactFraming: options.exactFraming,
           holdInput: true,
         }),

@@ -1,6 +1,7 @@
 /** The client side of ECP over WebSocket, ws:// and wss://: an upgrade offering `ecp.v1`. */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/index.ts';
 import { connectAttempt } from './connect-attempt.ts';
 import type { Connection, ConnectOptions } from './connection.ts';
 import { type Endpoint, formatEndpoint, formatHostPort } from './endpoint.ts';
@@ -12,7 +13,7 @@ import { ECP_SUBPROTOCOL, urlOf } from './websocket-mapping.ts';
 export function connectWebSocket(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Connection> {
   const where = formatEndpoint(endpoint);
   const transport = endpoint.transport as 'ws' | 'wss';
-  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES;
   return connectAttempt<Connection>(where, options, (attempt) => {
     const ws = new WebSocket(urlOf(endpoint), options.subprotocols ?? [ECP_SUBPROTOCOL], {
       // A trailing line feed (or CR LF) may follow a message of the limit.

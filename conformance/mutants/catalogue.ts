@@ -1,7 +1,7 @@
 /**
  * The catalogue of deliberately broken servers ("mutants"), each with the one fault it has and the
  * scenario of the conformance kit that catches it. A mutant the kit does not catch is a hole in
- * the kit (test/conformance/mutants.test.ts runs the scenarios that name `requirement`, and
+ * the kit (test/conformance/mutants.integration.test.ts runs the scenarios that name `requirement`, and
  * `caughtBy` must be among the failures). `ecp mutant serve NAME` starts one for a "find the bug"
  * exercise; `ecp conformance --mutants` scores a set of features by how many it detects.
  */

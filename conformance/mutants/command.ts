@@ -6,7 +6,7 @@
  * Exit codes: 0 after a graceful stop, 1 if it cannot listen, 2 for an unknown mutant or bad options.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_LIMITS, type Limits } from '../../protocol/index.ts';
+import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../../protocol/index.ts';
 import { OutputTail } from '../../server-under-test/index.ts';
 import { LIMIT_FLAGS } from '../limits-option.ts';
 import { findMutant, MUTANTS, type Mutant, mutantSlug } from './catalogue.ts';
@@ -62,7 +62,7 @@ function serveBuilder(yargs: Argv): Argv<ServeArgs> {
     })
     .options({
       host: { type: 'string', default: '127.0.0.1', describe: 'Interface to listen on' },
-      port: { type: 'number', default: 8888, describe: 'TCP port; 0 picks a free one (printed)' },
+      port: { type: 'number', default: DEFAULT_PORT, describe: 'TCP port; 0 picks a free one (printed)' },
       password: { type: 'string', default: 'secret123', describe: 'Server password' },
       ...limitOptions,
     })

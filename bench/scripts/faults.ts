@@ -4,7 +4,7 @@
  * broadcast, one member stops reading, and 1,000 connections never send a handshake.
  * The healthy members must lose nothing and stay connected.
  *
- *   npx tsx bench/faults.ts [--spawn CMD] [--seconds 60] [--healthy 10] [--rate 10] [--idle 1000]
+ *   npx tsx bench/scripts/faults.ts [--spawn CMD] [--seconds 60] [--healthy 10] [--rate 10] [--idle 1000]
  *                           [--json FILE]
  *
  * - healthy: `--healthy` members each send `--rate` numbered messages a second; every healthy
@@ -24,58 +24,48 @@
  * disconnected; 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { openTarget } from '../server-under-test/index.ts';
-import { type Connection, connect, findFreePort, rawAccess } from '../transport/index.ts';
-import { ChatMember, numberedText } from './chat-member.ts';
-import { numberOption } from './script-options.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import {
+  encodeMessage,
+  generateRsaKeyPair,
+  handshakeMessage,
+  type RsaKeyPair,
+} from '../../protocol/index.ts';
+import { type Connection, connect, findFreePort, rawAccess } from '../../transport/index.ts';
+import { ChatMember, numberedText } from '../chat-member.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
+import {
+  finish,
+  PASSWORD,
+  REFERENCE_SERVER,
+  scriptOptions,
+  spawned,
+  spawnOption,
+  startServer,
+} from './harness.ts';
 
-const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
-const PASSWORD = 'secret123';
-
-let options: {
-  spawn: string;
-  seconds: number;
-  healthy: number;
-  rate: number;
-  idle: number;
-  json: string | undefined;
-};
-try {
-  const { values } = parseArgs({
-    options: {
-      spawn: { type: 'string', default: DEFAULT_SERVER },
-      seconds: { type: 'string', default: '60' },
-      healthy: { type: 'string', default: '10' },
-      rate: { type: 'string', default: '10' },
-      idle: { type: 'string', default: '1000' },
-      json: { type: 'string' },
+const options = scriptOptions(
+  import.meta.filename,
+  'Healthy members chat while clients are killed mid-write, members are reset mid-broadcast, one stops reading and idle connections never handshake.',
+  {
+    spawn: spawnOption(`${REFERENCE_SERVER} --log-level warn`),
+    seconds: { type: 'number', default: 60, min: 5, describe: 'Length of the run' },
+    healthy: { type: 'number', default: 10, min: 2, whole: true, describe: 'Healthy members' },
+    rate: { type: 'number', default: 10, min: 0.1, describe: 'Messages/s each healthy member sends' },
+    idle: {
+      type: 'number',
+      default: 1000,
+      min: 0,
+      whole: true,
+      describe: 'Connections that never handshake',
     },
-  });
-  const number = numberOption;
-  options = {
-    spawn: values.spawn,
-    seconds: number('seconds', values.seconds, 5),
-    healthy: Math.floor(number('healthy', values.healthy, 2)),
-    rate: number('rate', values.rate, 0.1),
-    idle: Math.floor(number('idle', values.idle, 0)),
-    json: values.json,
-  };
-} catch (error) {
-  console.error(`bench/faults.ts: ${(error as Error).message}`);
-  process.exit(2);
-}
+    json: { type: 'string', describe: 'Write the result here' },
+  },
+);
 
 const metricsPort = await findFreePort();
-const target = await openTarget({
-  kind: 'spawned',
-  command: `${options.spawn} --metrics-port ${metricsPort}`,
-  password: PASSWORD,
-});
-const { host, port } = target.endpoint;
-const url = `tcp://${host}:${port}`;
+const server = await startServer(spawned(options.spawn, '--metrics-port', String(metricsPort)));
+const { target, url } = server;
+const { port } = target.endpoint;
 const pid = findListeningPid(port);
 const log = (text: string) => console.error(`[faults ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const keys: RsaKeyPair[] = await Promise.all([1, 2, 3, 4].map(() => generateRsaKeyPair()));
@@ -313,5 +303,4 @@ if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(re
 for (const connection of idle) connection.destroy();
 stalled.connection.destroy();
 for (const member of healthy) member.connection.destroy();
-await target.close();
-process.exit(ok ? 0 : 1);
+await finish(ok);

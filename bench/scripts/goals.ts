@@ -2,22 +2,20 @@
  * The reference server's performance goals (docs/benchmarks.md), measured by `ecp bench` against
  * the server in its own process, so the generator's CPU and memory are not counted as the server's:
  *
- *   npx tsx bench/goals.ts [--out docs/bench] [--runs 5] [--no-sweep]
+ *   npx tsx bench/scripts/goals.ts [--out docs/bench] [--runs 5] [--no-sweep]
  *
  * Writes each report (JSON and Markdown), the sweep chart (SVG) and goals.md, and prints whether
  * each goal is met. Exit code 0 when every goal is met, 1 when one is missed, 2 for bad options.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { TargetSpec } from '../server-under-test/index.ts';
-import { runBench, runSweep } from './bench-runner.ts';
-import { sweepChartSvg } from './chart.ts';
-import { progressHooks } from './progress.ts';
-import { formatMarkdown, formatNumber, formatSweepMarkdown, formatText } from './report-format.ts';
-import type { BenchConfig, BenchReport } from './report-schema.ts';
+import { runBench, runSweep } from '../bench-runner.ts';
+import { sweepChartSvg } from '../chart.ts';
+import { progressHooks } from '../progress.ts';
+import { formatMarkdown, formatNumber, formatSweepMarkdown, formatText } from '../report-format.ts';
+import type { BenchConfig, BenchReport } from '../report-schema.ts';
+import { finish, REFERENCE_SERVER, scriptOptions, spawned } from './harness.ts';
 
-const SERVER_COMMAND = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const LABEL = 'reference server (own process)';
 
 interface Goal {
@@ -27,25 +25,17 @@ interface Goal {
   met: boolean;
 }
 
-let options: { out: string; runs: number; sweep: boolean };
-try {
-  const { values } = parseArgs({
-    options: {
-      out: { type: 'string', default: 'docs/bench' },
-      runs: { type: 'string', default: '5' },
-      'no-sweep': { type: 'boolean', default: false },
-    },
-  });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1)
-    throw new RangeError(`--runs must be a positive integer, got ${values.runs}`);
-  options = { out: values.out, runs, sweep: !values['no-sweep'] };
-} catch (error) {
-  console.error(`bench/goals.ts: ${(error as Error).message}`);
-  process.exit(2);
-}
+const options = scriptOptions(
+  import.meta.filename,
+  "The reference server's performance goals, measured against the server in its own process.",
+  {
+    out: { type: 'string', default: 'docs/bench', describe: 'Folder for the reports, charts and goals.md' },
+    runs: { type: 'number', default: 5, min: 1, whole: true, describe: 'Runs of each bench (median)' },
+    sweep: { type: 'boolean', default: true, describe: 'Also the sweeps over clients (--no-sweep: not)' },
+  },
+);
 
-const spec: TargetSpec = { kind: 'spawned', command: SERVER_COMMAND, password: 'secret123' };
+const spec = spawned(REFERENCE_SERVER, '--log-level', 'warn');
 const progress = progressHooks(process.stderr);
 mkdirSync(options.out, { recursive: true });
 
@@ -130,4 +120,4 @@ writeFileSync(
   `# Reference server goals\n\n${throughput.machine.cpuModel}, ${throughput.machine.cores} cores, Node ${throughput.machine.node}, ${throughput.createdAt}\n\n${table.join('\n')}\n`,
 );
 process.stdout.write(`\n${table.join('\n')}\n`);
-process.exitCode = goals.every((g) => g.met) ? 0 : 1;
+await finish(goals.every((g) => g.met));

@@ -2,7 +2,7 @@
  * The soak of docs/benchmarks.md ("Flow control"): the server under a steady open-loop load at
  * half the most it sustains, with clients joining and leaving all the while, for a long time.
  *
- *   npx tsx bench/soak.ts [--spawn CMD] [--minutes 10] [--clients 50] [--rate R] [--churners 4]
+ *   npx tsx bench/scripts/soak.ts [--spawn CMD] [--minutes 10] [--clients 50] [--rate R] [--churners 4]
  *                         [--json FILE]
  *
  * 1. Measures the most the server and this generator sustain with `--clients` members: a
@@ -15,61 +15,42 @@
  * completed and the server's file descriptors came back to where they started; 1 otherwise.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
-import { openTarget } from '../server-under-test/index.ts';
-import { findFreePort } from '../transport/index.ts';
-import { runBench } from './bench-runner.ts';
-import { ChatMember, numberedText } from './chat-member.ts';
-import { formatText } from './report-format.ts';
-import { numberOption } from './script-options.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import { generateRsaKeyPair, type RsaKeyPair } from '../../protocol/index.ts';
+import { findFreePort } from '../../transport/index.ts';
+import { runBench } from '../bench-runner.ts';
+import { ChatMember, numberedText } from '../chat-member.ts';
+import { formatText } from '../report-format.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
+import {
+  finish,
+  PASSWORD,
+  REFERENCE_SERVER,
+  scriptOptions,
+  spawned,
+  spawnOption,
+  startServer,
+} from './harness.ts';
 
-const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
 const SAMPLE_EVERY_MS = 10_000;
 const ECHO_TIMEOUT_MS = 10_000;
 
-let options: {
-  spawn: string;
-  minutes: number;
-  clients: number;
-  rate: number | undefined;
-  churners: number;
-  json: string | undefined;
-};
-try {
-  const { values } = parseArgs({
-    options: {
-      spawn: { type: 'string', default: DEFAULT_SERVER },
-      minutes: { type: 'string', default: '10' },
-      clients: { type: 'string', default: '50' },
-      rate: { type: 'string' },
-      churners: { type: 'string', default: '4' },
-      json: { type: 'string' },
-    },
-  });
-  const number = numberOption;
-  options = {
-    spawn: values.spawn,
-    minutes: number('minutes', values.minutes, 0.1),
-    clients: Math.floor(number('clients', values.clients, 2)),
-    rate: values.rate === undefined ? undefined : number('rate', values.rate, 1),
-    churners: Math.floor(number('churners', values.churners, 0)),
-    json: values.json,
-  };
-} catch (error) {
-  console.error(`bench/soak.ts: ${(error as Error).message}`);
-  process.exit(2);
-}
+const options = scriptOptions(
+  import.meta.filename,
+  'The server under a steady open-loop load at half the most it sustains, with clients joining and leaving all the while.',
+  {
+    spawn: spawnOption(`${REFERENCE_SERVER} --log-level warn`),
+    minutes: { type: 'number', default: 10, min: 0.1, describe: 'Length of the soak' },
+    clients: { type: 'number', default: 50, min: 2, whole: true, describe: 'Bench clients in the room' },
+    rate: { type: 'number', min: 1, describe: 'Messages/s in total [default: half the measured maximum]' },
+    churners: { type: 'number', default: 4, min: 0, whole: true, describe: 'Clients joining and leaving' },
+    json: { type: 'string', describe: 'Write the result here' },
+  },
+);
 
 const metricsPort = await findFreePort();
-const target = await openTarget({
-  kind: 'spawned',
-  command: `${options.spawn} --metrics-port ${metricsPort}`,
-  password: 'secret123',
-});
+const server = await startServer(spawned(options.spawn, '--metrics-port', String(metricsPort)));
+const { target, url } = server;
 const running = { kind: 'running' as const, endpoint: target.endpoint, password: target.password };
-const url = `tcp://${target.endpoint.host}:${target.endpoint.port}`;
 const pid = findListeningPid(target.endpoint.port);
 const log = (text: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
 
@@ -117,7 +98,7 @@ async function churner(index: number): Promise<void> {
       const member = await ChatMember.join({
         url,
         username,
-        password: 'secret123',
+        password: PASSWORD,
         keys: keys[index]!,
         decrypt: true,
       });
@@ -176,7 +157,7 @@ try {
 } catch (error) {
   log(`could not read the server's metrics: ${(error as Error).message}`);
 }
-await target.close();
+await server.stop();
 
 const run = report.runs[0]!;
 const first = samples[0]!;
@@ -228,4 +209,4 @@ console.log(
 console.log(`server: ${JSON.stringify(serverMetrics)}`);
 console.log(ok ? 'PASS' : 'FAIL');
 if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-process.exit(ok ? 0 : 1);
+await finish(ok);

@@ -4,50 +4,50 @@
  * bench against each in turn, rotating the order every round, so the machine's noise falls on all
  * of them alike. Prints and writes the medians and the ratios to TCP.
  *
- *   npx tsx bench/transports.ts [--rounds 5] [--clients 100] [--duration 5] [--out docs/bench]
+ *   npx tsx bench/scripts/transports.ts [--rounds 5] [--clients 100] [--duration 5] [--out docs/bench]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
-import { makeDevCertificate } from '../server-under-test/index.ts';
-import { SpawnedServer } from '../server-under-test/spawned-server.ts';
-import { type Endpoint, findFreePort, parseEndpoint } from '../transport/index.ts';
-import { runBench } from './bench-runner.ts';
-import { formatNumber } from './report-format.ts';
+import { makeDevCertificate } from '../../server-under-test/index.ts';
+import { type Endpoint, findFreePort, parseEndpoint } from '../../transport/index.ts';
+import { runBench } from '../bench-runner.ts';
+import { formatNumber } from '../report-format.ts';
+import { finish, PASSWORD, scriptOptions, spawned, startServer } from './harness.ts';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' },
-    clients: { type: 'string', default: '100' },
-    duration: { type: 'string', default: '5' },
-    out: { type: 'string', default: 'docs/bench' },
+const values = scriptOptions(
+  import.meta.filename,
+  'Broadcast throughput of the reference server over tcp://, tls:// and ws://, one server process listening on all three.',
+  {
+    rounds: { type: 'number', default: 5, min: 1, whole: true, describe: 'Runs over each transport' },
+    clients: { type: 'number', default: 100, min: 1, whole: true, describe: 'Bench clients' },
+    duration: { type: 'number', default: 5, min: 1, describe: 'Seconds of each measurement window' },
+    out: { type: 'string', default: 'docs/bench', describe: 'Folder for transports.md and transports.json' },
   },
-});
-const rounds = Number(values.rounds);
-const clients = Number(values.clients);
-const duration = Number(values.duration);
+);
+const { rounds, clients, duration } = values;
 
 const directory = mkdtempSync(join(tmpdir(), 'ecp-transports-'));
 const certificate = await makeDevCertificate();
 writeFileSync(join(directory, 'cert.pem'), certificate.cert);
 writeFileSync(join(directory, 'key.pem'), certificate.key);
-const [tcpPort, tlsPort, wsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+const [tlsPort, wsPort] = [await findFreePort(), await findFreePort()];
+// The kit picks the TCP port ({port}) and waits for it; the other listeners are up by then (one process).
+const server = await startServer(
+  spawned(
+    'node bin/ecp.js server --password {password} --log-level warn',
+    `--tls-cert ${join(directory, 'cert.pem')} --tls-key ${join(directory, 'key.pem')}`,
+    '--listen tcp://127.0.0.1:{port}',
+    `--listen tls://127.0.0.1:${tlsPort}`,
+    `--listen ws://127.0.0.1:${wsPort}/ecp`,
+  ),
+);
 const endpoints: Record<string, Endpoint> = {
-  tcp: parseEndpoint(`tcp://127.0.0.1:${tcpPort}`),
+  tcp: server.target.endpoint,
   tls: parseEndpoint(`tls://127.0.0.1:${tlsPort}`),
   ws: parseEndpoint(`ws://127.0.0.1:${wsPort}/ecp`),
 };
-const command =
-  `node bin/ecp.js server --password secret123 --log-level warn --tls-cert ${join(directory, 'cert.pem')} ` +
-  `--tls-key ${join(directory, 'key.pem')} ` +
-  Object.values(endpoints)
-    .map((endpoint) => `--listen ${endpoint.transport}://127.0.0.1:${endpoint.port}${endpoint.path}`)
-    .join(' ');
-// SpawnedServer waits for the first listener's port; the others are up by then (one process).
-const server = new SpawnedServer({ command, host: '127.0.0.1', port: tcpPort, startTimeoutMs: 10_000 });
-await server.start();
 
 const names = Object.keys(endpoints);
 const results: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -62,7 +62,7 @@ try {
         {
           kind: 'running',
           endpoint: endpoints[name]!,
-          password: 'secret123',
+          password: PASSWORD,
           tls: { ca: certificate.cert },
         },
         { clients, durationSeconds: duration, runs: 1 },
@@ -106,3 +106,4 @@ writeFileSync(
   join(values.out, 'transports.json'),
   `${JSON.stringify({ clients, duration, rounds, results, deliveriesPerServerCpuSecond: perCore }, null, 2)}\n`,
 );
+await finish();

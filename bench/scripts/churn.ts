@@ -5,57 +5,41 @@
  * `--runs` times each. Reports join/leave cycles per second and the server's CPU per cycle
  * (from /proc), median of the runs.
  *
- *   npx tsx bench/churn.ts [--spawn CMD] [--members 100] [--churners 4] [--seconds 10] [--runs 3]
- *                          [--json FILE]
+ *   npx tsx bench/scripts/churn.ts [--spawn CMD] [--members 100] [--churners 4] [--seconds 10]
+ *                                  [--runs 3] [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { encodeMessage, generateRsaKeyPair, handshakeMessage, type RsaKeyPair } from '../protocol/index.ts';
-import { openTarget } from '../server-under-test/index.ts';
-import { type Connection, connect } from '../transport/index.ts';
-import { ChatMember } from './chat-member.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import {
+  encodeMessage,
+  generateRsaKeyPair,
+  handshakeMessage,
+  type RsaKeyPair,
+} from '../../protocol/index.ts';
+import { type Connection, connect } from '../../transport/index.ts';
+import { ChatMember } from '../chat-member.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
+import {
+  finish,
+  PASSWORD,
+  REFERENCE_SERVER,
+  scriptOptions,
+  spawned,
+  spawnOption,
+  startServer,
+} from './harness.ts';
 
-const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123 --log-level warn';
-const PASSWORD = 'secret123';
-
-let options: {
-  spawn: string;
-  members: number;
-  churners: number;
-  seconds: number;
-  runs: number;
-  json: string | undefined;
-};
-try {
-  const { values } = parseArgs({
-    options: {
-      spawn: { type: 'string', default: DEFAULT_SERVER },
-      members: { type: 'string', default: '100' },
-      churners: { type: 'string', default: '4' },
-      seconds: { type: 'string', default: '10' },
-      runs: { type: 'string', default: '3' },
-      json: { type: 'string' },
-    },
-  });
-  const integer = (name: string, text: string | undefined, min: number) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min)
-      throw new RangeError(`--${name} must be an integer >= ${min}, got ${text}`);
-    return value;
-  };
-  options = {
-    spawn: values.spawn,
-    members: integer('members', values.members, 1),
-    churners: integer('churners', values.churners, 1),
-    seconds: integer('seconds', values.seconds, 1),
-    runs: integer('runs', values.runs, 1),
-    json: values.json,
-  };
-} catch (error) {
-  console.error(`bench/churn.ts: ${(error as Error).message}`);
-  process.exit(2);
-}
+const options = scriptOptions(
+  import.meta.filename,
+  'What key rotation on leave costs: join/leave cycles per second and server CPU per cycle, without and with --rotate-key-on-leave.',
+  {
+    spawn: spawnOption(`${REFERENCE_SERVER} --log-level warn`),
+    members: { type: 'number', default: 100, min: 1, whole: true, describe: 'Members that only read' },
+    churners: { type: 'number', default: 4, min: 1, whole: true, describe: 'Clients joining and leaving' },
+    seconds: { type: 'number', default: 10, min: 1, whole: true, describe: 'Length of each run' },
+    runs: { type: 'number', default: 3, min: 1, whole: true, describe: 'Runs of each kind' },
+    json: { type: 'string', describe: 'Write the runs and medians here' },
+  },
+);
 
 const keys: RsaKeyPair[] = await Promise.all([1, 2, 3, 4].map(() => generateRsaKeyPair()));
 
@@ -84,12 +68,8 @@ async function reader(url: string, name: string, pair: RsaKeyPair): Promise<Conn
 let keyExchanges = 0;
 
 async function run(rotate: boolean): Promise<ChurnRun> {
-  const target = await openTarget({
-    kind: 'spawned',
-    command: `${options.spawn}${rotate ? ' --rotate-key-on-leave' : ''}`,
-    password: PASSWORD,
-  });
-  const url = `tcp://${target.endpoint.host}:${target.endpoint.port}`;
+  const server = await startServer(spawned(options.spawn, ...(rotate ? ['--rotate-key-on-leave'] : [])));
+  const { target, url } = server;
   const pid = findListeningPid(target.endpoint.port);
   const members: Connection[] = [];
   for (let i = 0; i < options.members; i++)
@@ -118,7 +98,7 @@ async function run(rotate: boolean): Promise<ChurnRun> {
   const elapsed = (performance.now() - started) / 1000;
   const after = pid === undefined ? undefined : sampleProcess(pid);
   for (const member of members) member.destroy();
-  await target.close();
+  await server.stop();
   const cpuSeconds = before && after ? after.cpuSeconds - before.cpuSeconds : Number.NaN;
   return {
     rotate,
@@ -165,3 +145,4 @@ console.log(
 if (options.json !== undefined) {
   writeFileSync(options.json, `${JSON.stringify({ options, runs, plain, rotating }, null, 2)}\n`);
 }
+await finish();

@@ -3,25 +3,31 @@
  * about B bytes as fast as her socket takes them and reads her echoes as she can; bob reads
  * everything as fast as he can from his own process; carol has stopped reading.
  *
- *   npx tsx bench/burst.ts [--spawn CMD | --target URL] [--lines 3000] [--line-bytes 8192]
- *                          [--bob-in-process] [--no-carol] [--json FILE]
+ *   npx tsx bench/scripts/slow-reader-burst.ts [--spawn CMD | --target URL] [--lines 3000]
+ *     [--line-bytes 8192] [--bob-in-process] [--no-carol] [--json FILE]
  *
- * Default target: `node bin/ecp.js server --port {port} --password secret123` (default limits),
- * spawned from this tree. Prints who was disconnected and why (from the server's log when it is
- * spawned), what bob and alice received, and the server's RSS. Exit code 0 when bob and alice
+ * Default target: this tree's reference server (default limits), spawned on a free port. Prints
+ * who was disconnected and why (from the server's log when it is spawned), what bob and alice received, and the server's RSS. Exit code 0 when bob and alice
  * stay connected and receive every message in order (and carol, when present, is disconnected),
  * 1 otherwise, 2 for bad options.
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { generateRsaKeyPair } from '../protocol/index.ts';
-import { openTarget, type Target } from '../server-under-test/index.ts';
-import { ChatMember, numberedText, plaintextForLine } from './chat-member.ts';
-import { findListeningPid, sampleProcess } from './server-process.ts';
+import { generateRsaKeyPair } from '../../protocol/index.ts';
+import { parseEndpoint } from '../../transport/index.ts';
+import { ChatMember, numberedText, plaintextForLine } from '../chat-member.ts';
+import { findListeningPid, sampleProcess } from '../server-process.ts';
+import {
+  finish,
+  PASSWORD,
+  REFERENCE_SERVER,
+  scriptOptions,
+  spawned,
+  spawnOption,
+  startServer,
+} from './harness.ts';
 
-const DEFAULT_SERVER = 'node bin/ecp.js server --port {port} --password secret123';
 /** Alice keeps at most this much queued in her own socket before waiting for it to drain. */
 const SENDER_QUEUE_BYTES = 1024 * 1024;
 /** The run ends when nothing has arrived for this long. */
@@ -70,55 +76,28 @@ if (process.argv[2] === '--role-bob') {
 }
 
 async function main(): Promise<void> {
-  let options: {
-    spawn: string;
-    target: string | undefined;
-    password: string;
-    lines: number;
-    lineBytes: number;
-    bobInProcess: boolean;
-    carol: boolean;
-    json: string | undefined;
-  };
-  try {
-    const { values } = parseArgs({
-      options: {
-        spawn: { type: 'string', default: DEFAULT_SERVER },
-        target: { type: 'string' },
-        password: { type: 'string', default: 'secret123' },
-        lines: { type: 'string', default: '3000' },
-        'line-bytes': { type: 'string', default: '8192' },
-        'bob-in-process': { type: 'boolean', default: false },
-        'no-carol': { type: 'boolean', default: false },
-        json: { type: 'string' },
-      },
-    });
-    const lines = Number(values.lines);
-    const lineBytes = Number(values['line-bytes']);
-    if (!Number.isInteger(lines) || lines < 1) throw new RangeError(`--lines must be a positive integer`);
-    if (!Number.isInteger(lineBytes) || lineBytes < 256) throw new RangeError(`--line-bytes must be >= 256`);
-    options = {
-      spawn: values.spawn,
-      target: values.target,
-      password: values.password,
-      lines,
-      lineBytes,
-      bobInProcess: values['bob-in-process'],
-      carol: !values['no-carol'],
-      json: values.json,
-    };
-  } catch (error) {
-    console.error(`bench/burst.ts: ${(error as Error).message}`);
-    process.exit(2);
-  }
-
-  const target: Target | undefined =
+  const options = scriptOptions(
+    import.meta.filename,
+    'Alice writes a burst of long lines as fast as her socket takes them, bob reads everything from his own process, carol has stopped reading.',
+    {
+      spawn: spawnOption(REFERENCE_SERVER),
+      target: { type: 'string', describe: 'A server already running (tcp://HOST:PORT) instead of --spawn' },
+      password: { type: 'string', default: PASSWORD, describe: 'With --target: its password' },
+      lines: { type: 'number', default: 3000, min: 1, whole: true, describe: 'Lines in the burst' },
+      'line-bytes': { type: 'number', default: 8192, min: 256, whole: true, describe: 'Bytes per line' },
+      'bob-in-process': { type: 'boolean', default: false, describe: "Bob reads in alice's process" },
+      carol: { type: 'boolean', default: true, describe: 'Carol joins and stops reading (--no-carol: not)' },
+      json: { type: 'string', describe: 'Write the result here' },
+    },
+  );
+  const server = await startServer(
     options.target === undefined
-      ? await openTarget({ kind: 'spawned', command: options.spawn, password: options.password })
-      : undefined;
-  const url = options.target ?? `tcp://${target!.endpoint.host}:${target!.endpoint.port}`;
-  const port = Number(new URL(url.includes('://') ? url : `tcp://${url}`).port);
-  const pid = findListeningPid(port);
+      ? spawned(options.spawn)
+      : { kind: 'running', endpoint: parseEndpoint(options.target), password: options.password },
+  );
+  const { target, url } = server;
+  const password = target.password;
+  const pid = findListeningPid(target.endpoint.port);
   const rss: { ms: number; mb: number }[] = [];
   const started = performance.now();
   const sampler = setInterval(() => {
@@ -131,8 +110,7 @@ async function main(): Promise<void> {
     generateRsaKeyPair(),
     generateRsaKeyPair(),
   ]);
-  const join = (username: string, keys = aliceKeys) =>
-    ChatMember.join({ url, username, password: options.password, keys });
+  const join = (username: string, keys = aliceKeys) => ChatMember.join({ url, username, password, keys });
 
   const carol = options.carol ? await join('carol', carolKeys) : undefined;
   carol?.connection.pause();
@@ -141,7 +119,7 @@ async function main(): Promise<void> {
   let bobReport: () => Promise<BobReport>;
   let bobDone: Promise<BobReport>;
   let stopBob: () => void;
-  if (options.bobInProcess) {
+  if (options['bob-in-process']) {
     const bob = await join('bob', bobKeys);
     const report = (): BobReport => ({
       received: bob.received('alice').received,
@@ -158,7 +136,7 @@ async function main(): Promise<void> {
   } else {
     const child = fork(
       fileURLToPath(import.meta.url),
-      ['--role-bob', url, options.password, 'alice', String(options.lines)],
+      ['--role-bob', url, password, 'alice', String(options.lines)],
       {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -194,7 +172,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 200));
 
   // Sealed beforehand, so the burst is paced by the socket and not by AES.
-  const textBytes = plaintextForLine(options.lineBytes);
+  const textBytes = plaintextForLine(options['line-bytes']);
   const lines = Array.from({ length: options.lines }, (_, i) =>
     alice.chatLine(numberedText('burst', i + 1, textBytes)),
   );
@@ -248,7 +226,7 @@ async function main(): Promise<void> {
   }
   clearInterval(sampler);
 
-  const output = target?.serverOutput() ?? '';
+  const output = target.serverOutput();
   const cuts = output
     .split('\n')
     .filter((line) => line.includes('slow reader disconnected'))
@@ -268,11 +246,11 @@ async function main(): Promise<void> {
   const aliceFrom = alice.received('alice');
   const peakRssMb = Math.max(0, ...rss.map((sample) => sample.mb));
   const result = {
-    target: target?.description ?? url,
+    target: target.description,
     lines: options.lines,
     lineBytes: Math.round(burstBytes / options.lines),
     burstMB: burstBytes / 1e6,
-    bobInOwnProcess: !options.bobInProcess,
+    bobInOwnProcess: !options['bob-in-process'],
     sentMs: Math.round(sentMs),
     deliveredMs: Math.round(deliveredMs),
     alice: { received: aliceFrom.received, outOfOrder: aliceFrom.outOfOrder, open: alice.isOpen },
@@ -315,6 +293,5 @@ async function main(): Promise<void> {
   stopBob();
   alice.connection.destroy();
   carol?.connection.destroy();
-  await target?.close();
-  process.exit(ok ? 0 : 1);
+  await finish(ok);
 }

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, parseServerMessage } from '../../protocol/index.ts';
-import { chatPrefix, encodeChatLine, encodeLine } from '../../reference-server/wire.ts';
+import { chatPrefix, encodeChatLine, encodeLine } from '../../reference-server/line-encoder.ts';
 
 const isAscii = (buffer: Buffer) => buffer.every((byte) => byte < 0x80);
 
-describe('wire encoding', () => {
+describe('line encoder', () => {
   it('escapes a non-ASCII sender as the prototype does, surrogate pairs as two escapes', () => {
     expect(chatPrefix('José 😀')).toBe('{"type":"message","sender":"Jos\\u00e9 \\ud83d\\ude00","message":');
   });

@@ -2,7 +2,7 @@
  * How long `ecp grade` takes for a class: 1, 10 and 20 copies of one complete server through every
  * lab, with --jobs 4 and small limits, as an instructor would run it. Run by hand (not a test):
  *
- *   npx tsx bench/grade-speed.ts [--counts 1,10,20] [--jobs 4] [--server python|typescript|go|reference]
+ *   npx tsx bench/scripts/grade-speed.ts [--counts 1,10,20] [--jobs 4] [--server python|typescript|go|reference]
  *
  * Prints a Markdown table (servers, wall time, per server, speed-up over grading them one after
  * another at the single-server time) for docs/grading.md.
@@ -11,20 +11,38 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { finish, scriptOptions } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '../..');
 const LIMITS = 'handshakeTimeoutMs=1000,maxLineBytes=65536,maxPendingOutputBytes=262144,maxConnections=100';
 
-const { values } = parseArgs({
-  options: {
-    counts: { type: 'string', default: '1,10,20' },
-    jobs: { type: 'string', default: '4' },
-    server: { type: 'string', default: 'python' },
-  },
-});
+const SERVERS = ['python', 'typescript', 'go', 'reference'] as const;
 
-function serverRow(kind: string, work: string): { dir: string; command: string } {
+const values = scriptOptions(
+  import.meta.filename,
+  'How long `ecp grade` takes for a class: copies of one complete server through every lab.',
+  {
+    counts: {
+      type: 'string',
+      default: '1,10,20',
+      describe: 'Class sizes to grade, comma-separated',
+      coerce: (text: string) => {
+        const counts = text.split(',').map(Number);
+        if (counts.some((count) => !Number.isInteger(count) || count < 1))
+          throw new RangeError(`--counts must be positive integers, comma-separated, got ${text}`);
+        return counts;
+      },
+    },
+    jobs: { type: 'number', default: 4, min: 1, whole: true, describe: '`ecp grade --jobs`' },
+    server: {
+      choices: SERVERS,
+      default: 'python' as (typeof SERVERS)[number],
+      describe: 'The server graded',
+    },
+  },
+);
+
+function serverRow(kind: (typeof SERVERS)[number], work: string): { dir: string; command: string } {
   switch (kind) {
     case 'python':
       return {
@@ -54,17 +72,15 @@ function serverRow(kind: string, work: string): { dir: string; command: string }
         dir: ROOT,
         command: `${process.execPath} bin/ecp.js server --port {port} --password {password} {limits} --slow-reader-timeout-ms 1000 --log-level warn`,
       };
-    default:
-      throw new Error(`--server python|typescript|go|reference, got ${kind}`);
   }
 }
 
-function grade(roster: string, out: string, jobs: string): Promise<number> {
+function grade(roster: string, out: string, jobs: number): Promise<number> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'bin/ecp.js'), 'grade', roster, '--out', out, '--jobs', jobs, '--limits', LIMITS],
+      [join(ROOT, 'bin/ecp.js'), 'grade', roster, '--out', out, '--jobs', String(jobs), '--limits', LIMITS],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     child.on('error', reject);
@@ -79,9 +95,8 @@ function grade(roster: string, out: string, jobs: string): Promise<number> {
 const work = mkdtempSync(join(tmpdir(), 'ecp-grade-speed-'));
 try {
   const row = serverRow(values.server, work);
-  const counts = values.counts.split(',').map(Number);
   const results: { count: number; seconds: number; graded: number; verdicts: string }[] = [];
-  for (const count of counts) {
+  for (const count of values.counts) {
     const roster = join(work, `roster-${count}.csv`);
     const lines = ['student,dir,command'];
     for (let i = 1; i <= count; i++) lines.push(`s${i},${row.dir},"${row.command}"`);
@@ -129,3 +144,4 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+await finish();
