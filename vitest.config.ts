@@ -26,9 +26,11 @@ export default defineConfig({
           // A unit file mostly waits (timers, loopback sockets), so one worker per core rather than
           // vitest's default of one fewer, which on two cores runs the files one after another.
           maxWorkers: availableParallelism(),
+          // Projects with different worker counts need their own group (vitest runs groups in turn).
+          sequence: { groupOrder: 0 },
         },
       },
-      { extends: true, test: { name: 'integration', include: [INTEGRATION] } },
+      { extends: true, test: { name: 'integration', include: [INTEGRATION], sequence: { groupOrder: 1 } } },
     ],
   },
 });
