@@ -27,17 +27,78 @@
 import { createStats, type ServerStats } from './stats.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-/** A member's output, as flow control sees it. The Outbox implements it. */
-export interface TrackedOutput {
-  /** Output the connection held when last looked at, bytes. Maintained by FlowControl. */
-  accounted: number;
-  /** When the pending output last drained (or started to be pending), ms (performance.now()). */
-  lastProgressAt: number;
-  behind: boolean;
+/** A member's output as flow control reads it. The Outbox is one. */
+export interface OutputSource {
   /** Reads the connection's pending output now. */
   currentPending(): number;
   /** The pending output has not drained for the timeout: disconnect the member. */
   timedOut(stalledMs: number): void;
+}
+
+/**
+ * Flow control's account of one member's output: what the connection held when last looked at,
+ * since when it has not drained, whether it holds the senders back. The output's owner reports to
+ * it (`update`, `close`); only the account writes its figures, and it tells FlowControl what changed
+ * for the room as a whole.
+ */
+export class OutputAccount {
+  readonly source: OutputSource;
+  readonly #flow: FlowControl;
+  #accounted = 0;
+  #lastProgressAt = 0;
+  #behind = false;
+  #closed = false;
+
+  constructor(flow: FlowControl, source: OutputSource) {
+    this.#flow = flow;
+    this.source = source;
+  }
+
+  /** Output the connection held when last looked at, bytes. */
+  get accounted(): number {
+    return this.#accounted;
+  }
+
+  /** Above the high watermark, and not yet back to the low one. */
+  get behind(): boolean {
+    return this.#behind;
+  }
+
+  /**
+   * Records what the connection holds now. `progressed`: its pending output drained since the last
+   * look (a flush, a 'drain', a sweep saw less). Called only when something changed.
+   */
+  update(pending: number, progressed: boolean): void {
+    if (this.#closed) return;
+    const before = this.#accounted;
+    const wasBehind = this.#behind;
+    this.#accounted = pending;
+    if (pending > 0 && (before === 0 || progressed)) this.#lastProgressAt = performance.now();
+    const { highWaterBytes, lowWaterBytes } = this.#flow.settings;
+    if (!wasBehind && pending > highWaterBytes) this.#behind = true;
+    else if (wasBehind && pending <= lowWaterBytes) this.#behind = false;
+    this.#flow.accountChanged(this, before, wasBehind);
+  }
+
+  /** The connection is gone or closing: its output no longer counts, and the room no longer waits for it. */
+  close(): void {
+    if (this.#closed) return;
+    const before = this.#accounted;
+    const wasBehind = this.#behind;
+    this.#closed = true;
+    this.#accounted = 0;
+    this.#behind = false;
+    this.#flow.accountChanged(this, before, wasBehind);
+  }
+
+  /**
+   * How long the pending output has not drained, as of `now`, ms. `excusedMs`: time this process
+   * itself was stalled, which does not count against the reader.
+   */
+  stalledMs(now: number, excusedMs: number): number {
+    if (excusedMs > 0) this.#lastProgressAt = Math.min(now, this.#lastProgressAt + excusedMs);
+    return now - this.#lastProgressAt;
+  }
 }
 
 export interface FlowSettings {
@@ -73,8 +134,8 @@ export function watermarksFor(maxPendingOutputBytes: number): {
 export class FlowControl {
   readonly settings: Readonly<FlowSettings>;
   #total = 0;
-  readonly #behind = new Set<TrackedOutput>();
-  readonly #backlogged = new Set<TrackedOutput>();
+  readonly #behind = new Set<OutputAccount>();
+  readonly #backlogged = new Set<OutputAccount>();
   /** Gates waiting for the room (congestion) or for the next turn, in the order they stopped. */
   #waiting: InputGate[] = [];
   /** Gates that processed input this turn (their per-turn count is reset at the tick). */
@@ -90,7 +151,7 @@ export class FlowControl {
     this.#tickScheduled = false;
     const active = this.#active;
     this.#active = [];
-    for (let i = 0; i < active.length; i++) active[i]!.turnBytes = 0;
+    for (let i = 0; i < active.length; i++) active[i]!.newTurn();
     this.#release();
   };
 
@@ -137,44 +198,28 @@ export class FlowControl {
 
   // --- output ----------------------------------------------------------------------------------
 
-  /**
-   * Records what a connection holds now. `progressed`: its pending output drained since the last
-   * look (a flush, a 'drain', a sweep saw less). Called only when something changed.
-   */
-  update(output: TrackedOutput, pending: number, progressed: boolean): void {
-    const before = output.accounted;
-    output.accounted = pending;
-    this.#total += pending - before;
-    this.#stats.outputQueuedBytes = this.#total;
-    if (pending > 0) {
-      if (before === 0 || progressed) output.lastProgressAt = performance.now();
-      if (before === 0) {
-        this.#backlogged.add(output);
-        this.#startSweep();
-      }
-    } else if (before > 0) {
-      this.#backlogged.delete(output);
-    }
-    if (!output.behind && pending > this.settings.highWaterBytes) {
-      output.behind = true;
-      this.#behind.add(output);
-    } else if (output.behind && pending <= this.settings.lowWaterBytes) {
-      output.behind = false;
-      this.#behind.delete(output);
-    }
-    this.#checkBudget();
-    if (this.#waiting.length > 0 && !this.congested) this.#scheduleTick();
+  /** Starts accounting for a member's output. */
+  track(source: OutputSource): OutputAccount {
+    return new OutputAccount(this, source);
   }
 
-  /** The connection is gone: its output no longer counts. */
-  forget(output: TrackedOutput): void {
-    this.#total -= output.accounted;
+  /**
+   * An account's figures changed (`before`: what it held, `wasBehind`: whether it was behind):
+   * the room's total, its backlogged and behind members and its congestion follow.
+   */
+  accountChanged(account: OutputAccount, before: number, wasBehind: boolean): void {
+    const pending = account.accounted;
+    this.#total += pending - before;
     this.#stats.outputQueuedBytes = this.#total;
-    output.accounted = 0;
-    this.#backlogged.delete(output);
-    if (output.behind) {
-      output.behind = false;
-      this.#behind.delete(output);
+    if (pending > 0 && before === 0) {
+      this.#backlogged.add(account);
+      this.#startSweep();
+    } else if (pending === 0 && before > 0) {
+      this.#backlogged.delete(account);
+    }
+    if (account.behind !== wasBehind) {
+      if (account.behind) this.#behind.add(account);
+      else this.#behind.delete(account);
     }
     this.#checkBudget();
     if (this.#waiting.length > 0 && !this.congested) this.#scheduleTick();
@@ -204,17 +249,16 @@ export class FlowControl {
     const late = now - this.#lastSweepAt - this.#sweepIntervalMs;
     this.#lastSweepAt = now;
     const excused = late > this.#sweepIntervalMs ? late : 0;
-    const slow: { output: TrackedOutput; stalledMs: number }[] = [];
-    for (const output of this.#backlogged) {
-      const pending = output.currentPending();
-      if (pending !== output.accounted) this.update(output, pending, pending < output.accounted);
+    const slow: { account: OutputAccount; stalledMs: number }[] = [];
+    for (const account of this.#backlogged) {
+      const pending = account.source.currentPending();
+      if (pending !== account.accounted) account.update(pending, pending < account.accounted);
       if (pending === 0) continue;
-      if (excused > 0) output.lastProgressAt = Math.min(now, output.lastProgressAt + excused);
-      const stalledMs = now - output.lastProgressAt;
-      if (stalledMs > this.settings.slowReaderTimeoutMs) slow.push({ output, stalledMs });
+      const stalledMs = account.stalledMs(now, excused);
+      if (stalledMs > this.settings.slowReaderTimeoutMs) slow.push({ account, stalledMs });
     }
     // After the loop: disconnecting changes the sets.
-    for (const { output, stalledMs } of slow) output.timedOut(stalledMs);
+    for (const { account, stalledMs } of slow) account.source.timedOut(stalledMs);
     if (this.#backlogged.size === 0 && this.#sweepTimer !== undefined) {
       clearInterval(this.#sweepTimer);
       this.#sweepTimer = undefined;
@@ -258,9 +302,7 @@ export class FlowControl {
     this.#waiting = [];
     let i = 0;
     for (; i < waiting.length && !this.congested; i++) {
-      const gate = waiting[i]!;
-      gate.waiting = false;
-      if (!gate.closed) gate.resume();
+      waiting[i]!.release();
     }
     // Congested again part way: the rest keep their place, ahead of any that stopped meanwhile.
     if (i < waiting.length) this.#waiting = waiting.slice(i).concat(this.#waiting);
@@ -279,9 +321,9 @@ export class FlowControl {
  * the message and pauses its connection meanwhile.
  */
 export class InputGate {
-  turnBytes = 0;
-  waiting = false;
-  closed = false;
+  #turnBytes = 0;
+  #waiting = false;
+  #closed = false;
   readonly #flow: FlowControl;
   readonly #onResume: () => void;
   readonly #bucket: TokenBucket | undefined;
@@ -300,13 +342,13 @@ export class InputGate {
 
   /** May a message of `bytes` be processed now? If not, `resume` will be called when it may. */
   admit(bytes: number): boolean {
-    if (this.waiting || this.#rateTimer !== undefined) return false;
+    if (this.#waiting || this.#rateTimer !== undefined) return false;
     const flow = this.#flow;
     if (flow.congested) {
       this.#wait();
       return false;
     }
-    if (this.turnBytes > 0 && this.turnBytes + bytes > flow.settings.maxInputBytesPerTurn) {
+    if (this.#turnBytes > 0 && this.#turnBytes + bytes > flow.settings.maxInputBytesPerTurn) {
       this.#wait();
       return false;
     }
@@ -321,24 +363,35 @@ export class InputGate {
         return false;
       }
     }
-    if (this.turnBytes === 0) flow.active(this);
-    this.turnBytes += bytes;
+    if (this.#turnBytes === 0) flow.active(this);
+    this.#turnBytes += bytes;
     return true;
   }
 
   resume(): void {
-    if (!this.closed) this.#onResume();
+    if (!this.#closed) this.#onResume();
+  }
+
+  /** FlowControl's tick: a new event-loop turn, so the per-turn count starts again. */
+  newTurn(): void {
+    this.#turnBytes = 0;
+  }
+
+  /** FlowControl lets this gate's input go on (the room cleared, or its next turn came). */
+  release(): void {
+    this.#waiting = false;
+    this.resume();
   }
 
   close(): void {
-    this.closed = true;
+    this.#closed = true;
     clearTimeout(this.#rateTimer);
     this.#rateTimer = undefined;
-    if (this.waiting) this.#flow.unwait(this);
+    if (this.#waiting) this.#flow.unwait(this);
   }
 
   #wait(): void {
-    this.waiting = true;
+    this.#waiting = true;
     this.#flow.wait(this);
   }
 }

@@ -14,7 +14,8 @@ export {
   type FlowSettings,
   InputGate,
   MAX_INPUT_BYTES_PER_TURN,
-  type TrackedOutput,
+  OutputAccount,
+  type OutputSource,
   watermarksFor,
 } from './flow-control.ts';
 export {

@@ -5,7 +5,7 @@
  * per recipient, and the syscalls scale with turns, not with messages.
  */
 import type { Connection } from '../transport/index.ts';
-import type { FlowControl, TrackedOutput } from './flow-control.ts';
+import type { FlowControl, OutputAccount, OutputSource } from './flow-control.ts';
 import type { ServerStats } from './stats.ts';
 
 /**
@@ -50,21 +50,18 @@ export interface OutboxOptions {
   onTimeout?: (stalledMs: number) => void;
 }
 
-export class Outbox implements TrackedOutput {
+export class Outbox implements OutputSource {
   readonly #connection: Connection;
   readonly #flushQueue: FlushQueue;
   readonly #maxPendingBytes: number;
   readonly #earlyFlushBytes: number;
   readonly #stats: ServerStats;
-  #flow: FlowControl | undefined;
+  /** Flow control's account of this output; undefined without flow control, or once untracked. */
+  #account: OutputAccount | undefined;
   readonly #onTimeout: ((stalledMs: number) => void) | undefined;
   #chunks: Buffer[] = [];
   #bytes = 0;
   #due = false;
-  // TrackedOutput: maintained by FlowControl.
-  accounted = 0;
-  lastProgressAt = 0;
-  behind = false;
 
   constructor(connection: Connection, options: OutboxOptions) {
     this.#connection = connection;
@@ -72,9 +69,9 @@ export class Outbox implements TrackedOutput {
     this.#maxPendingBytes = options.maxPendingBytes;
     this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(options.maxPendingBytes / 4)));
     this.#stats = options.stats;
-    this.#flow = options.flow;
+    this.#account = options.flow?.track(this);
     this.#onTimeout = options.onTimeout;
-    if (this.#flow !== undefined) connection.on('drain', () => this.#observe());
+    if (this.#account !== undefined) connection.on('drain', () => this.#observe());
   }
 
   /** Output not yet taken by the kernel: the connection's own buffer plus what waits for the next flush. */
@@ -121,12 +118,13 @@ export class Outbox implements TrackedOutput {
     const before = connection.pendingOutputBytes;
     connection.sendBatch(chunks, bytes);
     this.#stats.bytesSent += bytes;
-    if (this.#flow === undefined) return;
+    const account = this.#account;
+    if (account === undefined) return;
     const after = connection.pendingOutputBytes;
     // The common case, a reader that keeps up: the kernel took everything, nothing to track.
-    if (after === 0 && this.accounted === 0) return;
+    if (after === 0 && account.accounted === 0) return;
     // Progress: what was pending before has shrunk since the last look, or this write went out.
-    this.#flow.update(this, after, before < this.accounted || after < before + bytes);
+    account.update(after, before < account.accounted || after < before + bytes);
   }
 
   /** Drops whatever is queued (the connection is gone). */
@@ -141,11 +139,11 @@ export class Outbox implements TrackedOutput {
    * grace period of their own, and the room no longer waits for it.
    */
   untrack(): void {
-    this.#flow?.forget(this);
-    this.#flow = undefined;
+    this.#account?.close();
+    this.#account = undefined;
   }
 
-  // --- TrackedOutput ---------------------------------------------------------------------------
+  // --- OutputSource ---------------------------------------------------------------------------
 
   currentPending(): number {
     return this.#connection.writable ? this.#connection.pendingOutputBytes : 0;
@@ -157,8 +155,9 @@ export class Outbox implements TrackedOutput {
 
   /** The connection drained: its pending output fell, usually to nothing. */
   #observe(): void {
-    if (this.#flow === undefined) return;
+    const account = this.#account;
+    if (account === undefined) return;
     const pending = this.currentPending();
-    if (pending !== this.accounted || pending > 0) this.#flow.update(this, pending, true);
+    if (pending !== account.accounted || pending > 0) account.update(pending, true);
   }
 }

@@ -11,9 +11,10 @@ import {
   createLogger,
   createStats,
   FlowControl,
+  type OutputAccount,
+  type OutputSource,
   type ServerOptions,
   TokenBucket,
-  type TrackedOutput,
   watermarksFor,
 } from '../../reference-server/index.ts';
 import { ServerHarness } from '../support/server-harness.ts';
@@ -23,24 +24,24 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A member's output whose pending bytes the test sets. */
-class FakeOutput implements TrackedOutput {
-  accounted = 0;
-  lastProgressAt = 0;
-  behind = false;
+class FakeOutput implements OutputSource {
+  readonly account: OutputAccount;
   pending = 0;
   timeouts: number[] = [];
-  constructor(readonly flow: FlowControl) {}
+  constructor(flow: FlowControl) {
+    this.account = flow.track(this);
+  }
   currentPending(): number {
     return this.pending;
   }
   timedOut(stalledMs: number): void {
     this.timeouts.push(stalledMs);
-    this.flow.forget(this);
+    this.account.close();
   }
   /** The connection now holds `pending` bytes (as a flush or a 'drain' would report). */
-  set(pending: number, progressed = pending < this.accounted): void {
+  set(pending: number, progressed = pending < this.account.accounted): void {
     this.pending = pending;
-    this.flow.update(this, pending, progressed);
+    this.account.update(pending, progressed);
   }
 }
 
@@ -116,7 +117,7 @@ describe('FlowControl', () => {
     expect(stats.outputBudgetReached).toBe(1);
     expect(stats.outputQueuedBytes).toBe(1600);
     expect(gate.admit(1)).toBe(false);
-    flow.forget(members[1]!); // that member left
+    members[1]!.account.close(); // that member left
     expect(stats.outputQueuedBytes).toBe(800);
     await turn();
     expect(resumed).toBe(1);
