@@ -43,6 +43,10 @@ export class ClientWorld extends World<ClientWorldParameters> {
   /** The text of a scenario's long line, for the step that checks it. */
   longText: string | undefined;
   #handshake: Record<string, unknown> | undefined;
+  /** Chat messages from the client already taken by a step. */
+  #chatsTaken = 0;
+  /** Woken on every message from the client (the room reads the same messages on its own). */
+  readonly #arrivals = new Set<() => void>();
   /** Texts bob sent under a key the client holds: the only ones the client may show as his. */
   readonly genuineFromBob = new Set<string>(['welcome, alice']);
   /** Texts the user gave the client, in order. */
@@ -125,6 +129,7 @@ export class ClientWorld extends World<ClientWorldParameters> {
   #serve(connection: PeerConnection): unknown {
     connection.connection.on('message', (text) => {
       this.wire.add('client → kit', text);
+      for (const wake of this.#arrivals) wake();
       if (connection.received.length > MAX_CLIENT_MESSAGES) {
         this.client?.stopFor(
           `flooded: it sent more than ${MAX_CLIENT_MESSAGES} messages in one scenario, and was stopped`,
@@ -185,19 +190,46 @@ export class ClientWorld extends World<ClientWorldParameters> {
   async handshake(): Promise<Record<string, unknown>> {
     const connection = await this.connection();
     if (this.#handshake) return this.#handshake;
-    try {
-      this.#handshake = await connection.expect(
-        (message) => message.type === 'handshake',
-        this.timeoutMs,
-        'a handshake',
-      );
-      return this.#handshake;
-    } catch (error) {
+    const found = await this.#untilReceived(connection, (message) => message.type === 'handshake', 0);
+    if (!found) {
       this.fail({
         expected: `a handshake from the client within ${this.timeoutMs} ms of connecting`,
-        actual: `${(error as Error).message}; received: ${describe(connection.received)}`,
+        actual: `${connection.isClosed ? 'the connection closed' : 'no handshake'}; received: ${describe(connection.received)}`,
       });
     }
+    this.#handshake = found;
+    return found;
+  }
+
+  /**
+   * The `skip`+1-th message from the client that `matches`, waiting up to the timeout; undefined
+   * when it does not come. The kit's room reads the same messages with its own cursor.
+   */
+  #untilReceived(
+    connection: PeerConnection,
+    matches: (message: Record<string, unknown>) => boolean,
+    skip: number,
+  ): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (done) return;
+        const found = connection.received.filter(matches)[skip];
+        if (found) finish(found);
+        else if (connection.isClosed || this.client?.fault) finish(undefined);
+      };
+      const timer = setTimeout(() => finish(undefined), this.timeoutMs);
+      let done = false;
+      const finish = (found: Record<string, unknown> | undefined): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.#arrivals.delete(check);
+        resolve(found);
+      };
+      this.#arrivals.add(check);
+      void connection.whenClosed.then(check);
+      check();
+    });
   }
 
   /**
@@ -292,21 +324,22 @@ export class ClientWorld extends World<ClientWorldParameters> {
 
   // --- what the client does -------------------------------------------------------------------
 
-  /** The client's next chat message on the wire (taking the messages before it). */
+  /** The client's next chat message on the wire. */
   async nextChat(): Promise<Record<string, unknown>> {
     const connection = await this.connection();
-    try {
-      return await connection.expect(
-        (message) => message.type === 'message',
-        this.timeoutMs,
-        'a chat message',
-      );
-    } catch (error) {
+    const found = await this.#untilReceived(
+      connection,
+      (message) => message.type === 'message',
+      this.#chatsTaken,
+    );
+    if (!found) {
       this.fail({
         expected: `a chat message from the client within ${this.timeoutMs} ms of its user typing ${JSON.stringify(this.typed.at(-1))}`,
-        actual: `${(error as Error).message}${this.client?.fault ? `; the client ${this.client.fault}` : ''}`,
+        actual: `${connection.isClosed ? 'the connection closed' : 'nothing'}${this.client?.fault ? `; the client ${this.client.fault}` : ''}; received: ${describe(connection.received)}`,
       });
     }
+    this.#chatsTaken += 1;
+    return found;
   }
 
   /** Waits until the client shows a chat message from `sender` with `text` (contract rules C2, C3). */
