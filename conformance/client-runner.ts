@@ -29,6 +29,8 @@ export interface ClientConformanceOptions extends ScenarioSelection {
   startTimeoutMs?: number;
   /** Only these scenarios, by location. */
   locations?: string[];
+  /** Only scenarios whose name matches one of these regular expressions. */
+  names?: string[];
   /** Stop at the first scenario that fails (scoring faulty clients). */
   failFast?: boolean;
   outDir?: string;
@@ -55,6 +57,7 @@ export async function runClientConformance(options: ClientConformanceOptions): P
     {
       paths: options.locations ?? featurePaths([], 'client'),
       tags: expression,
+      name: options.names ?? [],
       failFast: options.failFast ?? false,
       worldParameters: parameters,
       format: options.outDir ? reportFormats(resolve(options.outDir)) : [],
