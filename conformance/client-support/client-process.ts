@@ -11,6 +11,8 @@ import { readShownLine, type ShownLine } from './driver-contract.ts';
 
 /** More standard output than this in one scenario is a flood: the client is stopped. */
 export const MAX_CLIENT_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** More stdout lines than this in one scenario is a flood too (no scenario shows more than a few). */
+const MAX_SHOWN_LINES = 10_000;
 /** A stdout line longer than this is a flood too (the kit's longest message is 1 MiB of text). */
 const MAX_SHOWN_LINE_BYTES = 4 * 1024 * 1024;
 
@@ -35,6 +37,8 @@ export class ClientProcess {
   /** Set when the client had to be stopped for what it did (a flood). */
   fault: string | undefined;
   exit: ProcessExit | undefined;
+  /** Whether the kit had to stop it (it had not exited by itself). */
+  stoppedByKit = false;
   readonly #shellCommand: string;
   readonly #wakers = new Set<() => void>();
   #child: ChildProcess | undefined;
@@ -95,6 +99,7 @@ export class ClientProcess {
   stop(): Promise<void> {
     const pid = this.#child?.pid;
     if (pid === undefined) return Promise.resolve();
+    if (this.exit === undefined) this.stoppedByKit = true;
     this.#stopping ??= stopProcessGroup(pid, 1000);
     return this.#stopping;
   }
@@ -109,6 +114,10 @@ export class ClientProcess {
       this.stopFor(
         `flooded: it wrote a stdout line of more than ${MAX_SHOWN_LINE_BYTES} bytes, and was stopped`,
       );
+      return;
+    }
+    if (this.lines.length + parts.length > MAX_SHOWN_LINES) {
+      this.stopFor(`flooded: it wrote more than ${MAX_SHOWN_LINES} lines on stdout, and was stopped`);
       return;
     }
     for (const line of parts) {

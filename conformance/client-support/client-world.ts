@@ -164,9 +164,11 @@ export class ClientWorld extends World<ClientWorldParameters> {
       const exit = this.client?.exit;
       this.fail({
         expected: `the client connects to ${peer.url} within ${started} ms of starting`,
-        actual: exit
-          ? `the client exited (${exit.signal ?? `status ${exit.code}`}) without connecting${this.client?.fault ? `: it ${this.client.fault}` : ''}`
-          : `no connection (${(error as Error).message}); the client is still running`,
+        actual: this.client?.fault
+          ? `the client ${this.client.fault}`
+          : exit
+            ? `the client exited (${exit.signal ?? `status ${exit.code}`}) without connecting`
+            : `no connection (${(error as Error).message}); the client is still running`,
         hint: `Check the command: ${this.client?.commandLine}; its output is attached.`,
       });
     }

@@ -58,7 +58,10 @@ After(async function (this: ClientWorld, { result }) {
   if (result?.status === Status.PASSED || result?.status === Status.SKIPPED || !this.client) return;
   this.attach(this.wire.format(), { mediaType: 'text/plain', fileName: 'transcript-client.txt' });
   const exit = this.client.exit;
-  const about = `$ ${this.client.commandLine}\n${exit ? `exit: ${exit.signal ?? `status ${exit.code}`}` : 'still running at the end: stopped with its process group'}${this.client.fault ? `\nfault: ${this.client.fault}` : ''}\n`;
+  const ended = this.client.stoppedByKit
+    ? 'still running at the end: stopped with its process group'
+    : `exit: ${exit?.signal ?? `status ${exit?.code}`}`;
+  const about = `$ ${this.client.commandLine}\n${ended}${this.client.fault ? `\nfault: ${this.client.fault}` : ''}\n`;
   this.attach(`${about}${this.client.stdout.text()}`, {
     mediaType: 'text/plain',
     fileName: 'client-stdout.txt',
