@@ -394,7 +394,10 @@ export class ClientWorld extends World<ClientWorldParameters> {
     this.checkContract();
     const shown = client.lines
       .filter((line) => line.shown.kind === 'chat' || line.shown.kind === 'undecryptable')
-      .map((line) => JSON.stringify(line.shown))
+      .map((line) => {
+        const { kind: _kind, ...shown } = line.shown;
+        return JSON.stringify(shown);
+      })
       .slice(-5);
     this.fail({
       expected: `${what} within ${this.timeoutMs} ms`,

@@ -37,7 +37,7 @@ Feature: Bad input and key changes (client)
     When bob sends a text long enough for a line of nearly 1 MiB, sealed with the room key
     Then the client shows bob's long text, encrypted
 
-  @ECP-MSG-03 @robustness @lab-13
+  @ECP-MSG-05 @robustness @lab-13
   Scenario: The client ignores JSON lines that are not objects
     Given the client has joined the room
     When the kit sends the client the line "[]"
@@ -46,20 +46,20 @@ Feature: Bad input and key changes (client)
     And bob sends "after the arrays" sealed with the room key
     Then the client shows "after the arrays" from bob, encrypted
 
-  @ECP-MSG-03 @robustness @lab-13
+  @ECP-MSG-05 @robustness @lab-13
   Scenario: The client ignores a chat message without its fields
     Given the client has joined the room
     When the kit sends the client the line "{\"type\": \"message\", \"sender\": \"bob\"}"
     And bob sends "after the empty one" sealed with the room key
     Then the client shows "after the empty one" from bob, encrypted
 
-  @ECP-MSG-03 @robustness @lab-13 @byte-stream
+  @ECP-MSG-05 @robustness @lab-13 @byte-stream
   Scenario: The client reads a character split across two reads
     Given the client has joined the room
     When bjørn sends "split" sealed with the room key, the ø split across two reads
     Then the client shows "split" from bjørn, encrypted
 
-  @ECP-MSG-03 @robustness @lab-13 @byte-stream
+  @ECP-MSG-05 @robustness @lab-13 @byte-stream
   Scenario: The client ignores a line that is not UTF-8
     Given the client has joined the room
     When the kit sends the client a line that is not UTF-8

@@ -25,7 +25,7 @@ Feature: Joining a room (client)
     When the client tries to join the room
     Then the client is refused: it sends no chat message and exits with a non-zero status
 
-  @ECP-AUTH-07 @robustness @lab-11
+  @ECP-AUTH-08 @robustness @lab-11
   Scenario: A client told that its name is taken is not a member
     Given the room already has a member with the client's username
     When the client tries to join the room
