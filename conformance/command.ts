@@ -162,7 +162,7 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
     .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
     .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
     .example(
-      '$0 conformance --features labs/extra --tags @lab-11',
+      '$0 conformance --features labs/extra --tags @lab-14',
       "your own scenarios, with the kit's steps",
     )
     .example('$0 conformance --features labs/extra --mutants', 'how many faulty servers the features detect')

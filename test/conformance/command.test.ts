@@ -113,7 +113,7 @@ describe('ecp conformance', () => {
     [['--target', 'nowhere'], /invalid endpoint 'nowhere': expected a URL/],
     [['--uncovered'], /--uncovered goes with --list/],
     [['--only'], /--only goes with --lab N/],
-    [['--lab', '11'], /there is no lab 11; the labs are 1, 2/],
+    [['--lab', '14'], /there is no lab 14; the labs are 1, 2/],
     [['--target', '127.0.0.1:8888', '--parallel', '2'], /--parallel needs a server the kit starts/],
   ])('exits 2 on bad arguments: %j', async (args, message) => {
     const { code, stderr } = await ecp([...args, '--out', tmpdir()]);
