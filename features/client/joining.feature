@@ -13,7 +13,7 @@ Feature: Joining a room (client)
     When the client joins the room
     Then the client's public key is an RSA key of at least 2048 bits with exponent 65537, in PEM SubjectPublicKeyInfo
 
-  @ECP-KX-06 @core @lab-11
+  @ECP-KX-06 @core @lab-12
   Scenario: The client unwraps the room key and seals its messages with it
     Given the client has joined the room
     When the user sends "hello, room"

@@ -96,6 +96,8 @@ Then(
 Then(
   'the client is refused: it sends no chat message and exits with a non-zero status',
   async function (this: ClientWorld) {
+    // It did ask to join: a client that never gets as far as a handshake proves nothing here.
+    await this.handshake();
     const connection = await this.connection();
     if (this.readsOutput) {
       const exit = await this.exits('C5');
