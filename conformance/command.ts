@@ -15,6 +15,8 @@ import {
   targetSpecFrom,
 } from '../server-under-test/index.ts';
 import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
+import { CLIENT_PLACEHOLDERS, DEFAULT_CLIENT_TIMEOUT_MS, runClientConformance } from './client-runner.ts';
+import { CLIENT_OUTPUTS, type ClientOutput } from './client-support/client-parameters.ts';
 import { EMBEDDED_LIMITS } from './embedded-limits.ts';
 import { findLab, LABS, labName } from './labs.ts';
 import { formatLimits, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
@@ -38,7 +40,9 @@ export const EXIT_FAILED = 1;
 export const EXIT_UNUSABLE = 2;
 
 interface ConformanceArgs extends TargetArgs {
-  timeout: number;
+  client: string | undefined;
+  'client-output': ClientOutput;
+  timeout: number | undefined;
   tags: string | undefined;
   profile: ProfileSelection;
   lab: number | undefined;
@@ -64,10 +68,18 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
     ),
   )
     .options({
+      client: {
+        type: 'string',
+        describe: `Check a client instead: the kit plays the room and runs this command once per scenario, with ${CLIENT_PLACEHOLDERS.join(' ')} filled in (see docs/conformance.md)`,
+      },
+      'client-output': {
+        choices: CLIENT_OUTPUTS,
+        default: 'json' as ClientOutput,
+        describe: 'json: the client meets the driver contract on stdout; none: judge it at the wire only',
+      },
       timeout: {
         type: 'number',
-        default: DEFAULT_TIMEOUT_MS / 1000,
-        describe: 'Seconds each expectation waits',
+        describe: `Seconds each expectation waits [default: ${DEFAULT_TIMEOUT_MS / 1000}, with --client ${DEFAULT_CLIENT_TIMEOUT_MS / 1000}]`,
       },
       profile: {
         choices: PROFILE_SELECTIONS,
@@ -140,17 +152,32 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
       'a server the kit starts',
     )
+    .example(
+      '$0 conformance --client "ecp client {url} -u {username} -p {password} --json"',
+      'a client: the kit plays the room',
+    )
+    .example(
+      '$0 conformance --transport tls --client "ecp client {url} --ca {ca} -u {username} -p {password} --json"',
+      'a client over TLS, trusting the certificate in {ca}',
+    )
     .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
     .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
     .example(
-      '$0 conformance --features labs/extra --tags @lab-11',
+      '$0 conformance --features labs/extra --tags @lab-14',
       "your own scenarios, with the kit's steps",
     )
     .example('$0 conformance --features labs/extra --mutants', 'how many faulty servers the features detect')
     .example('$0 conformance --list --uncovered', 'requirements without a scenario')
     .check((args) => {
-      if (!(args.timeout > 0))
+      if (args.timeout !== undefined && !(args.timeout > 0))
         throw new Error(`--timeout must be a positive number of seconds, got ${args.timeout}`);
+      if (args.client !== undefined) {
+        if (args.client.trim() === '') throw new Error('--client needs the command that starts the client');
+        for (const other of ['target', 'spawn', 'mutants', 'limits'] as const) {
+          if (args[other]) throw new Error(`--client goes without --${other} (the kit plays the server)`);
+        }
+        if (args.parallel > 1) throw new Error('--client runs one scenario at a time');
+      }
       if (!Number.isInteger(args.parallel) || args.parallel < 1) {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
@@ -192,6 +219,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     return EXIT_PASSED;
   }
   if (args.list) return list(args);
+  if (args.client !== undefined) return clientRun(args, args.client);
   if (args.mutants) return mutants(args);
   let spec: TargetSpec;
   let limits: Partial<Limits>;
@@ -213,7 +241,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   out.write(
-    `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s` +
+    `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${timeoutSeconds(args)} s` +
       `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
   );
   let run: Awaited<ReturnType<typeof runConformance>>;
@@ -222,7 +250,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
       target: spec,
       ...selectionOf(args),
       ...(args.features?.length ? { features: args.features } : {}),
-      timeoutMs: args.timeout * 1000,
+      timeoutMs: timeoutSeconds(args) * 1000,
       limits,
       restart: args.restart,
       parallel: args.parallel,
@@ -260,6 +288,53 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
 }
 
+function timeoutSeconds(args: ConformanceArgs): number {
+  return args.timeout ?? (args.client !== undefined ? DEFAULT_CLIENT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS) / 1000;
+}
+
+/** `--client CMD`: the client features, the kit playing the room. */
+async function clientRun(args: ConformanceArgs, command: string): Promise<number> {
+  const out = consoleFor(process.stdout);
+  const outDir = resolve(args.out);
+  await mkdir(outDir, { recursive: true });
+  const transport = args.transport ?? 'tcp';
+  out.write(
+    `ECP client conformance · ${describeSelection(selectionOf(args))} · ${transport}:// · output ${args['client-output']} · timeout ${timeoutSeconds(args)} s\n`,
+  );
+  let run: Awaited<ReturnType<typeof runClientConformance>>;
+  try {
+    run = await runClientConformance({
+      command,
+      output: args['client-output'],
+      transport,
+      ...selectionOf(args),
+      timeoutMs: timeoutSeconds(args) * 1000,
+      outDir,
+      onScenario: progressPrinter(out),
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`ecp conformance: ${error.message}`);
+    return EXIT_UNUSABLE;
+  }
+  const summary = await writeReports(outDir, run, loadRequirements());
+  const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
+  out.write(
+    formatEnd(
+      summary,
+      out,
+      [REPORT_FILES.summaryMarkdown, REPORT_FILES.summaryJson, REPORT_FILES.html, REPORT_FILES.junit].map(
+        shown,
+      ),
+    ),
+  );
+  if (summary.totals.total === 0) {
+    console.error(`ecp conformance: ${nothingSelected(args)}`);
+    return EXIT_UNUSABLE;
+  }
+  return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
+}
+
 /** `--mutants`: the selected scenarios against the reference server, then against each mutant. */
 async function mutants(args: ConformanceArgs): Promise<number> {
   const out = consoleFor(process.stdout);
@@ -272,7 +347,7 @@ async function mutants(args: ConformanceArgs): Promise<number> {
   }
   const chosen = args.mutant?.map((name) => resolveMutant(name)!);
   out.write(
-    `ECP conformance · mutation score · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s\n`,
+    `ECP conformance · mutation score · ${describeSelection(selectionOf(args))} · timeout ${timeoutSeconds(args)} s\n`,
   );
   let report: MutationReport;
   try {
@@ -282,7 +357,7 @@ async function mutants(args: ConformanceArgs): Promise<number> {
       ...(chosen ? { mutants: chosen } : {}),
       password: args.password,
       limits,
-      timeoutMs: args.timeout * 1000,
+      timeoutMs: timeoutSeconds(args) * 1000,
       onBaseline: (run) => {
         const passed = run.scenarios.filter((item) => item.status === 'passed').length;
         const skipped = run.scenarios.filter((item) => item.status === 'skipped').length;
@@ -357,14 +432,25 @@ async function list(args: ConformanceArgs): Promise<number> {
   }
   if (args.uncovered) {
     const requirements = loadRequirements();
-    const { uncovered, unknown } = traceRequirements(requirements, scenarios);
-    for (const requirement of uncovered) console.log(`uncovered  ${formatRequirement(requirement)}`);
-    for (const { id, location } of unknown) console.log(`unknown    ${id} named by ${location}`);
-    const checkable = requirements.filter((item) => item.party === 'server' && item.level !== 'MAY').length;
-    console.log(
-      `${checkable - uncovered.length}/${checkable} server MUST and SHOULD requirements have a scenario; ${unknown.length} unknown IDs`,
-    );
-    return uncovered.length === 0 && unknown.length === 0 ? EXIT_PASSED : EXIT_FAILED;
+    const clientScenarios = await planScenarios({ ...selectionOf(args), party: 'client' });
+    let failed = false;
+    for (const [party, planned] of [
+      ['server', scenarios],
+      ['client', clientScenarios],
+    ] as const) {
+      const { uncovered, unknown } = traceRequirements(requirements, planned, party);
+      for (const requirement of uncovered) console.log(`uncovered  ${formatRequirement(requirement)}`);
+      for (const { id, location } of unknown) console.log(`unknown    ${id} named by ${location}`);
+      const checkable = requirements.filter((item) => item.party === party && item.level !== 'MAY').length;
+      console.log(
+        `${checkable - uncovered.length}/${checkable} ${party} MUST and SHOULD requirements have a scenario; ${unknown.length} unknown IDs`,
+      );
+      failed ||= uncovered.length > 0 || unknown.length > 0;
+    }
+    return failed ? EXIT_FAILED : EXIT_PASSED;
+  }
+  if (args.client !== undefined) {
+    scenarios = await planScenarios({ ...selectionOf(args), party: 'client' });
   }
   const width = (texts: string[]) => Math.max(0, ...texts.map((text) => text.length));
   const idsWidth = width(scenarios.map((item) => item.requirements.join(' ')));

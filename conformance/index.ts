@@ -3,7 +3,17 @@
  *
  *   const run = await runConformance({ target: { kind: 'running', address, password }, profile: 'core' });
  *   const summary = await writeReports('reports', run, loadRequirements());
+ *
+ * And against a client, the kit playing the room:
+ *
+ *   const run = await runClientConformance({ command: 'my-client {url} {username} {password}', output: 'json', transport: 'tcp' });
  */
+export {
+  type ClientConformanceOptions,
+  DEFAULT_CLIENT_START_TIMEOUT_MS,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  runClientConformance,
+} from './client-runner.ts';
 export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
 export { findLab, LABS, type Lab } from './labs.ts';
 export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';

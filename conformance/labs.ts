@@ -27,6 +27,8 @@ export interface Lab {
   optional: boolean;
   /** A lab measured by `ecp bench` rather than by scenarios. */
   bench: boolean;
+  /** What the student builds in it: a server (labs 1 to 10) or a client (the client track). */
+  party: 'server' | 'client';
 }
 
 function lab(
@@ -35,7 +37,7 @@ function lab(
   title: string,
   goal: string,
   sections: readonly string[],
-  flags: { optional?: boolean; bench?: boolean } = {},
+  flags: { optional?: boolean; bench?: boolean; party?: 'server' | 'client' } = {},
 ): Lab {
   return {
     number,
@@ -46,6 +48,7 @@ function lab(
     page: `docs/labs/${String(number).padStart(2, '0')}-${slug}.md`,
     optional: flags.optional ?? false,
     bench: flags.bench ?? false,
+    party: flags.party ?? 'server',
   };
 }
 
@@ -125,6 +128,31 @@ export const LABS: readonly Lab[] = [
     ['14.2'],
     { optional: true },
   ),
+  // The client track: the kit plays the room (`ecp conformance --client`), the student writes the client.
+  lab(
+    11,
+    'client-join-and-key',
+    'Client: join and key',
+    'Join a room: a handshake first with a fresh RSA-2048 key, a refusal taken as one, and (over TLS) only a server whose certificate checks out.',
+    ['3', '4', '5', '6.1', '14.1'],
+    { party: 'client' },
+  ),
+  lab(
+    12,
+    'client-chat-and-decrypt',
+    'Client: room key, chat and decrypt',
+    'Unwrap the room key, seal what the user types, show what others say, and never show a payload that fails to decrypt as text.',
+    ['2', '6', '7', '13'],
+    { party: 'client' },
+  ),
+  lab(
+    13,
+    'client-bad-input-and-key-changes',
+    'Client: bad input and key changes',
+    'Ignore what cannot be used, read lines however they are split, take a new room key at any time.',
+    ['2', '3', '6', '10', '11.2'],
+    { party: 'client' },
+  ),
 ];
 
 /** The tag that puts a scenario in lab `n`: `@lab-3`. */
@@ -153,14 +181,15 @@ export function findLab(n: number): Lab | undefined {
 }
 
 /**
- * The labs `--lab N` selects: N and every lab before it, or N alone with `only`. Throws a
- * RangeError for a lab that does not exist.
+ * The labs `--lab N` selects: N and every lab of its track (server or client) before it, or N
+ * alone with `only`. Throws a RangeError for a lab that does not exist.
  */
 export function selectedLabs(n: number, only = false): Lab[] {
-  if (!findLab(n)) {
+  const chosen = findLab(n);
+  if (!chosen) {
     throw new RangeError(`there is no lab ${n}; the labs are ${LABS.map((item) => item.number).join(', ')}`);
   }
-  return LABS.filter((item) => (only ? item.number === n : item.number <= n));
+  return LABS.filter((item) => (only ? item.number === n : item.party === chosen.party && item.number <= n));
 }
 
 /** `lab 3` for reports; `no lab` for a scenario without one (a fault in the features). */

@@ -29,14 +29,27 @@ import {
   unshareOpenTarget,
 } from './world-parameters.ts';
 
-const FEATURES = 'features/**/*.feature';
+/** Which party the features check: the server's are at the top of features/, the client's below it. */
+export type Party = 'server' | 'client';
+
+const FEATURES: Record<Party, string> = {
+  server: 'features/*.feature',
+  client: 'features/client/*.feature',
+};
 /**
- * The step definitions, relative to the kit's root. From a clone, the TypeScript ones, behind the
- * loader that registers tsx in every process that imports them; in the package, the compiled ones.
+ * The step definitions of each party, relative to the kit's root. From a clone, the TypeScript
+ * ones, behind the loader that registers tsx in every process that imports them; in the package,
+ * the compiled ones.
  */
-const SUPPORT = RUNS_COMPILED
-  ? ['dist/conformance/support/**/*.js']
-  : ['conformance/tsx-loader.mjs', 'conformance/support/**/*.ts'];
+const SUPPORT_FOLDER: Record<Party, string> = {
+  server: 'conformance/support',
+  client: 'conformance/client-support',
+};
+function supportPaths(party: Party): string[] {
+  return RUNS_COMPILED
+    ? [`dist/${SUPPORT_FOLDER[party]}/**/*.js`]
+    : ['conformance/tsx-loader.mjs', `${SUPPORT_FOLDER[party]}/**/*.ts`];
+}
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_KEY_POOL_SIZE = 16;
@@ -71,7 +84,7 @@ export interface ConformanceOptions extends ScenarioSelection {
 }
 
 export interface ConformanceRun {
-  target: { kind: TargetSpec['kind']; description: string };
+  target: { kind: TargetSpec['kind'] | 'client'; description: string };
   profile: ProfileSelection;
   tags: string | undefined;
   /** `--lab N`, `--only` and `--section`, as given. */
@@ -97,7 +110,7 @@ export class TargetUnavailableError extends Error {
 }
 
 /** Support code can be imported once per process (ES modules are cached): later runs reuse it. */
-let supportLibrary: ISupportCodeLibrary | undefined;
+const supportLibraries = new Map<Party, ISupportCodeLibrary>();
 
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceRun> {
   const profile = options.profile ?? 'all';
@@ -201,19 +214,21 @@ export interface PlannedScenario {
  * expression, or a whole selection with extra feature folders.
  */
 export async function planScenarios(
-  selection: ProfileSelection | (ScenarioSelection & { features?: string[] }) = 'all',
+  selection: ProfileSelection | (ScenarioSelection & { features?: string[]; party?: Party }) = 'all',
   tags?: string,
 ): Promise<PlannedScenario[]> {
   const chosen =
     typeof selection === 'string' ? { profile: selection, ...(tags ? { tags } : {}) } : selection;
+  const party = ('party' in chosen ? chosen.party : undefined) ?? 'server';
   const collector = new ResultCollector();
   await runFeatures(
     {
-      paths: featurePaths('features' in chosen ? chosen.features : undefined),
+      paths: featurePaths('features' in chosen ? chosen.features : undefined, party),
       tags: selectionExpression(chosen),
       dryRun: true,
     },
     collector.onMessage,
+    party,
   );
   return collector.results.map(
     ({ location, feature, name, profile, requirements, labs, tags: scenarioTags, steps, status }) => ({
@@ -231,9 +246,9 @@ export async function planScenarios(
 }
 
 /** The kit's features, and an instructor's: each extra folder's `.feature` files, or a file as given. */
-export function featurePaths(extra: readonly string[] = []): string[] {
+export function featurePaths(extra: readonly string[] = [], party: Party = 'server'): string[] {
   return [
-    FEATURES,
+    FEATURES[party],
     ...extra.map((path) => {
       const absolute = resolve(path);
       return absolute.endsWith('.feature') ? absolute : join(absolute, '**', '*.feature');
@@ -257,7 +272,7 @@ async function openReachableTarget(spec: TargetSpec): Promise<Target> {
   return target;
 }
 
-function reportFormats(outDir: string): [string, string][] {
+export function reportFormats(outDir: string): [string, string][] {
   return [
     ['html', join(outDir, 'cucumber.html')],
     ['junit', join(outDir, 'junit.xml')],
@@ -286,22 +301,26 @@ function runEnvironment(): IRunEnvironment {
   };
 }
 
-async function runFeatures(
+export async function runFeatures(
   provided: Record<string, unknown>,
   onMessage: (envelope: Envelope) => void,
+  party: Party = 'server',
 ): Promise<void> {
   const environment = runEnvironment();
   // Loaded here, on first use: cucumber takes about 0.2 s and 15 MB to load, which every other
   // `ecp` command, the server included, would otherwise pay at start.
   const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');
   const { runConfiguration } = await loadConfiguration(
-    { file: false, provided: { paths: [FEATURES], import: SUPPORT, strict: true, ...provided } },
+    {
+      file: false,
+      provided: { paths: [FEATURES[party]], import: supportPaths(party), strict: true, ...provided },
+    },
     environment,
   );
   const { support } = await runCucumber(
-    { ...runConfiguration, support: supportLibrary ?? runConfiguration.support },
+    { ...runConfiguration, support: supportLibraries.get(party) ?? runConfiguration.support },
     environment,
     onMessage,
   );
-  supportLibrary = support;
+  supportLibraries.set(party, support);
 }

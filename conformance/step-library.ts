@@ -109,7 +109,7 @@ export async function describeStepLibrary(): Promise<StepLibrary> {
 export function formatStepLibrary(library: StepLibrary): string {
   const lines = [
     `The step library of the conformance kit: ${library.steps.length} steps, usable in any .feature file given with --features DIR.`,
-    'Tag each scenario with the requirement it checks (@ECP-HS-02) and, for the reports, a profile (@core) and a lab (@lab-11).',
+    'Tag each scenario with the requirement it checks (@ECP-HS-02) and, for the reports, a profile (@core) and a lab (@lab-14).',
     '',
     'Parameters:',
     ...library.parameters.map((parameter) => `  {${parameter.name}}  ${parameter.matches}`),

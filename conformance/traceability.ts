@@ -1,8 +1,8 @@
 /**
- * Which requirements of docs/protocol.md the features check. Every server MUST and SHOULD needs at
- * least one scenario; every requirement a scenario names must exist.
+ * Which requirements of docs/protocol.md the features check. Every MUST and SHOULD of a party needs
+ * at least one scenario of that party's features; every requirement a scenario names must exist.
  */
-import { isCheckableOnServer, type Requirement } from './requirements.ts';
+import type { Requirement, RequirementParty } from './requirements.ts';
 
 export interface Traced {
   location: string;
@@ -10,7 +10,7 @@ export interface Traced {
 }
 
 export interface Traceability {
-  /** Server MUSTs and SHOULDs that no scenario names. */
+  /** The party's MUSTs and SHOULDs that no scenario names. */
   uncovered: Requirement[];
   /** IDs that scenarios name but docs/protocol.md does not define. */
   unknown: { id: string; location: string }[];
@@ -21,6 +21,7 @@ export interface Traceability {
 export function traceRequirements(
   requirements: readonly Requirement[],
   scenarios: readonly Traced[],
+  party: RequirementParty = 'server',
 ): Traceability {
   const defined = new Set(requirements.map((item) => item.id));
   const scenariosById = new Map<string, number>();
@@ -31,6 +32,8 @@ export function traceRequirements(
       if (!defined.has(id)) unknown.push({ id, location: scenario.location });
     }
   }
-  const uncovered = requirements.filter((item) => isCheckableOnServer(item) && !scenariosById.has(item.id));
+  const uncovered = requirements.filter(
+    (item) => item.party === party && item.level !== 'MAY' && !scenariosById.has(item.id),
+  );
   return { uncovered, unknown, scenariosById };
 }

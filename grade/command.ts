@@ -72,7 +72,7 @@ interface GradeArgs {
  * that transport: check those with ecp conformance --transport.
  */
 export function gradableLabs(): Lab[] {
-  return LABS.filter((lab) => !lab.bench && !lab.optional);
+  return LABS.filter((lab) => !lab.bench && !lab.optional && lab.party === 'server');
 }
 
 /**

@@ -34,6 +34,11 @@ export const STARTER_SOURCES: readonly StarterSource[] = [
   { solution: 'test/labs/solutions/python/server.py', starter: 'python/server.py', comment: '#' },
   { solution: 'test/labs/solutions/typescript/server.ts', starter: 'typescript/server.ts', comment: '//' },
   { solution: 'test/labs/solutions/go/server.go', starter: 'go/server.go', comment: '//' },
+  {
+    solution: 'test/labs/solutions/python-client/client.py',
+    starter: 'python-client/client.py',
+    comment: '#',
+  },
 ];
 
 export const REPOSITORY = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,7 +5,9 @@
  *
  *   {"event":"joined","username":"alice","users":["alice","bob"],"time":…}
  *   {"event":"message","sender":"bob","own":false,"encrypted":true,"text":"hi","time":…}
- *       encrypted:false → sent in the clear; text:null plus "error" → could not be decrypted
+ *       encrypted:false → sent in the clear; undecryptable:true, text:null and "error" → could not be decrypted
+ *   These lines meet the kit's driver contract for clients (docs/conformance.md): each chat message
+ *   shown has sender, text and encrypted; every other event has no `sender`.
  *   {"event":"users","users":[…],"joined":[…],"left":[…],"time":…}
  *   {"event":"system","text":"bob has joined the chat","time":…}
  *   {"event":"key_changed","time":…}
@@ -123,6 +125,6 @@ function messageFields(message: ChatMessage): Record<string, unknown> {
     case 'plaintext':
       return { ...base, encrypted: false, text: message.text };
     case 'undecryptable':
-      return { ...base, encrypted: true, text: null, error: message.reason };
+      return { ...base, encrypted: true, undecryptable: true, text: null, error: message.reason };
   }
 }

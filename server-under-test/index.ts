@@ -22,7 +22,7 @@ export { type KitChild, stopWhenKitEnds } from './kit-exit.ts';
 export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { startReferenceServer } from './reference-starter.ts';
-export { shellQuote, TargetStartError } from './spawned-server.ts';
+export { shellQuote, stopProcessGroup, TargetStartError } from './spawned-server.ts';
 export type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts';
 
 const DEFAULT_PASSWORD = 'secret123';

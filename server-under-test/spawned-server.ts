@@ -126,22 +126,30 @@ export class SpawnedServer {
   async stop(): Promise<void> {
     const pid = this.#child?.pid;
     if (pid === undefined) return;
-    signalGroup(pid, 'SIGTERM');
-    // The shell may exit at once while the server it started is still shutting down, so wait
-    // for the whole group, not just the child.
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // Again on every poll: a process that was forking when the first SIGKILL came (a fork bomb)
-    // may have left a child behind.
-    while (groupAlive(pid)) {
-      signalGroup(pid, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await stopProcessGroup(pid);
     // The group is gone, so its pipes are at end-of-file; read what is still in them. Bounded, in
     // case a process that left the group (a daemon) still holds a pipe open.
     await Promise.race([this.#outputClosed, new Promise((r) => setTimeout(r, OUTPUT_CLOSE_WAIT_MS).unref())]);
     this.#child = undefined;
     this.#forget();
+  }
+}
+
+/**
+ * SIGTERM to the process group `pid` leads, SIGKILL to whatever is left of it after `graceMs`;
+ * resolves once the whole group is gone.
+ */
+export async function stopProcessGroup(pid: number, graceMs = STOP_GRACE_MS): Promise<void> {
+  signalGroup(pid, 'SIGTERM');
+  // The shell may exit at once while what it started is still shutting down, so wait for the
+  // whole group, not just the child.
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Again on every poll: a process that was forking when the first SIGKILL came (a fork bomb)
+  // may have left a child behind.
+  while (groupAlive(pid)) {
+    signalGroup(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -1,16 +1,20 @@
 /**
- * `ecp mutant list` and `ecp mutant serve NAME`: the kit's faulty servers, for "find the bug"
- * exercises. A served mutant takes the command line every server under test takes (docs/protocol.md
+ * `ecp mutant list`, `ecp mutant serve NAME` and `ecp mutant client NAME URL`: the kit's faulty
+ * servers and clients, for "find the bug" exercises. A served mutant takes the command line every server under test takes (docs/protocol.md
  * section 15: --port, --password, the limit flags) and stops gracefully on SIGINT or SIGTERM, so
  * `ecp conformance --spawn "ecp mutant serve 7 --port {port}"` checks it like a student's server.
  * Exit codes: 0 after a graceful stop, 1 if it cannot listen, 2 for an unknown mutant or bad options.
  */
+
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../../protocol/index.ts';
 import { OutputTail } from '../../server-under-test/index.ts';
 import { LIMIT_FLAGS } from '../limits-option.ts';
 import { findMutant, MUTANTS, type Mutant, mutantSlug } from './catalogue.ts';
+import { CLIENT_MUTANTS, clientMutantSlug, resolveClientMutant } from './client-catalogue.ts';
 import { FaultProxy } from './fault-proxy.ts';
+import { runFaultyClient } from './faulty-client.ts';
 
 const EXIT_UNUSABLE = 2;
 const LIMIT_NAMES = Object.keys(LIMIT_FLAGS) as (keyof Limits)[];
@@ -32,7 +36,42 @@ export function formatMutantList(): string {
     (mutant, index) =>
       `${String(index + 1).padStart(2)}  ${mutantSlug(mutant).padEnd(width)}  ${mutant.requirement.padEnd(idWidth)}  ${mutant.fault}`,
   );
-  return `${lines.join('\n')}\n${MUTANTS.length} mutants: the reference server with one fault each. Serve one with: ecp mutant serve NAME|NUMBER --port 8899\n`;
+  const clientWidth = Math.max(...CLIENT_MUTANTS.map((mutant) => clientMutantSlug(mutant).length));
+  const clientIdWidth = Math.max(...CLIENT_MUTANTS.map((mutant) => mutant.requirement.length));
+  const clientLines = CLIENT_MUTANTS.map(
+    (mutant, index) =>
+      `${String(index + 1).padStart(2)}  ${clientMutantSlug(mutant).padEnd(clientWidth)}  ${mutant.requirement.padEnd(clientIdWidth)}  ${mutant.fault}`,
+  );
+  return (
+    `Servers\n${lines.join('\n')}\n${MUTANTS.length} server mutants: the reference server with one fault each. Serve one with: ecp mutant serve NAME|NUMBER --port 8899\n\n` +
+    `Clients\n${clientLines.join('\n')}\n${CLIENT_MUTANTS.length} client mutants: the reference client with one fault each. Check one with: ecp conformance --client "ecp mutant client NAME|NUMBER {url} -u {username} -p {password}"\n`
+  );
+}
+
+interface ClientArgs {
+  name: string;
+  url: string;
+  username: string;
+  password: string;
+  ca: string | undefined;
+}
+
+async function runClient(args: ClientArgs): Promise<void> {
+  const mutant = resolveClientMutant(args.name)!;
+  let ca: Buffer | undefined;
+  try {
+    ca = args.ca === undefined ? undefined : readFileSync(args.ca);
+  } catch (error) {
+    console.error(`ecp mutant: cannot read --ca ${args.ca}: ${(error as NodeJS.ErrnoException).code}`);
+    process.exit(EXIT_UNUSABLE);
+  }
+  const code = await runFaultyClient(
+    mutant,
+    { url: args.url, username: args.username, password: args.password, ...(ca ? { ca } : {}) },
+    { input: process.stdin, output: process.stdout },
+  );
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
 }
 
 interface ServeArgs {
@@ -114,7 +153,7 @@ async function serve(args: ServeArgs): Promise<void> {
 
 export const mutantCommand: CommandModule = {
   command: 'mutant <command>',
-  describe: "The kit's faulty servers, for find-the-bug exercises",
+  describe: "The kit's faulty servers and clients, for find-the-bug exercises",
   builder: (yargs) =>
     yargs
       .command({
@@ -130,7 +169,35 @@ export const mutantCommand: CommandModule = {
         builder: serveBuilder,
         handler: (args) => serve(args as unknown as ServeArgs),
       })
-      .demandCommand(1, 'Name a subcommand: list or serve.')
+      .command({
+        command: 'client <name> <url>',
+        describe: 'Run one client mutant: `ecp client --json` with one fault',
+        builder: (inner: Argv) =>
+          inner
+            .positional('name', {
+              type: 'string',
+              demandOption: true,
+              describe: 'Name or number (ecp mutant list, Clients)',
+            })
+            .positional('url', {
+              type: 'string',
+              demandOption: true,
+              describe: 'The server, as for ecp client',
+            })
+            .options({
+              username: { alias: 'u', type: 'string', demandOption: true, describe: 'Your name in the room' },
+              password: { alias: 'p', type: 'string', demandOption: true, describe: 'Server password' },
+              ca: { type: 'string', describe: 'TLS: trust this CA certificate (PEM file)' },
+            })
+            .check((args) => {
+              if (!resolveClientMutant(String(args.name))) {
+                throw new Error(`no client mutant '${args.name}'; see: ecp mutant list`);
+              }
+              return true;
+            }),
+        handler: (args) => runClient(args as unknown as ClientArgs),
+      })
+      .demandCommand(1, 'Name a subcommand: list, serve or client.')
       .example('$0 mutant list', 'every mutant and its fault')
       .example(
         '$0 mutant serve 7 --port 8899 --password secret123',

@@ -163,8 +163,11 @@ describe('ecp conformance', () => {
     [['--target', 'nowhere'], /invalid endpoint 'nowhere': expected a URL/],
     [['--uncovered'], /--uncovered goes with --list/],
     [['--only'], /--only goes with --lab N/],
-    [['--lab', '11'], /there is no lab 11; the labs are 1, 2/],
+    [['--lab', '14'], /there is no lab 14; the labs are 1, 2/],
     [['--target', '127.0.0.1:8888', '--parallel', '2'], /--parallel needs a server the kit starts/],
+    [['--client', 'x {url}', '--target', '127.0.0.1:8888'], /--client goes without --target/],
+    [['--client', ' '], /--client needs the command/],
+    [['--client', 'x --ca {ca} {url}'], /\{ca\} is for a client run over --transport tls or wss/],
   ])('exits 2 on bad arguments: %j', async (args, message) => {
     const { code, stderr } = await ecp([...args, '--out', tmpdir()]);
     expect(code).toBe(2);
@@ -190,5 +193,10 @@ describe('ecp conformance', () => {
     expect(uncovered.stdout).toMatch(
       /(\d+)\/\1 server MUST and SHOULD requirements have a scenario; 0 unknown IDs/,
     );
+    expect(uncovered.stdout).toMatch(
+      /(\d+)\/\1 client MUST and SHOULD requirements have a scenario; 0 unknown IDs/,
+    );
+    const client = await ecp(['--list', '--client', 'x', '--lab', '11', '--only']);
+    expect(client.stdout).toMatch(/^lab 11 +core +ECP-HS-01 +features\/client\/joining\.feature:\d+ /m);
   });
 });

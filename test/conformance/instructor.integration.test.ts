@@ -52,16 +52,16 @@ describe('for instructors', () => {
       '--features',
       EXAMPLE_FEATURES,
       '--tags',
-      '@lab-11',
+      '@lab-14',
       '--out',
       out,
     ]);
     expect(code).toBe(0);
-    expect(stdout).toContain('lab 11 2/2');
+    expect(stdout).toContain('lab 14 2/2');
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ConformanceSummary;
     expect(summary.scenarios.map((item) => [item.lab, item.location.replace(/:\d+$/, '')])).toEqual([
-      [11, 'docs/examples/features/three-members.feature'],
-      [11, 'docs/examples/features/three-members.feature'],
+      [14, 'docs/examples/features/three-members.feature'],
+      [14, 'docs/examples/features/three-members.feature'],
     ]);
     const missing = await ecp(['conformance', '--features', join(out, 'nowhere')]);
     expect(missing.code).toBe(2);
@@ -100,7 +100,7 @@ describe('for instructors', () => {
       '--features',
       EXAMPLE_FEATURES,
       '--tags',
-      '@lab-11',
+      '@lab-14',
       '--mutant',
       'no-echo',
       '--mutant',

@@ -12,8 +12,11 @@ import { traceRequirements } from '../../conformance/traceability.ts';
 let scenarios: PlannedScenario[];
 let requirements: Requirement[];
 
+let clientScenarios: PlannedScenario[];
+
 beforeAll(async () => {
-  scenarios = await planScenarios('all');
+  clientScenarios = await planScenarios({ profile: 'all', party: 'client' });
+  scenarios = [...(await planScenarios('all')), ...clientScenarios];
   requirements = loadRequirements();
 });
 
@@ -27,6 +30,22 @@ describe('traceability of docs/protocol.md to the features', () => {
     const { uncovered, unknown } = traceRequirements(requirements, scenarios);
     expect(uncovered.map((item) => item.id)).toEqual([]);
     expect(unknown).toEqual([]);
+  });
+
+  it('covers every client MUST and SHOULD with the client features, and only with them', () => {
+    const { uncovered } = traceRequirements(requirements, clientScenarios, 'client');
+    expect(uncovered.map((item) => item.id)).toEqual([]);
+    const partyOf = new Map(requirements.map((item) => [item.id, item.party]));
+    const labOf = new Map(LABS.map((lab) => [lab.number, lab.party]));
+    expect(
+      clientScenarios
+        .filter(
+          (item) =>
+            item.requirements.some((id) => partyOf.get(id) !== 'client') ||
+            labOf.get(item.labs[0]!) !== 'client',
+        )
+        .map((item) => item.location),
+    ).toEqual([]);
   });
 
   it('gives every scenario exactly one profile and exactly one requirement, so a verdict names one rule', () => {

@@ -12,6 +12,7 @@ const STEPS = [
   'test:unit',
   'test:integration',
   'test:conformance',
+  'test:client-conformance',
   'test:package',
   'test:docs',
   'test:newcomer',
