@@ -1,0 +1,91 @@
+/**
+ * The fuzz loop: generated histories against one server until the time is up or one breaks a
+ * rule; then the failing history shrunk, and how often a scenario must repeat it measured.
+ */
+import type { Violation } from './checker.ts';
+import { type GeneratorOptions, generateHistory } from './generator.ts';
+import type { History } from './history.ts';
+import type { FuzzSession, Outcome } from './session.ts';
+import { repeatsFor, shrinkHistory } from './shrinker.ts';
+
+export interface FuzzOptions extends GeneratorOptions {
+  seed: number;
+  durationMs: number;
+  /** Called after each history. */
+  onHistory?: (index: number, elapsedMs: number) => void;
+}
+
+export interface Finding {
+  /** Which history of the seed (from 0). */
+  index: number;
+  history: History;
+  outcome: Outcome;
+}
+
+export interface FuzzResult {
+  histories: number;
+  durationMs: number;
+  finding: Finding | undefined;
+}
+
+export async function fuzzServer(session: FuzzSession, options: FuzzOptions): Promise<FuzzResult> {
+  const started = performance.now();
+  let index = 0;
+  while (performance.now() - started < options.durationMs) {
+    const history = generateHistory(options.seed, index, options);
+    const outcome = await session.run(history);
+    options.onHistory?.(index, performance.now() - started);
+    if (outcome.violations.length > 0) {
+      return { histories: index + 1, durationMs: performance.now() - started, finding: { index, history, outcome } };
+    }
+    index += 1;
+  }
+  return { histories: index, durationMs: performance.now() - started, finding: undefined };
+}
+
+/** Tries of a candidate while shrinking: enough to see a race that fails one run in a few. */
+const TRIES_PER_CANDIDATE = 6;
+/** Runs of the shrunk history that measure how often it fails. */
+const MEASURING_RUNS = 20;
+
+export interface Minimal {
+  history: History;
+  violation: Violation;
+  /** A failing run of the minimal history. */
+  outcome: Outcome;
+  /** How many of MEASURING_RUNS runs failed, and the repeats a scenario needs. */
+  failures: number;
+  runs: number;
+  repeats: number;
+}
+
+export async function minimise(session: FuzzSession, finding: Finding, shrinkMs: number): Promise<Minimal> {
+  const violation = finding.outcome.violations[0]!;
+  let lastFailure = finding.outcome;
+  const history = await shrinkHistory(finding.history, {
+    deadline: performance.now() + shrinkMs,
+    fails: async (candidate) => {
+      const outcome = await session.runUntilBroken(candidate, TRIES_PER_CANDIDATE, violation.requirement);
+      if (outcome) lastFailure = outcome;
+      return outcome !== undefined;
+    },
+  });
+  let failures = 0;
+  let outcome = lastFailure;
+  for (let i = 0; i < MEASURING_RUNS; i++) {
+    const run = await session.run(history);
+    if (run.violations.some((item) => item.requirement === violation.requirement)) {
+      failures += 1;
+      outcome = run;
+    }
+  }
+  const shown = outcome.violations.find((item) => item.requirement === violation.requirement) ?? violation;
+  return {
+    history,
+    violation: shown,
+    outcome,
+    failures,
+    runs: MEASURING_RUNS,
+    repeats: repeatsFor(failures, MEASURING_RUNS),
+  };
+}
