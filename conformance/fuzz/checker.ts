@@ -27,8 +27,10 @@ export function checkTrace(trace: Trace): Violation[] {
   const violations: Violation[] = [];
   const members = trace.connections.map((connection) => followConnection(connection, violations));
   const sent = new Map<string, Sent>();
-  for (const member of members) for (const chat of member.trace.chats) sent.set(chat.payload, { chat, from: member });
-  const ours = (payload: string) => Buffer.from(payload, 'base64').toString('latin1').startsWith(`fuzz${trace.tag} `);
+  for (const member of members)
+    for (const chat of member.trace.chats) sent.set(chat.payload, { chat, from: member });
+  const ours = (payload: string) =>
+    Buffer.from(payload, 'base64').toString('latin1').startsWith(`fuzz${trace.tag} `);
 
   checkNamesOnceEach(members, violations);
   for (const receiver of members) checkReceived(receiver, sent, ours, violations);
@@ -73,7 +75,11 @@ function checkReceived(
   const seen = new Set<string>();
   const lastSeqFrom = new Map<Member, number>();
   const flag = (requirement: string, text: string) =>
-    violations.push({ requirement, connection: receiver.trace.id, text: `connection ${receiver.trace.id}: ${text}` });
+    violations.push({
+      requirement,
+      connection: receiver.trace.id,
+      text: `connection ${receiver.trace.id}: ${text}`,
+    });
   for (const chat of receiver.chats) {
     const origin = sent.get(chat.payload);
     if (!origin) {
@@ -183,7 +189,10 @@ function checkFinalUserLists(members: Member[], tag: string, violations: Violati
   const expected = [...room].sort().join(', ');
   for (const member of members) {
     if (member.admittedAt === undefined || !stayedOpen(member.trace)) continue;
-    const latest = (member.lastUserList ?? []).filter((name) => name.endsWith(tag)).sort().join(', ');
+    const latest = (member.lastUserList ?? [])
+      .filter((name) => name.endsWith(tag))
+      .sort()
+      .join(', ');
     if (latest !== expected) {
       violations.push({
         requirement: 'ECP-UL-01',

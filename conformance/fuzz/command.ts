@@ -64,12 +64,14 @@ function builder(yargs: Argv): Argv<FuzzArgs> {
     .check((args) => {
       if (args.seed !== undefined && !(Number.isInteger(args.seed) && args.seed >= 0 && args.seed < 2 ** 32))
         throw new Error(`--seed must be a whole number from 0 to 2^32-1, got ${args.seed}`);
-      if (!(args.duration > 0)) throw new Error(`--duration must be a positive number of seconds, got ${args.duration}`);
+      if (!(args.duration > 0))
+        throw new Error(`--duration must be a positive number of seconds, got ${args.duration}`);
       if (!(Number.isInteger(args.clients) && args.clients >= 2 && args.clients <= 12))
         throw new Error(`--clients must be a whole number from 2 to 12, got ${args.clients}`);
       if (!(Number.isInteger(args.steps) && args.steps >= 1 && args.steps <= 1000))
         throw new Error(`--steps must be a whole number from 1 to 1000, got ${args.steps}`);
-      if (!(args.shrink >= 0)) throw new Error(`--shrink must be a number of seconds >= 0, got ${args.shrink}`);
+      if (!(args.shrink >= 0))
+        throw new Error(`--shrink must be a number of seconds >= 0, got ${args.shrink}`);
       if (args.replay !== undefined && !existsSync(args.replay))
         throw new Error(`--replay ${args.replay}: no such file`);
       return true;
@@ -85,7 +87,10 @@ async function handler(args: FuzzArgs): Promise<void> {
   process.exitCode = await runFuzzCommand(args);
 }
 
-export async function runFuzzCommand(args: FuzzArgs, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runFuzzCommand(
+  args: FuzzArgs,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   let spec: TargetSpec;
   try {
     spec = targetSpecFrom(args, { limits: EMBEDDED_LIMITS });
@@ -145,7 +150,9 @@ async function fuzzTarget(target: Target, args: FuzzArgs, stdout: NodeJS.Writabl
   if (tty) write('\n');
   const finding = result.finding;
   if (!finding) {
-    write(`Clean: ${result.histories} histories in ${(result.durationMs / 1000).toFixed(1)} s (seed ${seed})\n`);
+    write(
+      `Clean: ${result.histories} histories in ${(result.durationMs / 1000).toFixed(1)} s (seed ${seed})\n`,
+    );
     return EXIT_CLEAN;
   }
   write(
@@ -167,7 +174,10 @@ async function fuzzTarget(target: Target, args: FuzzArgs, stdout: NodeJS.Writabl
       origin: `ecp fuzz --seed ${seed} (history ${finding.index}) against ${target.description}`,
     }),
   );
-  await writeFile(`${base}.transcript.txt`, transcriptText(minimal.outcome.trace, minimal.outcome.violations));
+  await writeFile(
+    `${base}.transcript.txt`,
+    transcriptText(minimal.outcome.trace, minimal.outcome.violations),
+  );
   const shown = (file: string) => relative(process.cwd(), file) || file;
   write(
     `Minimal history: ${minimal.history.length} steps, broke ${minimal.violation.requirement} in ${minimal.failures} of ${minimal.runs} runs; its scenario repeats it up to ${minimal.repeats} times\n` +

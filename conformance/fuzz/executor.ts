@@ -155,7 +155,12 @@ export async function executeHistory(
 }
 
 function snapshot(trace: ConnectionTrace): ConnectionTrace {
-  return { ...trace, handshakes: [...trace.handshakes], chats: [...trace.chats], received: [...trace.received] };
+  return {
+    ...trace,
+    handshakes: [...trace.handshakes],
+    chats: [...trace.chats],
+    received: [...trace.received],
+  };
 }
 
 function objectOf(line: string): Record<string, unknown> | undefined {

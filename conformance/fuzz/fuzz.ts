@@ -36,7 +36,11 @@ export async function fuzzServer(session: FuzzSession, options: FuzzOptions): Pr
     const outcome = await session.run(history);
     options.onHistory?.(index, performance.now() - started);
     if (outcome.violations.length > 0) {
-      return { histories: index + 1, durationMs: performance.now() - started, finding: { index, history, outcome } };
+      return {
+        histories: index + 1,
+        durationMs: performance.now() - started,
+        finding: { index, history, outcome },
+      };
     }
     index += 1;
   }

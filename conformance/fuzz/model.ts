@@ -38,7 +38,13 @@ export interface Member {
 const SYSTEM_ANY_TIME = new Set<string>([notices.shuttingDown]);
 
 export function followConnection(trace: ConnectionTrace, violations: Violation[]): Member {
-  const member: Member = { trace, name: undefined, admittedAt: undefined, chats: [], lastUserList: undefined };
+  const member: Member = {
+    trace,
+    name: undefined,
+    admittedAt: undefined,
+    chats: [],
+    lastUserList: undefined,
+  };
   const lines = trace.received;
   const flag = (requirement: string, text: string) =>
     violations.push({ requirement, connection: trace.id, text: `connection ${trace.id}: ${text}` });
@@ -63,7 +69,10 @@ export function followConnection(trace: ConnectionTrace, violations: Violation[]
       continue;
     }
     if (message.type === 'key_exchange' || (message.type === 'system' && text?.startsWith('Welcome '))) {
-      flag('ECP-ERR-04', `received ${describe(message)} again as a member: a second handshake was not ignored`);
+      flag(
+        'ECP-ERR-04',
+        `received ${describe(message)} again as a member: a second handshake was not ignored`,
+      );
       continue;
     }
     if (message.type === 'system' && text === notices.usernameTaken) {

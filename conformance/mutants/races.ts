@@ -44,7 +44,8 @@ function joinSequenceTracker() {
 /** The name in `X has joined the chat` or `X has left the chat`. */
 function noticeSubject(line: string): { name: string; joined: boolean } | undefined {
   const message = parsed(line);
-  const match = message?.type === 'system' ? /^(.*) has (joined|left) the chat$/.exec(String(message.message)) : null;
+  const match =
+    message?.type === 'system' ? /^(.*) has (joined|left) the chat$/.exec(String(message.message)) : null;
   return match ? { name: match[1]!, joined: match[2] === 'joined' } : undefined;
 }
 
@@ -107,19 +108,18 @@ function nonAtomicJoin(): Fault {
  * members. Echoes wait the longest, so relays still go first (ECP-CHAT-02 holds).
  */
 function perMemberDelivery(): Fault {
-  const releaseAt = new Map<ProxiedConnection, Map<string, number>>();
+  const queues = new Map<ProxiedConnection, Map<string, DeliveryQueue>>();
   const heldList = new Map<ProxiedConnection, string>();
   const tracker = joinSequenceTracker();
   const deliver = (connection: ProxiedConnection, source: string, lines: string[], delayMs: number) => {
-    const queues = releaseAt.get(connection) ?? new Map<string, number>();
-    releaseAt.set(connection, queues);
-    const at = Math.max(queues.get(source) ?? 0, Date.now() + delayMs);
-    queues.set(source, at);
-    const write = () => {
-      for (const out of lines) if (!connection.client.destroyed) connection.client.write(`${out}\n`);
-    };
-    if (at <= Date.now()) write();
-    else setTimeout(write, at - Date.now());
+    const bySource = queues.get(connection) ?? new Map<string, DeliveryQueue>();
+    queues.set(connection, bySource);
+    let queue = bySource.get(source);
+    if (!queue) {
+      queue = new DeliveryQueue(connection);
+      bySource.set(source, queue);
+    }
+    queue.add(lines, delayMs);
   };
   return {
     toClient: (line, connection) => {
@@ -148,16 +148,45 @@ function perMemberDelivery(): Fault {
   };
 }
 
+/** One sender's lines to one member: each waits its delay, and none overtakes one queued before it. */
+class DeliveryQueue {
+  readonly #items: { at: number; lines: string[] }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  constructor(readonly connection: ProxiedConnection) {}
+
+  add(lines: string[], delayMs: number): void {
+    const last = this.#items.at(-1)?.at ?? 0;
+    this.#items.push({ at: Math.max(last, Date.now() + delayMs), lines });
+    this.#drain();
+  }
+
+  #drain(): void {
+    if (this.#timer) return;
+    while (this.#items.length > 0 && this.#items[0]!.at <= Date.now()) {
+      for (const line of this.#items.shift()!.lines)
+        if (!this.connection.client.destroyed) this.connection.client.write(`${line}\n`);
+    }
+    const next = this.#items[0];
+    if (next)
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#drain();
+      }, next.at - Date.now());
+  }
+}
+
 export const RACE_MUTANTS: readonly RaceMutant[] = [
   {
     name: 'non-atomic join',
-    fault: 'reads the room when a handshake arrives and builds the join user lists from that, after the key work',
+    fault:
+      'reads the room when a handshake arrives and builds the join user lists from that, after the key work',
     requirement: 'ECP-UL-01',
     build: nonAtomicJoin(),
   },
   {
     name: 'per-member delivery without a room-wide order',
-    fault: "delivers each member's chat messages through one queue per sender, so members see two senders interleaved differently",
+    fault:
+      "delivers each member's chat messages through one queue per sender, so members see two senders interleaved differently",
     requirement: 'room order',
     build: perMemberDelivery(),
   },

@@ -22,7 +22,11 @@ export interface ScenarioNotes {
   /** What a member's burst sent, and how far each reader got. */
   burst?: LoadReport;
   /** What breaking a generated history left: the rules it broke and the transcript of the run. */
-  brokenHistory?: { violations: { requirement: string; text: string }[]; transcript: string; runs: number } | null;
+  brokenHistory?: {
+    violations: { requirement: string; text: string }[];
+    transcript: string;
+    runs: number;
+  } | null;
   /** What the server had printed when the scenario began: the evidence of a failure is what came after. */
   serverOutputBefore?: string;
 }

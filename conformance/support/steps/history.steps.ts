@@ -3,8 +3,8 @@
  * of every run as the specification says, however the steps raced.
  */
 import { Then, When } from '@cucumber/cucumber';
-import { FuzzSession, parseHistory } from '../../fuzz/index.ts';
 import { transcriptText } from '../../fuzz/feature-writer.ts';
+import { FuzzSession, parseHistory } from '../../fuzz/index.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 /** A repeated history may take minutes against a slow server; each run is bounded on its own. */
