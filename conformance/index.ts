@@ -5,6 +5,7 @@
  *   const summary = await writeReports('reports', run, loadRequirements());
  */
 export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
+export { featureText, fuzzServer, sessionFor, transcriptText } from './fuzz/index.ts';
 export { findLab, LABS, type Lab } from './labs.ts';
 export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';

@@ -20,11 +20,9 @@ import {
 import { INSECURE_WARNING, TransportError } from '../../transport/index.ts';
 import { EMBEDDED_LIMITS } from '../embedded-limits.ts';
 import { runConformance } from '../runner.ts';
-import { ClientKeys } from '../support/client-keys.ts';
 import { featureText, transcriptText } from './feature-writer.ts';
-import { type FuzzResult, fuzzServer, minimise } from './fuzz.ts';
+import { type FuzzResult, fuzzServer, minimise, sessionFor } from './fuzz.ts';
 import { formatStep as formatStepLine } from './history.ts';
-import { FuzzSession } from './session.ts';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_VIOLATION = 1;
@@ -121,13 +119,7 @@ export async function runFuzzCommand(
 
 async function fuzzTarget(target: Target, args: FuzzArgs, stdout: NodeJS.WritableStream): Promise<number> {
   const seed = args.seed ?? randomInt(2 ** 32);
-  const keys = await ClientKeys.create(8);
-  const session = new FuzzSession({
-    endpoint: target.endpoint,
-    connectOptions: target.connectOptions,
-    password: target.password,
-    nextKey: () => keys.next(),
-  });
+  const session = await sessionFor(target);
   const write = (text: string) => stdout.write(text);
   write(
     `ECP fuzz · ${target.description} · seed ${seed} · ${args.clients} clients · ${args.steps} steps a history · ${args.duration} s\n`,

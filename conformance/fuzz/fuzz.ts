@@ -2,10 +2,12 @@
  * The fuzz loop: generated histories against one server until the time is up or one breaks a
  * rule; then the failing history shrunk, and how often a scenario must repeat it measured.
  */
+import type { Target } from '../../server-under-test/index.ts';
+import { ClientKeys } from '../support/client-keys.ts';
 import type { Violation } from './checker.ts';
 import { type GeneratorOptions, generateHistory } from './generator.ts';
 import type { History } from './history.ts';
-import type { FuzzSession, Outcome } from './session.ts';
+import { FuzzSession, type Outcome } from './session.ts';
 import { repeatsFor, shrinkHistory } from './shrinker.ts';
 
 export interface FuzzOptions extends GeneratorOptions {
@@ -26,6 +28,22 @@ export interface FuzzResult {
   histories: number;
   durationMs: number;
   finding: Finding | undefined;
+}
+
+/** The RSA keys fuzz clients present, round robin: generating one per connection would dominate. */
+const KEY_POOL_SIZE = 8;
+
+/** A session of histories against an opened target, its clients holding keys from the kit's pool. */
+export async function sessionFor(
+  target: Pick<Target, 'endpoint' | 'connectOptions' | 'password'>,
+): Promise<FuzzSession> {
+  const keys = await ClientKeys.create(KEY_POOL_SIZE);
+  return new FuzzSession({
+    endpoint: target.endpoint,
+    connectOptions: target.connectOptions,
+    password: target.password,
+    nextKey: () => keys.next(),
+  });
 }
 
 export async function fuzzServer(session: FuzzSession, options: FuzzOptions): Promise<FuzzResult> {
