@@ -23,6 +23,7 @@ import { runConformance } from '../runner.ts';
 import { featureText, transcriptText } from './feature-writer.ts';
 import { type FuzzResult, fuzzServer, minimise, sessionFor } from './fuzz.ts';
 import { formatStep as formatStepLine } from './history.ts';
+import { FUZZ_PROFILES, type FuzzProfile } from './session.ts';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_VIOLATION = 1;
@@ -35,6 +36,7 @@ interface FuzzArgs extends TargetArgs {
   steps: number;
   shrink: number;
   replay: string | undefined;
+  profile: FuzzProfile;
   out: string;
 }
 
@@ -52,6 +54,11 @@ function builder(yargs: Argv): Argv<FuzzArgs> {
       clients: { type: 'number', default: 4, describe: 'Clients per history' },
       steps: { type: 'number', default: 30, describe: 'Steps per history' },
       shrink: { type: 'number', default: 60, describe: 'Seconds to spend shrinking a failing history' },
+      profile: {
+        choices: FUZZ_PROFILES,
+        default: 'all' as FuzzProfile,
+        describe: 'core: only broken MUSTs count; all: the SHOULDs and the room order too',
+      },
       replay: { type: 'string', describe: 'Rerun a .feature that ecp fuzz wrote, against the server' },
       out: { type: 'string', default: 'reports/fuzz', describe: 'Directory for what a failing run writes' },
     })
@@ -119,10 +126,10 @@ export async function runFuzzCommand(
 
 async function fuzzTarget(target: Target, args: FuzzArgs, stdout: NodeJS.WritableStream): Promise<number> {
   const seed = args.seed ?? randomInt(2 ** 32);
-  const session = await sessionFor(target);
+  const session = await sessionFor(target, args.profile);
   const write = (text: string) => stdout.write(text);
   write(
-    `ECP fuzz · ${target.description} · seed ${seed} · ${args.clients} clients · ${args.steps} steps a history · ${args.duration} s\n`,
+    `ECP fuzz · ${target.description} · profile ${args.profile} · seed ${seed} · ${args.clients} clients · ${args.steps} steps a history · ${args.duration} s\n`,
   );
   const tty = (stdout as NodeJS.WriteStream).isTTY === true;
   let lastPrinted = 0;

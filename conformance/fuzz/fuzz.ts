@@ -7,7 +7,7 @@ import { ClientKeys } from '../support/client-keys.ts';
 import type { Violation } from './checker.ts';
 import { type GeneratorOptions, generateHistory } from './generator.ts';
 import type { History } from './history.ts';
-import { FuzzSession, type Outcome } from './session.ts';
+import { type FuzzProfile, FuzzSession, type Outcome } from './session.ts';
 import { repeatsFor, shrinkHistory } from './shrinker.ts';
 
 export interface FuzzOptions extends GeneratorOptions {
@@ -36,14 +36,18 @@ const KEY_POOL_SIZE = 8;
 /** A session of histories against an opened target, its clients holding keys from the kit's pool. */
 export async function sessionFor(
   target: Pick<Target, 'endpoint' | 'connectOptions' | 'password'>,
+  profile: FuzzProfile = 'all',
 ): Promise<FuzzSession> {
   const keys = await ClientKeys.create(KEY_POOL_SIZE);
-  return new FuzzSession({
-    endpoint: target.endpoint,
-    connectOptions: target.connectOptions,
-    password: target.password,
-    nextKey: () => keys.next(),
-  });
+  return new FuzzSession(
+    {
+      endpoint: target.endpoint,
+      connectOptions: target.connectOptions,
+      password: target.password,
+      nextKey: () => keys.next(),
+    },
+    profile,
+  );
 }
 
 export async function fuzzServer(session: FuzzSession, options: FuzzOptions): Promise<FuzzResult> {
