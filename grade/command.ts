@@ -366,7 +366,14 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
 
 /** The gradebook as a table for the terminal. */
 export function formatTable(file: GradesFile): string {
-  const header = ['student', ...file.labs.map((lab) => `lab ${lab.number}`), 'total', 'verdict'];
+  const fuzzed = Boolean(file.options.fuzz);
+  const header = [
+    'student',
+    ...file.labs.map((lab) => `lab ${lab.number}`),
+    'total',
+    ...(fuzzed ? ['fuzz'] : []),
+    'verdict',
+  ];
   const rows = file.students.map((student) => [
     student.student,
     ...file.labs.map((lab) => {
@@ -376,6 +383,7 @@ export function formatTable(file: GradesFile): string {
         : String(grade.points);
     }),
     `${student.total}/${student.possible}`,
+    ...(fuzzed ? [fuzzSummary(student.fuzz)] : []),
     student.verdict + (student.notes.length > 0 ? ` (${student.notes[0]})` : ''),
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
@@ -385,6 +393,12 @@ export function formatTable(file: GradesFile): string {
       .join('  ')
       .trimEnd();
   return ['', line(header), ...rows.map(line)].join('\n');
+}
+
+/** The fuzz column: `clean`, the requirement a history broke, or `-` when the fuzz did not run. */
+function fuzzSummary(fuzz: StudentGrade['fuzz']): string {
+  if (!fuzz || fuzz.error) return '-';
+  return fuzz.violation ? fuzz.violation.requirement : 'clean';
 }
 
 interface MergeArgs {
