@@ -11,9 +11,9 @@ import type { ConformanceWorld } from '../world.ts';
 const HISTORY_STEP_TIMEOUT_MS = 15 * 60_000;
 
 When(
-  /^the clients act out this history, up to (\d+) times until the room breaks a rule:$/,
+  'the clients act out this history, up to {int} times until the room breaks a rule:',
   { timeout: HISTORY_STEP_TIMEOUT_MS },
-  async function (this: ConformanceWorld, times: string, text: string) {
+  async function (this: ConformanceWorld, times: number, text: string) {
     const history = parseHistory(text);
     const session = new FuzzSession({
       endpoint: this.target.endpoint,
@@ -22,7 +22,7 @@ When(
       nextKey: () => this.keys.next(),
     });
     // A race does not show every time: the history runs until it breaks a rule or the runs are used up.
-    const broken = await session.runUntilBroken(history, Number(times));
+    const broken = await session.runUntilBroken(history, times);
     this.notes.brokenHistory = broken
       ? {
           violations: broken.violations,
