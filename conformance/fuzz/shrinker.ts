@@ -53,12 +53,16 @@ export function renumberClients(history: History): Step[] {
 }
 
 /**
- * How often a scenario repeats a history so that a server failing it with probability `p` per run
- * fails the scenario at least 19 times in 20: (1 - p)^n <= 1/20, with a margin for the estimate.
+ * How often a scenario repeats a history that failed `failures` of `runs` runs, so that the server
+ * fails the scenario at least 19 times in 20: (1 - p)^n <= 1/100, with p the lower end of the
+ * 95 % Wilson interval of the measured rate (a machine under other load may see the race less).
  */
 export function repeatsFor(failures: number, runs: number): number {
-  const p = Math.max(failures, 0.5) / runs;
-  if (p >= 1) return 3;
-  const needed = Math.ceil(Math.log(1 / 100) / Math.log(1 - p));
+  const z = 1.96;
+  const rate = failures / runs;
+  const centre = rate + (z * z) / (2 * runs);
+  const spread = z * Math.sqrt((rate * (1 - rate)) / runs + (z * z) / (4 * runs * runs));
+  const low = Math.max((centre - spread) / (1 + (z * z) / runs), 0.005);
+  const needed = Math.ceil(Math.log(1 / 100) / Math.log(1 - low));
   return Math.min(Math.max(needed, 3), 200);
 }
