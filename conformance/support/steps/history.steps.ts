@@ -3,8 +3,10 @@
  * of every run as the specification says, however the steps raced.
  */
 import { Then, When } from '@cucumber/cucumber';
+// The model's modules themselves, not the fuzz's index: that would load `ecp fuzz`, and the runner with it.
 import { transcriptText } from '../../fuzz/feature-writer.ts';
-import { FuzzSession, parseHistory } from '../../fuzz/index.ts';
+import { parseHistory } from '../../fuzz/history.ts';
+import { FuzzSession } from '../../fuzz/session.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 /** A repeated history may take minutes against a slow server; each run is bounded on its own. */
