@@ -69,8 +69,18 @@ export async function fuzzServer(session: FuzzSession, options: FuzzOptions): Pr
   return { histories: index, durationMs: performance.now() - started, finding: undefined };
 }
 
-/** Tries of a candidate while shrinking: enough to see a race that fails one run in a few. */
-const TRIES_PER_CANDIDATE = 6;
+/** Runs of the found history that say how rare its race is, before shrinking. */
+const PROBING_RUNS = 10;
+/** Tries of a candidate while shrinking, at least and at most (a rare race needs more). */
+const MIN_TRIES = 3;
+const MAX_TRIES = 15;
+
+/** Tries that see a race of rate p at least 9 times in 10: (1 - p)^tries <= 1/10. */
+function triesFor(failures: number, runs: number): number {
+  const rate = Math.max(failures, 1) / runs;
+  if (rate >= 1) return MIN_TRIES;
+  return Math.min(MAX_TRIES, Math.max(MIN_TRIES, Math.ceil(Math.log(0.1) / Math.log(1 - rate))));
+}
 /** Runs of the shrunk history that measure how often it fails. */
 const MEASURING_RUNS = 20;
 
@@ -88,10 +98,19 @@ export interface Minimal {
 export async function minimise(session: FuzzSession, finding: Finding, shrinkMs: number): Promise<Minimal> {
   const violation = finding.outcome.violations[0]!;
   let lastFailure = finding.outcome;
+  const deadline = performance.now() + shrinkMs;
+  let probed = 0;
+  let probedFailures = 0;
+  while (probed < PROBING_RUNS && performance.now() < deadline) {
+    const run = await session.run(finding.history);
+    probed += 1;
+    if (run.violations.some((item) => item.requirement === violation.requirement)) probedFailures += 1;
+  }
+  const tries = triesFor(probedFailures, Math.max(probed, 1));
   const history = await shrinkHistory(finding.history, {
-    deadline: performance.now() + shrinkMs,
+    deadline,
     fails: async (candidate) => {
-      const outcome = await session.runUntilBroken(candidate, TRIES_PER_CANDIDATE, violation.requirement);
+      const outcome = await session.runUntilBroken(candidate, tries, violation.requirement);
       if (outcome) lastFailure = outcome;
       return outcome !== undefined;
     },
