@@ -28,6 +28,8 @@ export interface ExecutionOptions {
 
 const DEFAULT_QUIET_MS = 250;
 const DEFAULT_SETTLE_LIMIT_MS = 5000;
+/** Turns of the event loop, each a timer and a round of I/O, that must pass without a line. */
+const QUIET_TURNS = 5;
 
 interface Live {
   trace: ConnectionTrace;
@@ -139,10 +141,16 @@ export async function executeHistory(
     const settleBy = now() + (options.settleLimitMs ?? DEFAULT_SETTLE_LIMIT_MS);
     const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
     let quiet = false;
+    let quietTurns = 0;
+    let seenLineAt = lastLineAt;
     while (now() < settleBy) {
-      await sleep(quietMs / 5);
+      await sleep(quietMs / QUIET_TURNS);
+      quietTurns = lastLineAt === seenLineAt ? quietTurns + 1 : 0;
+      seenLineAt = lastLineAt;
       // Quiet counts from the end of the last stall: what a paused reader holds arrives only then.
-      if (now() - Math.max(stallsEndAt, lastLineAt) >= quietMs) {
+      // Time alone is not enough: on a starved machine the timer can fire before the lines that
+      // waited meanwhile are read, so it takes QUIET_TURNS turns of the event loop without a line too.
+      if (quietTurns >= QUIET_TURNS && now() - Math.max(stallsEndAt, lastLineAt) >= quietMs) {
         quiet = true;
         break;
       }
