@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from '../bench/command.ts';
 import { conformanceCommand } from '../conformance/command.ts';
+import { fuzzCommand } from '../conformance/fuzz/command.ts';
 import { mutantCommand } from '../conformance/mutants/command.ts';
 import { gradeCommand } from '../grade/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
@@ -28,6 +29,7 @@ await yargs(hideBin(process.argv))
   .command(conformanceCommand)
   .command(benchCommand)
   .command(mutantCommand)
+  .command(fuzzCommand)
   .command(gradeCommand)
   .check(rejectNonNumbers(hideBin(process.argv)), true)
   .demandCommand(1, NO_COMMAND)

@@ -15,6 +15,7 @@ export {
   runClientConformance,
 } from './client-runner.ts';
 export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
+export { featureText, fuzzServer, sessionFor, transcriptText } from './fuzz/index.ts';
 export { findLab, LABS, type Lab } from './labs.ts';
 export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';

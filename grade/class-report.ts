@@ -5,7 +5,7 @@
  * the scenarios that failed or were flaky with their evidence. One self-contained file: no
  * server, no network, sortable by any column with a few lines of inline script.
  */
-import type { GradesFile, LabGrade, StudentGrade } from './model.ts';
+import type { FuzzGrade, GradesFile, LabGrade, StudentGrade } from './model.ts';
 
 export function formatClassReport(grades: GradesFile): string {
   const { labs, students, options } = grades;
@@ -26,6 +26,7 @@ export function formatClassReport(grades: GradesFile): string {
       ? `failures rerun up to ${options.repeat - 1}×, flaky counts ${options.flakyCredit}`
       : '',
     `cap ${options.capSeconds} s per server`,
+    options.fuzz ? `fuzz ${options.fuzz.seconds} s per server, seed ${options.fuzz.seed}` : '',
     options.shard ? `shard ${options.shard.index}/${options.shard.count}` : '',
     `generated ${grades.generatedAt}`,
   ].filter(Boolean);
@@ -42,6 +43,9 @@ export function formatClassReport(grades: GradesFile): string {
         `${lab.scenarios} scenarios, ${lab.weight} points`,
       ),
     ),
+    options.fuzz
+      ? th('Fuzz', 'text', 'ecp fuzz: generated concurrent histories; not counted in the total')
+      : '',
   ].join('');
 
   const rows = students
@@ -56,7 +60,8 @@ export function formatClassReport(grades: GradesFile): string {
         `<tr><td data-sort="${student.row}">${student.row}</td>` +
         `<td data-sort="${escapeHtml(student.student)}"><a href="#${anchor(student)}">${escapeHtml(student.student)}</a></td>` +
         `<td data-sort="${student.verdict}"><span class="verdict ${student.verdict}">${student.verdict}</span></td>` +
-        `<td data-sort="${student.total}" class="total">${fmt(student.total)}</td>${cells.join('')}</tr>`
+        `<td data-sort="${student.total}" class="total">${fmt(student.total)}</td>${cells.join('')}` +
+        `${options.fuzz ? fuzzCell(student.fuzz) : ''}</tr>`
       );
     })
     .join('\n');
@@ -71,7 +76,7 @@ export function formatClassReport(grades: GradesFile): string {
           `<td>${fmt(mean(students.map((s) => s.labs.find((item) => item.lab === lab.number)?.points ?? 0)))}</td>`,
       )
       .join('') +
-    '</tr>';
+    `${options.fuzz ? '<td></td>' : ''}</tr>`;
 
   return `<!doctype html>
 <html lang="en">
@@ -100,6 +105,19 @@ ${students.map((student) => studentSection(student, grades)).join('\n')}
 </body>
 </html>
 `;
+}
+
+/** The fuzz cell: clean (green), the rule a history broke with a link to it (red), or why it did not run. */
+function fuzzCell(fuzz: FuzzGrade | undefined): string {
+  if (!fuzz) return '<td data-sort="" class="cell none" title="not fuzzed">–</td>';
+  if (fuzz.error)
+    return `<td data-sort="error" class="cell none" title="${escapeHtml(fuzz.error)}">not run</td>`;
+  if (!fuzz.violation) {
+    return `<td data-sort="clean" class="cell" style="background:hsl(120,65%,86%)" title="${fuzz.histories} histories in ${fuzz.seconds} s">clean</td>`;
+  }
+  const label = escapeHtml(fuzz.violation.requirement);
+  const link = fuzz.feature ? `<a href="${escapeHtml(fuzz.feature)}">${label}</a>` : label;
+  return `<td data-sort="${label}" class="cell" style="background:hsl(0,65%,86%)" title="${escapeHtml(fuzz.violation.text)}">${link}</td>`;
 }
 
 function th(label: string, type: 'number' | 'text', title?: string): string {

@@ -5,7 +5,7 @@
  * Exit codes: 0 graded (whatever the students' verdicts), 2 the roster, weights or options are
  * wrong.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -64,6 +64,8 @@ interface GradeArgs {
   'start-timeout': number;
   shard: string | undefined;
   html: HtmlReports;
+  fuzz: number;
+  'fuzz-seed': number | undefined;
 }
 
 /**
@@ -140,6 +142,15 @@ function builder(yargs: Argv): Argv<GradeArgs> {
         describe: 'Seconds a server may take to accept connections',
       },
       shard: { type: 'string', describe: 'K/N: grade rows K, K+N, K+2N, ... (merge with ecp grade merge)' },
+      fuzz: {
+        type: 'number',
+        default: 0,
+        describe: 'Then fuzz each server for this many seconds (ecp fuzz): a fuzz column in the report',
+      },
+      'fuzz-seed': {
+        type: 'number',
+        describe: 'With --fuzz: the seed every server gets (random when not given)',
+      },
       html: {
         choices: HTML_REPORTS,
         default: 'failing' as HtmlReports,
@@ -151,6 +162,7 @@ function builder(yargs: Argv): Argv<GradeArgs> {
       '$0 grade roster.csv --lab 3 --limits handshakeTimeoutMs=1000 --jobs 4',
       'labs 1-3, servers started with {limits} in their command',
     )
+    .example('$0 grade roster.csv --fuzz 30', 'and 30 s of ecp fuzz per server: who has races')
     .example('$0 grade roster.csv --shard 2/4 --out shard-2', 'the second of four shards')
     .example(
       '$0 grade roster.csv --target "wss://127.0.0.1:{port}/ecp" --ca ca.pem',
@@ -167,6 +179,11 @@ function builder(yargs: Argv): Argv<GradeArgs> {
       if (!(args['start-timeout'] > 0))
         throw new Error('--start-timeout must be a positive number of seconds');
       if (args.only && args.lab === undefined) throw new Error('--only goes with --lab N');
+      if (!(Number.isFinite(args.fuzz) && args.fuzz >= 0))
+        throw new Error(`--fuzz must be a number of seconds >= 0, got ${args.fuzz}`);
+      const seed = args['fuzz-seed'];
+      if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+        throw new Error(`--fuzz-seed must be a whole number from 0 to 2^32-1, got ${seed}`);
       if (args.labs !== undefined && args.lab !== undefined)
         throw new Error('--labs and --lab are two ways to say one thing');
       return true;
@@ -256,6 +273,9 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   }
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
+  // One seed for the whole class, so every server meets the same histories.
+  const fuzz =
+    args.fuzz > 0 ? { seconds: args.fuzz, seed: args['fuzz-seed'] ?? randomInt(2 ** 32) } : undefined;
   const perLab = await Promise.all(
     labs.map(
       async (lab) =>
@@ -269,7 +289,8 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   console.log(
     `ECP grade · ${submissions.length} server${submissions.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
       ` · labs ${labs.map((lab) => lab.number).join(', ')} (${perLab.reduce((a, b) => a + b, 0)} scenarios)` +
-      ` · ${jobs} at a time on ${availableParallelism()} cores · cap ${args.cap} s`,
+      ` · ${jobs} at a time on ${availableParallelism()} cores · cap ${args.cap} s` +
+      `${fuzz ? ` · fuzz ${fuzz.seconds} s each (seed ${fuzz.seed})` : ''}`,
   );
   console.log(
     `Each server: ${[
@@ -304,6 +325,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       startTimeoutMs: args['start-timeout'] * 1000,
       probeTimeoutMs: Math.max(2000, args.timeout * 1000),
       html: args.html,
+      ...(fuzz ? { fuzz } : {}),
       outDir,
       onEvent: (event) => progress.onEvent(event),
     });
@@ -327,6 +349,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       html: args.html,
       shard: shard ?? null,
       target: args.target ?? null,
+      fuzz: fuzz ?? null,
     },
     labs: labs.map((lab, index) => ({
       number: lab.number,
@@ -347,7 +370,14 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
 
 /** The gradebook as a table for the terminal. */
 export function formatTable(file: GradesFile): string {
-  const header = ['student', ...file.labs.map((lab) => `lab ${lab.number}`), 'total', 'verdict'];
+  const fuzzed = Boolean(file.options.fuzz);
+  const header = [
+    'student',
+    ...file.labs.map((lab) => `lab ${lab.number}`),
+    'total',
+    ...(fuzzed ? ['fuzz'] : []),
+    'verdict',
+  ];
   const rows = file.students.map((student) => [
     student.student,
     ...file.labs.map((lab) => {
@@ -357,6 +387,7 @@ export function formatTable(file: GradesFile): string {
         : String(grade.points);
     }),
     `${student.total}/${student.possible}`,
+    ...(fuzzed ? [fuzzSummary(student.fuzz)] : []),
     student.verdict + (student.notes.length > 0 ? ` (${student.notes[0]})` : ''),
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
@@ -366,6 +397,12 @@ export function formatTable(file: GradesFile): string {
       .join('  ')
       .trimEnd();
   return ['', line(header), ...rows.map(line)].join('\n');
+}
+
+/** The fuzz column: `clean`, the requirement a history broke, or `-` when the fuzz did not run. */
+function fuzzSummary(fuzz: StudentGrade['fuzz']): string {
+  if (!fuzz || fuzz.error) return '-';
+  return fuzz.violation ? fuzz.violation.requirement : 'clean';
 }
 
 interface MergeArgs {

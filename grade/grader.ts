@@ -13,7 +13,7 @@ import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { OutputTail, stopWhenKitEnds, type TargetTls } from '../server-under-test/index.ts';
 import { parseEndpoint } from '../transport/index.ts';
-import type { GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
+import type { FuzzGrade, GradedLab, HtmlReports, LabGrade, StudentGrade, Verdict } from './model.ts';
 import type { Submission } from './roster.ts';
 import { countUserProcesses, detectShellLimits, type ResourceLimits, sandboxScript } from './sandbox.ts';
 import { emptyLab, totals, verdictOf } from './scoring.ts';
@@ -47,6 +47,8 @@ export interface ClassGradingOptions {
   probeTimeoutMs: number;
   /** Which labs keep cucumber's HTML report (the class report links to it). */
   html: HtmlReports;
+  /** --fuzz: seconds of generated histories per server after the labs, and their seed. */
+  fuzz?: { seconds: number; seed: number };
   outDir: string;
   onEvent?: (event: GradingEvent) => void;
 }
@@ -155,12 +157,14 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
     startTimeoutMs: options.startTimeoutMs,
     probeTimeoutMs: options.probeTimeoutMs,
     html: options.html,
+    ...(options.fuzz ? { fuzz: options.fuzz } : {}),
     studentDir: context.studentDir,
     outRoot: options.outDir,
   };
 
   const received = new Map<number, LabGrade>();
   let start: Extract<WorkerEvent, { kind: 'started' }> | undefined;
+  let fuzz: FuzzGrade | undefined;
   let done = false;
   let timedOut = false;
   let currentLab: number | undefined;
@@ -181,7 +185,8 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
         lab: event.lab,
         status: event.status,
       });
-    } else if (event.kind === 'done') done = true;
+    } else if (event.kind === 'fuzz') fuzz = event.grade;
+    else if (event.kind === 'done') done = true;
   });
   const cap = setTimeout(() => {
     timedOut = true;
@@ -231,6 +236,7 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
     durationMs: Date.now() - startedAt,
     labs,
   };
+  if (fuzz) grade.fuzz = fuzz;
   if (start?.output) grade.output = start.output;
   return grade;
 }

@@ -72,6 +72,21 @@ export interface LabGrade {
   scenarios: GradedScenario[];
 }
 
+/** `ecp grade --fuzz SECONDS`: what generated concurrent histories found against the server. */
+export interface FuzzGrade {
+  seconds: number;
+  seed: number;
+  /** Histories run. */
+  histories: number;
+  /** The first rule a history broke; absent when the server fuzzed clean. */
+  violation?: { requirement: string; text: string };
+  /** Relative to the output folder: the failing history as a .feature, and its transcript. */
+  feature?: string;
+  transcript?: string;
+  /** Why the fuzz could not run (the server did not start for it). */
+  error?: string;
+}
+
 export interface StudentGrade {
   row: number;
   student: string;
@@ -85,6 +100,8 @@ export interface StudentGrade {
   possible: number;
   durationMs: number;
   labs: LabGrade[];
+  /** With --fuzz: what the fuzz found (not counted in the total). */
+  fuzz?: FuzzGrade;
   /** Relative to the output folder: what the server printed when it did not start or answer. */
   output?: string;
 }
@@ -100,6 +117,8 @@ export interface GradeOptionsRecord {
   flakyCredit: number;
   html: HtmlReports;
   shard: { index: number; count: number } | null;
+  /** --fuzz: seconds of fuzzing per server, and the seed every server got (null: no fuzz). */
+  fuzz?: { seconds: number; seed: number } | null;
   /** --target: where servers of rows without a target of their own were reached (null: plain TCP). */
   target?: string | null;
 }

@@ -14,7 +14,7 @@ import type { Requirement, ScenarioResult } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec, type TargetTls } from '../server-under-test/index.ts';
 import type { Endpoint } from '../transport/index.ts';
-import type { GradedLab, HtmlReports, LabGrade } from './model.ts';
+import type { FuzzGrade, GradedLab, HtmlReports, LabGrade } from './model.ts';
 import { probeServer } from './probe.ts';
 import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
 import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
@@ -38,6 +38,8 @@ export interface WorkerJob {
   /** How long the first handshake may wait for an answer. */
   probeTimeoutMs: number;
   html: HtmlReports;
+  /** --fuzz: after the labs, this many seconds of generated histories with this seed. */
+  fuzz?: { seconds: number; seed: number };
   /** Where this student's reports go, and the folder the report paths are relative to. */
   studentDir: string;
   outRoot: string;
@@ -52,6 +54,7 @@ export type WorkerEvent =
     }
   | { kind: 'scenario'; lab: number; status: string }
   | { kind: 'lab'; grade: LabGrade }
+  | { kind: 'fuzz'; grade: FuzzGrade }
   | { kind: 'done' };
 
 export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent) => void): Promise<void> {
@@ -76,6 +79,7 @@ export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent)
   for (const lab of job.labs) {
     emit({ kind: 'lab', grade: await gradeLab(kit, job, spec, lab, requirements, emit) });
   }
+  if (job.fuzz) emit({ kind: 'fuzz', grade: await fuzzSubmission(kit, job, spec, job.fuzz) });
   emit({ kind: 'done' });
 }
 
@@ -218,6 +222,52 @@ async function gradeLab(
   if (keepHtml) grade.reports.html = relativeTo('cucumber.html');
   else rmSync(join(labDir, 'cucumber.html'), { force: true });
   return grade;
+}
+
+/** The fuzz column: generated histories on a fresh start of the server; the first failing one written out. */
+async function fuzzSubmission(
+  { featureText, fuzzServer, sessionFor, transcriptText }: Kit,
+  job: WorkerJob,
+  spec: TargetSpec,
+  { seconds, seed }: { seconds: number; seed: number },
+): Promise<FuzzGrade> {
+  let target: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    target = await openTarget(spec);
+  } catch (error) {
+    return { seconds, seed, histories: 0, error: `the server did not start: ${(error as Error).message}` };
+  }
+  try {
+    const session = await sessionFor(target);
+    const result = await fuzzServer(session, { seed, clients: 4, steps: 30, durationMs: seconds * 1000 });
+    const grade: FuzzGrade = { seconds, seed, histories: result.histories };
+    const finding = result.finding;
+    if (!finding) return grade;
+    const violation = finding.outcome.violations[0]!;
+    grade.violation = { requirement: violation.requirement, text: violation.text };
+    const dir = join(job.studentDir, 'fuzz');
+    await mkdir(dir, { recursive: true });
+    const feature = join(dir, `fuzz-${seed}-${finding.index}.feature`);
+    const transcript = join(dir, `fuzz-${seed}-${finding.index}.transcript.txt`);
+    // Not shrunk (that takes minutes per server): the history as found, repeated as a race needs.
+    await writeFile(
+      feature,
+      featureText({
+        history: finding.history,
+        violation,
+        repeats: 20,
+        origin: `ecp grade --fuzz ${seconds} (seed ${seed}, history ${finding.index}) against ${job.student}'s server`,
+      }),
+    );
+    await writeFile(transcript, transcriptText(finding.outcome.trace, finding.outcome.violations));
+    grade.feature = relative(job.outRoot, feature);
+    grade.transcript = relative(job.outRoot, transcript);
+    return grade;
+  } catch (error) {
+    return { seconds, seed, histories: 0, error: (error as Error).message };
+  } finally {
+    await target.close();
+  }
 }
 
 const MAX_FAILURE_CHARS = 1500;

@@ -477,7 +477,7 @@ export const MUTANTS: readonly Mutant[] = [
 ];
 
 /** The name on a command line: `no-echo` for `no echo`. */
-export function mutantSlug(mutant: Mutant): string {
+export function mutantSlug(mutant: Pick<Mutant, 'name'>): string {
   return mutant.name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

@@ -15,26 +15,40 @@ import { findMutant, MUTANTS, type Mutant, mutantSlug } from './catalogue.ts';
 import { CLIENT_MUTANTS, clientMutantSlug, resolveClientMutant } from './client-catalogue.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { runFaultyClient } from './faulty-client.ts';
+import { RACE_MUTANTS, type RaceMutant } from './races.ts';
 
 const EXIT_UNUSABLE = 2;
 const LIMIT_NAMES = Object.keys(LIMIT_FLAGS) as (keyof Limits)[];
 /** A stop that has not finished by then is cut short (the contract allows 2 s). */
 const SHUTDOWN_DEADLINE_MS = 1900;
 
-/** A mutant by name, slug or its number in `ecp mutant list` (1-based). */
+/** A mutant the scenarios catch, by name, slug or its number in `ecp mutant list` (1-based). */
 export function resolveMutant(name: string): Mutant | undefined {
+  const found = resolveAnyMutant(name);
+  return found && 'caughtBy' in found ? found : undefined;
+}
+
+/** Every mutant in list order: those the scenarios catch, then those only `ecp fuzz` finds. */
+const LISTED: readonly (Mutant | RaceMutant)[] = [...MUTANTS, ...RACE_MUTANTS];
+
+/** Any mutant, the race mutants included, by name, slug or number. */
+export function resolveAnyMutant(name: string): Mutant | RaceMutant | undefined {
   const number = Number(name);
-  if (Number.isInteger(number) && String(number) === name.trim()) return MUTANTS[number - 1];
-  return findMutant(name);
+  if (Number.isInteger(number) && String(number) === name.trim()) return LISTED[number - 1];
+  const wanted = name.trim().toLowerCase();
+  return (
+    findMutant(name) ??
+    RACE_MUTANTS.find((mutant) => mutant.name.toLowerCase() === wanted || mutantSlug(mutant) === wanted)
+  );
 }
 
 /** One line per mutant: number, slug, the requirement that catches it, the fault. */
 export function formatMutantList(): string {
-  const width = Math.max(...MUTANTS.map((mutant) => mutantSlug(mutant).length));
-  const idWidth = Math.max(...MUTANTS.map((mutant) => mutant.requirement.length));
-  const lines = MUTANTS.map(
+  const width = Math.max(...LISTED.map((mutant) => mutantSlug(mutant).length));
+  const idWidth = Math.max(...LISTED.map((mutant) => mutant.requirement.length));
+  const lines = LISTED.map(
     (mutant, index) =>
-      `${String(index + 1).padStart(2)}  ${mutantSlug(mutant).padEnd(width)}  ${mutant.requirement.padEnd(idWidth)}  ${mutant.fault}`,
+      `${String(index + 1).padStart(2)}  ${mutantSlug(mutant).padEnd(width)}  ${mutant.requirement.padEnd(idWidth)}  ${'caughtBy' in mutant ? '' : '(found by ecp fuzz) '}${mutant.fault}`,
   );
   const clientWidth = Math.max(...CLIENT_MUTANTS.map((mutant) => clientMutantSlug(mutant).length));
   const clientIdWidth = Math.max(...CLIENT_MUTANTS.map((mutant) => mutant.requirement.length));
@@ -43,7 +57,7 @@ export function formatMutantList(): string {
       `${String(index + 1).padStart(2)}  ${clientMutantSlug(mutant).padEnd(clientWidth)}  ${mutant.requirement.padEnd(clientIdWidth)}  ${mutant.fault}`,
   );
   return (
-    `Servers\n${lines.join('\n')}\n${MUTANTS.length} server mutants: the reference server with one fault each. Serve one with: ecp mutant serve NAME|NUMBER --port 8899\n\n` +
+    `Servers\n${lines.join('\n')}\n${LISTED.length} server mutants: the reference server with one fault each; the last ${RACE_MUTANTS.length} have concurrency bugs that only ecp fuzz finds. Serve one with: ecp mutant serve NAME|NUMBER --port 8899\n\n` +
     `Clients\n${clientLines.join('\n')}\n${CLIENT_MUTANTS.length} client mutants: the reference client with one fault each. Check one with: ecp conformance --client "ecp mutant client NAME|NUMBER {url} -u {username} -p {password}"\n`
   );
 }
@@ -106,7 +120,7 @@ function serveBuilder(yargs: Argv): Argv<ServeArgs> {
       ...limitOptions,
     })
     .check((args) => {
-      if (!resolveMutant(String(args.name))) {
+      if (!resolveAnyMutant(String(args.name))) {
         throw new Error(`no mutant '${args.name}'; see: ecp mutant list`);
       }
       for (const flag of Object.keys(LIMIT_FLAGS)) {
@@ -119,7 +133,7 @@ function serveBuilder(yargs: Argv): Argv<ServeArgs> {
 }
 
 async function serve(args: ServeArgs): Promise<void> {
-  const mutant = resolveMutant(args.name)!;
+  const mutant = resolveAnyMutant(args.name)!;
   const limits = Object.fromEntries(
     LIMIT_NAMES.map((name) => [name, args[LIMIT_FLAGS[name].slice(2) as keyof ServeArgs] as number]),
   ) as unknown as Limits;
@@ -138,7 +152,7 @@ async function serve(args: ServeArgs): Promise<void> {
     console.error(`ecp mutant: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);
     process.exit(1);
   }
-  const number = MUTANTS.indexOf(mutant) + 1;
+  const number = LISTED.indexOf(mutant) + 1;
   console.log(`mutant ${number} listening on ${args.host}:${server.port}`);
   const stop = () => {
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();

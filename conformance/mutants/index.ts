@@ -3,5 +3,6 @@
  * features by how many it detects.
  */
 export { findMutant, MUTANTS, type Mutant, mutantSlug } from './catalogue.ts';
-export { formatMutantList, mutantCommand, resolveMutant } from './command.ts';
+export { formatMutantList, mutantCommand, resolveAnyMutant, resolveMutant } from './command.ts';
 export { type Fault, FaultProxy } from './fault-proxy.ts';
+export { RACE_MUTANTS, type RaceMutant } from './races.ts';

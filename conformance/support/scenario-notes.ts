@@ -21,6 +21,12 @@ export interface ScenarioNotes {
   flood?: LoadReport;
   /** What a member's burst sent, and how far each reader got. */
   burst?: LoadReport;
+  /** What breaking a generated history left: the rules it broke and the transcript of the run. */
+  brokenHistory?: {
+    violations: { requirement: string; text: string }[];
+    transcript: string;
+    runs: number;
+  } | null;
   /** Where the server's output stood when the scenario began: the evidence of a failure is what came after. */
   serverOutputStart?: number;
 }

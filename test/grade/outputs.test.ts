@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatClassReport } from '../../grade/class-report.ts';
+import { formatTable } from '../../grade/command.ts';
 import { formatGradebook, GRADE_FILES, readGrades, writeGrades } from '../../grade/gradebook.ts';
 import { mergeGrades } from '../../grade/merge.ts';
 import { GRADES_SCHEMA, type GradesFile, type StudentGrade } from '../../grade/model.ts';
@@ -150,6 +151,35 @@ describe('the class report', () => {
     expect(headers).toHaveLength(6);
     const bodyRows = html.split('<tbody>')[1]!.split('</tbody>')[0]!.trim().split('\n');
     for (const row of bodyRows) expect(row.match(/<td data-sort=/g)).toHaveLength(6);
+  });
+});
+
+describe('the fuzz column (ecp grade --fuzz)', () => {
+  const fuzzed = grades([
+    { ...student(1, 'alice', [4, 4]), fuzz: { seconds: 30, seed: 7, histories: 60 } },
+    {
+      ...student(2, 'bob', [4, 4]),
+      fuzz: {
+        seconds: 30,
+        seed: 7,
+        histories: 3,
+        violation: { requirement: 'ECP-UL-01', text: 'a stale <user_list>' },
+        feature: 'students/002-bob/fuzz/fuzz-7-2.feature',
+      },
+    },
+  ]);
+  fuzzed.options.fuzz = { seconds: 30, seed: 7 };
+
+  it('says clean, or links the rule a history broke to the history', () => {
+    const html = formatClassReport(fuzzed);
+    expect(html).toContain('>clean</td>');
+    expect(html).toContain('<a href="students/002-bob/fuzz/fuzz-7-2.feature">ECP-UL-01</a>');
+    expect(html).toContain('a stale &lt;user_list&gt;');
+    expect(formatTable(fuzzed).split('\n')[1]).toMatch(/total\s+fuzz\s+verdict/);
+  });
+
+  it('is absent without --fuzz', () => {
+    expect(formatClassReport(grades([student(1, 'alice', [4, 4])]))).not.toContain('>Fuzz<');
   });
 });
 
