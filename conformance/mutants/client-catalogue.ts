@@ -3,7 +3,7 @@
  * one fault each, and the client scenario that catches it. A fault either sits between the client
  * and the room (a proxy that holds the room key, as a faulty client would: it swaps in its own RSA
  * key, so it can read and rewrite everything) or in what the client prints and how it exits.
- * test/conformance/client-mutants.test.ts checks that each is caught by the scenario named here.
+ * test/conformance/client-mutants.integration.test.ts checks that each is caught by the scenario named here.
  */
 import { Fernet, openText, sealText } from '../../protocol/index.ts';
 

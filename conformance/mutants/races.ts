@@ -1,7 +1,7 @@
 /**
  * Mutants with concurrency bugs: each passes every scripted scenario (they go one careful step at a
  * time) and is found only by `ecp fuzz`, whose generated histories make things happen at once
- * (test/conformance/fuzz/races.test.ts finds each with a fixed seed). Both are proxies in front of
+ * (test/conformance/fuzz/races.integration.test.ts finds each with a fixed seed). Both are proxies in front of
  * the reference server, like the other mutants, rewriting or re-timing what it says.
  */
 import type { Fault, ProxiedConnection } from './fault-proxy.ts';
