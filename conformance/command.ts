@@ -19,12 +19,19 @@ import { EMBEDDED_LIMITS } from './embedded-limits.ts';
 import { findLab, LABS, labName } from './labs.ts';
 import { formatLimits, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 import { resolveMutant } from './mutants/command.ts';
+import { mergeRepeats } from './repeats.ts';
 import { type MutantScore, type MutationReport, scoreMutants } from './mutants/score.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
 import { REPORT_FILES, writeReports } from './reports/write.ts';
 import { formatRequirement, loadRequirements } from './requirements.ts';
-import { DEFAULT_TIMEOUT_MS, planScenarios, runConformance, TargetUnavailableError } from './runner.ts';
+import {
+  type ConformanceRun,
+  DEFAULT_TIMEOUT_MS,
+  planScenarios,
+  runConformance,
+  TargetUnavailableError,
+} from './runner.ts';
 import { describeSelection, type ScenarioSelection } from './selection.ts';
 import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
 import { traceRequirements } from './traceability.ts';
@@ -48,6 +55,7 @@ interface ConformanceArgs extends TargetArgs {
   mutants: boolean;
   mutant: string[] | undefined;
   parallel: number;
+  repeat: number;
   restart: RestartPolicy;
   limits: string | undefined;
   list: boolean;
@@ -110,6 +118,11 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         default: 1,
         describe: 'Worker processes, each with its own server (embedded or --spawn)',
       },
+      repeat: {
+        type: 'number',
+        default: 1,
+        describe: 'Run every selected scenario K times and report how often each passed',
+      },
       restart: {
         choices: RESTART_POLICIES,
         default: 'none' as RestartPolicy,
@@ -139,6 +152,10 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       '$0 conformance --spawn "python3 server.py --port {port}" --limits handshakeTimeoutMs=10000',
       'a server the kit starts',
     )
+    .example(
+      '$0 conformance --repeat 5 --profile core',
+      'every core scenario five times: which verdicts move',
+    )
     .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
     .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
     .example(
@@ -153,6 +170,10 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       if (!Number.isInteger(args.parallel) || args.parallel < 1) {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
+      if (!Number.isInteger(args.repeat) || args.repeat < 1) {
+        throw new Error(`--repeat must be a whole number >= 1, got ${args.repeat}`);
+      }
+      if (args.repeat > 1 && args.mutants) throw new Error('--repeat does not go with --mutants');
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
       if (args.only && args.lab === undefined) throw new Error('--only goes with --lab N');
       if (args.mutant && !args.mutants) throw new Error('--mutant goes with --mutants');
@@ -215,19 +236,25 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s` +
       `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
   );
-  let run: Awaited<ReturnType<typeof runConformance>>;
+  const runs: ConformanceRun[] = [];
   try {
-    run = await runConformance({
-      target: spec,
-      ...selectionOf(args),
-      ...(args.features?.length ? { features: args.features } : {}),
-      timeoutMs: args.timeout * 1000,
-      limits,
-      restart: args.restart,
-      parallel: args.parallel,
-      outDir,
-      onScenario: progressPrinter(out),
-    });
+    for (let attempt = 1; attempt <= args.repeat; attempt++) {
+      if (args.repeat > 1) out.write(`\nRun ${attempt} of ${args.repeat}\n`);
+      runs.push(
+        await runConformance({
+          target: spec,
+          ...selectionOf(args),
+          ...(args.features?.length ? { features: args.features } : {}),
+          timeoutMs: args.timeout * 1000,
+          limits,
+          restart: args.restart,
+          parallel: args.parallel,
+          // Cucumber's own reports (HTML, JUnit) describe the first run.
+          ...(attempt === 1 ? { outDir } : {}),
+          onScenario: progressPrinter(out),
+        }),
+      );
+    }
   } catch (error) {
     if (error instanceof TargetUnavailableError || error instanceof RangeError) {
       console.error(`ecp conformance: ${error.message}`);
@@ -236,7 +263,8 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     }
     throw error;
   }
-  const summary = await writeReports(outDir, run, loadRequirements());
+  const { run, attempts } = mergeRepeats(runs);
+  const summary = await writeReports(outDir, run, loadRequirements(), attempts);
   const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
   out.write(
     formatEnd(

@@ -70,6 +70,21 @@ export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, repor
       if (item.evidence.length > 0) lines.push(paint(`   Evidence: ${item.evidence.join(', ')}`, 'dim'));
     });
   }
+  const repeated = summary.scenarios.filter((item) => item.repeats && item.repeats.outcome !== 'skipped');
+  if (summary.repeat > 1) {
+    const moved = repeated.filter((item) => item.repeats?.outcome === 'flaky');
+    lines.push(
+      '',
+      paint(
+        `Repeated ${summary.repeat} times: ${repeated.length - moved.length} scenarios kept their verdict, ${moved.length} flaky:`,
+        'bold',
+      ),
+      ...moved.map(
+        (item) =>
+          `  passed ${item.repeats?.passed}/${summary.repeat}  ${item.name}  ${paint(item.location, 'dim')}`,
+      ),
+    );
+  }
   const { totals } = summary;
   const verdict = summary.verdict === 'pass' ? paint('PASS', 'green') : paint('FAIL', 'red');
   lines.push(

@@ -28,6 +28,11 @@ export function formatMarkdown(summary: ConformanceSummary): string {
     `- Selection: profile ${summary.profile}${summary.lab === null ? '' : summary.onlyLab ? `, lab ${summary.lab} alone` : `, labs 1 to ${summary.lab}`}${summary.sections.length > 0 ? `, section ${summary.sections.join(', ')}` : ''}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
     `- Scenarios: ${totals.total} (${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped) in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms`,
+    ...(summary.repeat > 1
+      ? [
+          `- Repeated: each scenario ran ${summary.repeat} times; ${summary.flaky} passed only sometimes (flaky)`,
+        ]
+      : []),
     `- Limits assumed: ${Object.entries(summary.limits)
       .map(([name, value]) => `${name}=${value}`)
       .join(', ')}`,
@@ -76,11 +81,11 @@ function profileTable(summary: ConformanceSummary, profile: Profile): string[] {
   return [
     `## ${profile}: ${passed}/${total - skipped}`,
     '',
-    '| Result | Lab | Requirements | Scenario | Location | ms |',
-    '|---|---:|---|---|---|---:|',
+    `| Result | Lab | Requirements | Scenario | Location | ms |${summary.repeat > 1 ? ' Passed |' : ''}`,
+    `|---|---:|---|---|---|---:|${summary.repeat > 1 ? '---:|' : ''}`,
     ...scenarios.map(
       (item) =>
-        `| ${MARK[item.status]} | ${item.lab ?? ''} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |`,
+        `| ${MARK[item.status]} | ${item.lab ?? ''} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |${item.repeats ? ` ${item.repeats.passed}/${item.repeats.attempts.length} |` : ''}`,
     ),
     '',
   ];

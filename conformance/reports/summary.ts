@@ -5,6 +5,7 @@
 import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
 import type { Requirement } from '../requirements.ts';
+import { type Attempts, outcomeOf, type ScenarioOutcome } from '../repeats.ts';
 import type { ScenarioResult, ScenarioStatus } from '../results.ts';
 import type { ConformanceRun } from '../runner.ts';
 
@@ -46,6 +47,11 @@ export interface SummaryScenario {
   failure: { step: string; message: string } | null;
   /** Files under the report directory holding this scenario's evidence (transcripts, server output). */
   evidence: string[];
+  /**
+   * With `--repeat K`: every attempt's status, first run first, how many passed, and the outcome
+   * over them (`status` is then the first failing attempt's, whose failure and evidence are shown).
+   */
+  repeats: { attempts: string[]; passed: number; outcome: ScenarioOutcome } | null;
 }
 
 export interface ConformanceSummary {
@@ -62,6 +68,10 @@ export interface ConformanceSummary {
   durationMs: number;
   timeoutMs: number;
   limits: ConformanceRun['limits'];
+  /** How many times each scenario ran (`--repeat K`; 1 by default). */
+  repeat: number;
+  /** With `--repeat K`: scenarios that passed on some attempts and failed on others. */
+  flaky: number;
   totals: Tally;
   profiles: Record<Profile, Tally>;
   /** Per lab that had a selected scenario, in lab order. */
@@ -88,7 +98,18 @@ export function buildSummary(
   run: ConformanceRun,
   requirements: readonly Requirement[],
   evidence: ReadonlyMap<ScenarioResult, string[]> = new Map(),
+  attempts: Attempts = new Map(),
 ): ConformanceSummary {
+  const repeat = Math.max(1, ...[...attempts.values()].map((statuses) => statuses.length));
+  const repeatsOf = (item: ScenarioResult): SummaryScenario['repeats'] => {
+    const statuses = attempts.get(item.location);
+    if (repeat === 1 || !statuses) return null;
+    return {
+      attempts: [...statuses],
+      passed: statuses.filter((status) => status === 'passed').length,
+      outcome: outcomeOf(statuses),
+    };
+  };
   const scenarios = run.scenarios;
   const profiles = Object.fromEntries(
     PROFILES.map((profile) => [profile, tally(scenarios.filter((item) => item.profile === profile))]),
@@ -107,6 +128,8 @@ export function buildSummary(
     durationMs: Math.round(run.durationMs),
     timeoutMs: run.timeoutMs,
     limits: run.limits,
+    repeat,
+    flaky: scenarios.filter((item) => repeatsOf(item)?.outcome === 'flaky').length,
     totals,
     profiles,
     labs: labTallies(scenarios),
@@ -123,6 +146,7 @@ export function buildSummary(
       notes: item.notes,
       failure: item.failure ?? null,
       evidence: evidence.get(item) ?? [],
+      repeats: repeatsOf(item),
     })),
   };
 }
