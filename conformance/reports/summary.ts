@@ -4,8 +4,8 @@
  */
 import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
-import type { Requirement } from '../requirements.ts';
 import { type Attempts, outcomeOf, type ScenarioOutcome } from '../repeats.ts';
+import type { Requirement } from '../requirements.ts';
 import type { ScenarioResult, ScenarioStatus } from '../results.ts';
 import type { ConformanceRun } from '../runner.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mergeRepeats, outcomeOf } from '../../conformance/repeats.ts';
 import { formatEnd } from '../../conformance/reports/console.ts';
 import { formatMarkdown } from '../../conformance/reports/markdown.ts';
 import { buildSummary } from '../../conformance/reports/summary.ts';
-import { mergeRepeats, outcomeOf } from '../../conformance/repeats.ts';
 import type { ScenarioResult } from '../../conformance/results.ts';
 import type { ConformanceRun } from '../../conformance/runner.ts';
 import { DEFAULT_LIMITS } from '../../protocol/index.ts';
