@@ -4,6 +4,7 @@
 import { Then, When } from '@cucumber/cucumber';
 import { Fernet, sealText } from '../../../protocol/index.ts';
 import { pythonStyleJson } from '../json-styles.ts';
+import { carriedTextOf } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 import { MEMBER } from './parameter-types.ts';
 
@@ -293,7 +294,7 @@ Then(
     // Every line, other senders' included: a server may relay it with any sender, even none.
     await this.expectNoLine(
       label,
-      (line) => line.message?.type === 'message' && this.textOf(line) === text,
+      (line) => carriedTextOf(line) === text,
       `${label} never receives ${JSON.stringify(text)}`,
       { all: true },
     );
@@ -307,14 +308,12 @@ Then(
     const client = this.client(receiver);
     const from = client.lines.length - client.unread.length;
     await this.probe(sender);
-    // Matched on the JSON, so that even a relayed line that is not a valid v1 message counts.
-    const next = await client.next((line) => {
-      const json = line.json as { type?: unknown; sender?: unknown } | undefined;
-      return json?.type === 'message' && json.sender === name;
-    }, this.timeoutMs);
+    // Any line at all, malformed ones and any sender included: the first thing the receiver gets
+    // after the bad input must be the sender's next valid message.
+    const next = await client.next(() => true, this.timeoutMs);
     if (!next?.decrypted?.startsWith('probe ')) {
       this.fail({
-        expected: `the next chat message ${receiver} receives from ${sender} is one of ${sender}'s later, valid ones`,
+        expected: `the next line ${receiver} receives is ${sender}'s (${name}'s) later, valid chat message`,
         actual: next
           ? `${receiver} first received ${this.describeLine(next)}`
           : this.describeSince(client, from, this.timeoutMs),
