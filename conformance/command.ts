@@ -34,6 +34,7 @@ import {
 } from './runner.ts';
 import { describeSelection, type ScenarioSelection } from './selection.ts';
 import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
+import { randomSeed } from './support/seeded-bytes.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
@@ -56,6 +57,7 @@ interface ConformanceArgs extends TargetArgs {
   mutant: string[] | undefined;
   parallel: number;
   repeat: number;
+  seed: number | undefined;
   restart: RestartPolicy;
   limits: string | undefined;
   list: boolean;
@@ -123,6 +125,11 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         default: 1,
         describe: 'Run every selected scenario K times and report how often each passed',
       },
+      seed: {
+        type: 'number',
+        describe:
+          'Seed of the random inputs (random and printed when not given): the same seed, the same bytes',
+      },
       restart: {
         choices: RESTART_POLICIES,
         default: 'none' as RestartPolicy,
@@ -172,6 +179,9 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       }
       if (!Number.isInteger(args.repeat) || args.repeat < 1) {
         throw new Error(`--repeat must be a whole number >= 1, got ${args.repeat}`);
+      }
+      if (args.seed !== undefined && (!Number.isSafeInteger(args.seed) || args.seed < 0)) {
+        throw new Error(`--seed must be a whole number >= 0, got ${args.seed}`);
       }
       if (args.repeat > 1 && args.mutants) throw new Error('--repeat does not go with --mutants');
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
@@ -230,11 +240,13 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     return EXIT_UNUSABLE;
   }
   const out = consoleFor(process.stdout);
+  // One seed for every repetition: what moves between them is then timing, never input.
+  const seed = args.seed ?? randomSeed();
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   out.write(
     `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${args.timeout} s` +
-      `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
+      `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''} · seed ${seed}\n`,
   );
   const runs: ConformanceRun[] = [];
   try {
@@ -247,6 +259,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
           ...(args.features?.length ? { features: args.features } : {}),
           timeoutMs: args.timeout * 1000,
           limits,
+          seed,
           restart: args.restart,
           parallel: args.parallel,
           // Cucumber's own reports (HTML, JUnit) describe the first run.

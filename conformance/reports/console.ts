@@ -91,7 +91,7 @@ export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, repor
     '',
     `${verdict}  ${profileLine(summary.profiles)}`,
     ...(summary.labs.length > 0 ? [`      ${labLine(summary.labs)}`] : []),
-    `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s (seed ${summary.seed})`,
   );
   if (reportFiles.length > 0) lines.push(`Reports: ${reportFiles.join(', ')}`);
   return `${lines.join('\n')}\n`;

@@ -27,7 +27,7 @@ export function formatMarkdown(summary: ConformanceSummary): string {
     `- Target: ${summary.target.description} (${summary.target.kind})`,
     `- Selection: profile ${summary.profile}${summary.lab === null ? '' : summary.onlyLab ? `, lab ${summary.lab} alone` : `, labs 1 to ${summary.lab}`}${summary.sections.length > 0 ? `, section ${summary.sections.join(', ')}` : ''}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
     `- Scenarios: ${totals.total} (${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped) in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms`,
+    `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms; seed ${summary.seed} (\`--seed ${summary.seed}\` sends the same random inputs again)`,
     ...(summary.repeat > 1
       ? [
           `- Repeated: each scenario ran ${summary.repeat} times; ${summary.flaky} passed only sometimes (flaky)`,

@@ -67,6 +67,8 @@ export interface ConformanceSummary {
   startedAt: string;
   durationMs: number;
   timeoutMs: number;
+  /** The seed of the run's random inputs: `ecp conformance --seed N` sends the same bytes again. */
+  seed: number;
   limits: ConformanceRun['limits'];
   /** How many times each scenario ran (`--repeat K`; 1 by default). */
   repeat: number;
@@ -127,6 +129,7 @@ export function buildSummary(
     startedAt: run.startedAt.toISOString(),
     durationMs: Math.round(run.durationMs),
     timeoutMs: run.timeoutMs,
+    seed: run.seed,
     limits: run.limits,
     repeat,
     flaky: scenarios.filter((item) => repeatsOf(item)?.outcome === 'flaky').length,

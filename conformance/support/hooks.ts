@@ -60,7 +60,10 @@ Before(function (this: ConformanceWorld, { pickle }) {
 
 Before(async function (this: ConformanceWorld, { pickle }) {
   await runContext().beforeScenario(pickle.uri);
-  this.begin(pickle.tags.map((tag) => tag.name));
+  this.begin(
+    pickle.tags.map((tag) => tag.name),
+    `${pickle.uri}: ${pickle.name}`,
+  );
   this.notes.serverOutputBefore = this.target.serverOutput();
 });
 

@@ -20,6 +20,7 @@ import { type RunContext, runContext } from './run-context.ts';
 import { type ConnectHow, ScenarioClients } from './scenario-clients.ts';
 import { ScenarioNames } from './scenario-names.ts';
 import { noted, type ScenarioNotes } from './scenario-notes.ts';
+import { SeededBytes } from './seeded-bytes.ts';
 import type { WireClient } from './wire-client.ts';
 
 export class ConformanceWorld extends World<ConformanceWorldParameters> {
@@ -36,8 +37,12 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     super(options);
   }
 
+  /** The scenario's random inputs, from the run's seed (made again in `begin()`). */
+  random = new SeededBytes(0, '');
+
   /** Called by the Before hook. */
-  begin(tags: readonly string[]): void {
+  begin(tags: readonly string[], scope: string): void {
+    this.random = new SeededBytes(this.parameters.seed, scope);
     this.requirementIds = requirementIdsOf(tags);
     this.#names = new ScenarioNames(this.run.nextScenarioTag(), this.#clients.current);
     this.startedAt = performance.now();

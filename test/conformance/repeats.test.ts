@@ -33,6 +33,7 @@ function run(...scenarios: ScenarioResult[]): ConformanceRun {
     tags: undefined,
     limits: { ...DEFAULT_LIMITS },
     timeoutMs: 2000,
+    seed: 42,
     startedAt: new Date('2026-12-01T00:00:00Z'),
     durationMs: 100,
     scenarios,

@@ -42,6 +42,30 @@ When(
 );
 
 When(
+  '{member} sends the plain text {string} split inside a character, in two reads',
+  async function (this: ConformanceWorld, label: string, text: string) {
+    // The kit cannot see the server's reads, but it can make the split land between two of them:
+    // the first write ends a chat message and then stops inside a character; the echo of that
+    // message proves the server has read that write (one small write is one segment, read
+    // whole), and only then does the rest of the character go out.
+    const client = this.client(label);
+    const line = Buffer.from(`${JSON.stringify({ type: 'message', message: text, encrypted: false })}\n`);
+    const split = line.findIndex((byte) => byte >= 0xc0) + 1;
+    if (split === 0) throw new Error(`"${text}" has no multi-byte character to split`);
+    const marker = `before the split, from ${label}`;
+    client.sendBytes(
+      Buffer.concat([
+        Buffer.from(`${JSON.stringify({ type: 'message', message: marker, encrypted: false })}\n`),
+        line.subarray(0, split),
+      ]),
+      `a chat message, then the first ${split} bytes of the next line, up to the middle of a character`,
+    );
+    await this.expectChat(label, label, marker);
+    client.sendBytes(line.subarray(split), 'the rest of the line, after the echo of the first message');
+  },
+);
+
+When(
   '{member} sends the plain text {string} written as raw UTF-8',
   async function (this: ConformanceWorld, label: string, text: string) {
     this.client(label).sendLine(JSON.stringify({ type: 'message', message: text, encrypted: false }));
