@@ -139,7 +139,9 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
       server_password: `not-${PASSWORD}`,
       public_key: keys.publicKeyPem,
     }).split('mal');
-    client.sendRaw(Buffer.concat([Buffer.from(`${before}ma`), Buffer.from([0xff]), Buffer.from(`l${after}\n`)]));
+    client.sendRaw(
+      Buffer.concat([Buffer.from(`${before}ma`), Buffer.from([0xff]), Buffer.from(`l${after}\n`)]),
+    );
     expect(await client.next()).toEqual({ type: 'auth_error', message: 'Invalid server password' });
   });
 
