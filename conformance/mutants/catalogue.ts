@@ -320,6 +320,13 @@ export const MUTANTS: readonly Mutant[] = [
     build: relayBeforeHandshake('null'),
   },
   {
+    name: 'never sends the key',
+    fault: 'admits a handshake without ever sending the key_exchange (every scenario that joins a room is blocked)',
+    requirement: 'ECP-HS-02',
+    caughtBy: 'A valid handshake is admitted',
+    build: { toClient: (line) => (parsed(line)?.type === 'key_exchange' ? [] : [line]) },
+  },
+  {
     name: 'crash on bad JSON',
     fault: 'dies on a line that is not JSON',
     requirement: 'ECP-ERR-01',

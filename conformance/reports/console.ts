@@ -5,7 +5,7 @@
 import { styleText } from 'node:util';
 import { labName } from '../labs.ts';
 import type { ScenarioResult } from '../results.ts';
-import { type ConformanceSummary, isFailure, labLine, profileLine } from './summary.ts';
+import { blockedReason, type ConformanceSummary, isFailure, labLine, profileLine } from './summary.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -57,7 +57,16 @@ export function progressPrinter(out: ConsoleOutput): (result: ScenarioResult) =>
 export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, reportFiles: string[]): string {
   const paint = painter(out);
   const lines: string[] = [];
-  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  for (const { reason, scenarios } of summary.blocked) {
+    lines.push(
+      '',
+      paint(`Prerequisite failed: ${reason}.`, 'bold'),
+      `${scenarios} later scenarios that need it were ended at once (blocked); the failures below say why it failed.`,
+    );
+  }
+  const failures = summary.scenarios.filter(
+    (item) => isFailure(item.status) && blockedReason(item.failure) === undefined,
+  );
   if (failures.length > 0) {
     lines.push('', paint(`Failures (${failures.length}):`, 'bold'));
     failures.forEach((item, index) => {

@@ -6,7 +6,13 @@
 
 import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
-import { type ConformanceSummary, isFailure, profileLine, type SummaryScenario } from './summary.ts';
+import {
+  blockedReason,
+  type ConformanceSummary,
+  isFailure,
+  profileLine,
+  type SummaryScenario,
+} from './summary.ts';
 
 const MARK: Record<SummaryScenario['status'], string> = {
   passed: '✅ pass',
@@ -38,9 +44,17 @@ export function formatMarkdown(summary: ConformanceSummary): string {
       .join(', ')}`,
     '',
   ];
+  for (const { reason, scenarios } of summary.blocked) {
+    lines.push(
+      `> **Prerequisite failed: ${escapeText(reason)}.** ${scenarios} later scenarios that need it were ended at once (blocked); the failures below say why it failed.`,
+      '',
+    );
+  }
   lines.push(...labTable(summary));
   for (const profile of PROFILES) lines.push(...profileTable(summary, profile));
-  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  const failures = summary.scenarios.filter(
+    (item) => isFailure(item.status) && blockedReason(item.failure) === undefined,
+  );
   if (failures.length > 0) {
     lines.push('## Failures', '');
     failures.forEach((item, index) => {

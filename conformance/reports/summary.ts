@@ -8,6 +8,7 @@ import { type Attempts, outcomeOf, type ScenarioOutcome } from '../repeats.ts';
 import type { Requirement } from '../requirements.ts';
 import type { ScenarioResult, ScenarioStatus } from '../results.ts';
 import type { ConformanceRun } from '../runner.ts';
+import { BLOCKED_PREFIX } from '../support/prerequisites.ts';
 
 export const SUMMARY_SCHEMA = 'ecp-conformance/1';
 
@@ -74,6 +75,11 @@ export interface ConformanceSummary {
   repeat: number;
   /** With `--repeat K`: scenarios that passed on some attempts and failed on others. */
   flaky: number;
+  /**
+   * Prerequisites (connecting, joining the room) that failed, said once: where they failed, and how
+   * many later scenarios that need them were ended at once (their failure starts `blocked: `).
+   */
+  blocked: { reason: string; scenarios: number }[];
   totals: Tally;
   profiles: Record<Profile, Tally>;
   /** Per lab that had a selected scenario, in lab order. */
@@ -133,6 +139,7 @@ export function buildSummary(
     limits: run.limits,
     repeat,
     flaky: scenarios.filter((item) => repeatsOf(item)?.outcome === 'flaky').length,
+    blocked: blockedBy(scenarios),
     totals,
     profiles,
     labs: labTallies(scenarios),
@@ -152,6 +159,21 @@ export function buildSummary(
       repeats: repeatsOf(item),
     })),
   };
+}
+
+/** A blocked scenario's reason (the prerequisite and where it failed), or undefined. */
+export function blockedReason(failure: { message: string } | null | undefined): string | undefined {
+  if (!failure?.message.startsWith(BLOCKED_PREFIX)) return undefined;
+  return failure.message.slice(BLOCKED_PREFIX.length).split(';')[0];
+}
+
+function blockedBy(scenarios: readonly ScenarioResult[]): ConformanceSummary['blocked'] {
+  const counts = new Map<string, number>();
+  for (const item of scenarios) {
+    const reason = isFailure(item.status) ? blockedReason(item.failure) : undefined;
+    if (reason !== undefined) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return [...counts].map(([reason, count]) => ({ reason, scenarios: count }));
 }
 
 export function labTallies(scenarios: readonly ScenarioResult[]): LabTally[] {

@@ -63,6 +63,7 @@ Before(async function (this: ConformanceWorld, { pickle }) {
   this.begin(
     pickle.tags.map((tag) => tag.name),
     `${pickle.uri}: ${pickle.name}`,
+    pickle.name,
   );
   this.notes.serverOutputBefore = this.target.serverOutput();
 });

@@ -6,11 +6,11 @@ import { isNotice, jsonTypeOf, listsUser, type ReceivedLine } from '../received-
 import type { ConformanceWorld } from '../world.ts';
 
 Given('{member} is connected', async function (this: ConformanceWorld, label: string) {
-  await this.connect(label);
+  await this.connectAll([label]);
 });
 
 Given('{members} are connected', async function (this: ConformanceWorld, labels: string[]) {
-  for (const label of labels) await this.connect(label);
+  await this.connectAll(labels);
 });
 
 Given(
