@@ -321,7 +321,8 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: 'never sends the key',
-    fault: 'admits a handshake without ever sending the key_exchange (every scenario that joins a room is blocked)',
+    fault:
+      'admits a handshake without ever sending the key_exchange (every scenario that joins a room is blocked)',
     requirement: 'ECP-HS-02',
     caughtBy: 'A valid handshake is admitted',
     build: { toClient: (line) => (parsed(line)?.type === 'key_exchange' ? [] : [line]) },

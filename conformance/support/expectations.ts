@@ -78,11 +78,11 @@ export class Expectations {
     const { host } = this;
     const client = host.client(label);
     const name = client.requestedNames.at(-1) ?? client.username;
+    // One timeout for the whole admission: a server that never answers costs it once.
+    const deadline = performance.now() + host.timeoutMs;
+    const left = () => Math.max(0, deadline - performance.now());
     // The protocol's join state machine decides first; a refusal is said in the server's words.
-    await client.waitUntil(
-      () => client.join !== undefined && client.join.state !== 'pending',
-      host.timeoutMs,
-    );
+    await client.waitUntil(() => client.join !== undefined && client.join.state !== 'pending', left());
     const refusal = client.join?.refusal;
     if (refusal !== undefined && refusal.reason !== 'key_unusable') {
       host.fail({
@@ -95,13 +95,13 @@ export class Expectations {
       label,
       (line) => line.message?.type === 'key_exchange',
       `${label} is admitted: a key_exchange in answer to the handshake`,
-      { hint: ADMISSION_HINT },
+      { hint: ADMISSION_HINT, timeoutMs: left() },
     );
     await this.line(
       label,
       (line) => line.message?.type === 'user_list' && line.message.users.includes(name),
       `${label} is admitted: a user_list that includes ${name}`,
-      { hint: ADMISSION_HINT },
+      { hint: ADMISSION_HINT, timeoutMs: left() },
     );
     if (!client.roomKey) {
       host.fail({

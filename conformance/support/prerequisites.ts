@@ -1,15 +1,17 @@
 /**
- * Fail fast: what most scenarios need before they check anything (connecting, joining the room
- * with the room key). When a server cannot do it, every scenario that needs it would otherwise wait
- * out the same timeout; once it has failed in two scenarios in a row (so one unlucky scenario
- * never blocks the rest), the later scenarios that need it end at once, blocked by it. Scenarios
- * that do not need it run as before. Per process: a parallel worker finds out for itself.
+ * Fail fast: what most scenarios need before they check anything (connecting, being admitted with
+ * the room key, a room whose members all know each other). When a server cannot do it, every
+ * scenario that needs it would otherwise wait out the same timeout; once it has failed in two
+ * scenarios and never succeeded in this run, the later scenarios that need it end at once, blocked
+ * by it. A prerequisite that worked once is never blocked: its failures are then the scenario's own
+ * (a 4096-bit key, a third member), and each such scenario is judged in full. Scenarios that do not
+ * need it run as before. Per process: a parallel worker finds out for itself.
  */
 
 /** What scenarios need before they can check anything. */
-export type Prerequisite = 'connecting' | 'joining the room';
+export type Prerequisite = 'connecting' | 'being admitted' | 'joining the room';
 
-/** Failures in this many scenarios in a row, with no success in between, make a prerequisite broken. */
+/** Failures in this many scenarios, with never a success, make a prerequisite broken. */
 const FAILURES_TO_BLOCK = 2;
 
 /** The first line of a blocked scenario's failure, which the reports recognise. */
@@ -25,8 +27,9 @@ export class BlockedScenario extends Error {
 }
 
 export class Prerequisites {
-  /** Per prerequisite, the scenarios it failed in since it last succeeded. */
+  /** Per prerequisite that never succeeded, the scenarios it failed in. */
   readonly #failedIn = new Map<Prerequisite, string[]>();
+  readonly #succeeded = new Set<Prerequisite>();
 
   /**
    * Runs `attempt` (the steps that establish `prerequisite`) for `scenario`, unless the
@@ -34,14 +37,14 @@ export class Prerequisites {
    */
   async establish<T>(prerequisite: Prerequisite, scenario: string, attempt: () => Promise<T>): Promise<T> {
     const failedIn = this.#failedIn.get(prerequisite) ?? [];
-    if (failedIn.length >= FAILURES_TO_BLOCK) {
+    if (!this.#succeeded.has(prerequisite) && failedIn.length >= FAILURES_TO_BLOCK) {
       throw new BlockedScenario(
         `${BLOCKED_PREFIX}${prerequisite} failed in scenario ${failedIn.map((name) => `"${name}"`).join(' and ')}; this scenario needs it, so it was not run (see the first of those for why)`,
       );
     }
     try {
       const result = await attempt();
-      this.#failedIn.delete(prerequisite);
+      this.#succeeded.add(prerequisite);
       return result;
     } catch (error) {
       if (!(error instanceof BlockedScenario)) this.#failedIn.set(prerequisite, [...failedIn, scenario]);

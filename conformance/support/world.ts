@@ -157,9 +157,11 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** Connects (if needed), sends a valid handshake and waits until the client is admitted. */
   async join(label: string): Promise<WireClient> {
     const client = await this.connect(label);
-    this.sendHandshake(label);
-    await this.expectAdmitted(label);
-    return client;
+    return this.run.prerequisites.establish('being admitted', this.scenarioName, async () => {
+      this.sendHandshake(label);
+      await this.expectAdmitted(label);
+      return client;
+    });
   }
 
   /**
@@ -167,10 +169,10 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
    * scenarios start from, a prerequisite that ends them at once when the server cannot provide it.
    */
   async joinAll(labels: readonly string[]): Promise<void> {
-    await this.run.prerequisites.establish('joining the room', this.scenarioName, async () => {
-      for (const label of labels) await this.join(label);
-      await this.#expect.settle();
-    });
+    for (const label of labels) await this.join(label);
+    await this.run.prerequisites.establish('joining the room', this.scenarioName, () =>
+      this.#expect.settle(),
+    );
   }
 
   /** Connects each label, a prerequisite of the scenarios that start from connected clients. */
