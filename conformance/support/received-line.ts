@@ -9,6 +9,8 @@ export interface ReceivedLine {
   order: number;
   /** Position among this client's lines. */
   index: number;
+  /** The turn of the kit's event loop it arrived in (event-loop-turn.ts): exact across clients. */
+  turn: number;
   atMs: number;
   /** The line as text (with U+FFFD where it was not valid UTF-8), without its line feed. */
   text: string;

@@ -22,6 +22,7 @@ import {
   type Endpoint,
   formatEndpoint,
 } from '../../transport/index.ts';
+import { currentTurn } from './event-loop-turn.ts';
 import { LineInbox } from './line-inbox.ts';
 import { RawWire } from './raw-wire.ts';
 import { ReadPace } from './read-pace.ts';
@@ -333,6 +334,7 @@ export class WireClient {
     const line: ReceivedLine = {
       order: this.#options.nextOrder(),
       index: this.lines.length,
+      turn: currentTurn(),
       atMs: performance.now() - this.#options.startedAt,
       text,
       validUtf8,
