@@ -10,11 +10,15 @@ import type { ConformanceRun } from './runner.ts';
 /** `flaky`: passed on some attempts and failed on others. */
 export type ScenarioOutcome = 'passed' | 'failed' | 'flaky' | 'skipped';
 
-/** A scenario's outcome over its attempts: passed every time, failed every time, or flaky. */
+/**
+ * A scenario's outcome over its attempts: passed every time, failed every time, or flaky. An
+ * attempt that was skipped (not checkable that time) counts neither way.
+ */
 export function outcomeOf(attempts: readonly string[]): ScenarioOutcome {
-  if (attempts.length === 0 || attempts.every((status) => status === 'skipped')) return 'skipped';
-  const passes = attempts.filter((status) => status === 'passed').length;
-  if (passes === attempts.length) return 'passed';
+  const judged = attempts.filter((status) => status !== 'skipped');
+  if (judged.length === 0) return 'skipped';
+  const passes = judged.filter((status) => status === 'passed').length;
+  if (passes === judged.length) return 'passed';
   return passes > 0 ? 'flaky' : 'failed';
 }
 
