@@ -24,13 +24,18 @@ type Solution = (typeof SOLUTIONS)[number];
 const LIMITS = 'handshakeTimeoutMs=1000,maxLineBytes=65536,maxPendingOutputBytes=262144,maxConnections=100';
 /** Address space per server process, enough for Node with tsx (see below). */
 const ADDRESS_SPACE_MB = 65536;
-const SERVER_FLAGS = '--port {port} --password {password} {limits} --slow-reader-timeout-ms 1000';
 
 const args = yargs(hideBin(process.argv))
   .scriptName('grade-repeatability')
   .options({
     copies: { type: 'number', default: 10, describe: 'Copies of each solution in the class' },
     jobs: { type: 'number', default: 4, describe: 'Servers graded at a time (ecp grade --jobs)' },
+    'slow-reader-timeout-ms': {
+      type: 'number',
+      default: 1000,
+      describe:
+        "The servers' slow-reader timeout: a burst is not judged when the kit itself stalls for half of it",
+    },
     solutions: {
       type: 'string',
       default: SOLUTIONS.join(','),
@@ -38,6 +43,7 @@ const args = yargs(hideBin(process.argv))
     },
   })
   .check((parsed) => {
+    if (!(parsed['slow-reader-timeout-ms'] > 0)) throw new Error('--slow-reader-timeout-ms must be positive');
     if (!Number.isInteger(parsed.copies) || parsed.copies < 2) throw new Error('--copies must be 2 or more');
     if (!Number.isInteger(parsed.jobs) || parsed.jobs < 1) throw new Error('--jobs must be 1 or more');
     for (const name of parsed.solutions.split(','))
@@ -46,6 +52,8 @@ const args = yargs(hideBin(process.argv))
   })
   .strict()
   .parseSync();
+
+const SERVER_FLAGS = `--port {port} --password {password} {limits} --slow-reader-timeout-ms ${args['slow-reader-timeout-ms']}`;
 
 /** The roster's folder and command for one solution (Go is built once). */
 function solutionRow(solution: Solution, work: string): { dir: string; command: string } {
@@ -161,7 +169,7 @@ try {
     table.push(`| ${solution} | ${copies.length} | ${differ} | ${totals.join(', ')} |`);
   }
   console.log(
-    `\n${students.length} servers (${args.copies} copies of each of ${solutions.join(', ')}), every lab with scenarios, --jobs ${args.jobs}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after, ${seconds.toFixed(0)} s\n`,
+    `\n${students.length} servers (${args.copies} copies of each of ${solutions.join(', ')}), every lab with scenarios, --jobs ${args.jobs}, slow-reader timeout ${args['slow-reader-timeout-ms']} ms, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after, ${seconds.toFixed(0)} s\n`,
   );
   console.log('| Solution | Copies | Rows that differ | Totals |');
   console.log('| -------- | -----: | ---------------: | ------ |');
