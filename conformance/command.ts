@@ -24,12 +24,20 @@ import { resolveMutant } from './mutants/command.ts';
 import { type MutantScore, type MutationReport, scoreMutants } from './mutants/score.ts';
 import { PasswordRefusedError } from './password-check.ts';
 import { PROFILE_SELECTIONS, type ProfileSelection } from './profiles.ts';
+import { mergeRepeats } from './repeats.ts';
 import { consoleFor, formatEnd, progressPrinter } from './reports/console.ts';
 import { REPORT_FILES, writeReports } from './reports/write.ts';
 import { formatRequirement, loadRequirements } from './requirements.ts';
-import { DEFAULT_TIMEOUT_MS, planScenarios, runConformance, TargetUnavailableError } from './runner.ts';
+import {
+  type ConformanceRun,
+  DEFAULT_TIMEOUT_MS,
+  planScenarios,
+  runConformance,
+  TargetUnavailableError,
+} from './runner.ts';
 import { describeSelection, type ScenarioSelection } from './selection.ts';
 import { describeStepLibrary, formatStepLibrary } from './step-library.ts';
+import { randomSeed } from './support/seeded-bytes.ts';
 import { traceRequirements } from './traceability.ts';
 import { RESTART_POLICIES, type RestartPolicy } from './world-parameters.ts';
 
@@ -53,6 +61,8 @@ interface ConformanceArgs extends TargetArgs {
   mutants: boolean;
   mutant: string[] | undefined;
   parallel: number;
+  repeat: number;
+  seed: number | undefined;
   restart: RestartPolicy;
   limits: string | undefined;
   list: boolean;
@@ -123,6 +133,16 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
         default: 1,
         describe: 'Worker processes, each with its own server (embedded or --spawn)',
       },
+      repeat: {
+        type: 'number',
+        default: 1,
+        describe: 'Run every selected scenario K times and report how often each passed',
+      },
+      seed: {
+        type: 'number',
+        describe:
+          'Seed of the random inputs (random and printed when not given): the same seed, the same bytes',
+      },
       restart: {
         choices: RESTART_POLICIES,
         default: 'none' as RestartPolicy,
@@ -160,6 +180,10 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       '$0 conformance --transport tls --client "ecp client {url} --ca {ca} -u {username} -p {password} --json"',
       'a client over TLS, trusting the certificate in {ca}',
     )
+    .example(
+      '$0 conformance --repeat 5 --profile core',
+      'every core scenario five times: which verdicts move',
+    )
     .example('$0 conformance --lab 3', 'labs 1 to 3 (--only: lab 3 alone)')
     .example('$0 conformance --section 4 --section ECP-KX', 'section 4 and the key-exchange requirements')
     .example(
@@ -181,6 +205,13 @@ function builder(yargs: Argv): Argv<ConformanceArgs> {
       if (!Number.isInteger(args.parallel) || args.parallel < 1) {
         throw new Error(`--parallel must be a whole number >= 1, got ${args.parallel}`);
       }
+      if (!Number.isInteger(args.repeat) || args.repeat < 1) {
+        throw new Error(`--repeat must be a whole number >= 1, got ${args.repeat}`);
+      }
+      if (args.seed !== undefined && (!Number.isSafeInteger(args.seed) || args.seed < 0)) {
+        throw new Error(`--seed must be a whole number >= 0, got ${args.seed}`);
+      }
+      if (args.repeat > 1 && args.mutants) throw new Error('--repeat does not go with --mutants');
       if (args.uncovered && !args.list) throw new Error('--uncovered goes with --list');
       if (args.only && args.lab === undefined) throw new Error('--only goes with --lab N');
       if (args.mutant && !args.mutants) throw new Error('--mutant goes with --mutants');
@@ -238,26 +269,36 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     return EXIT_UNUSABLE;
   }
   const out = consoleFor(process.stdout);
+  // One seed for every repetition: what moves between them is then timing, never input.
+  const seed = args.seed ?? randomSeed();
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   out.write(
     `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${timeoutSeconds(args)} s` +
-      `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''}\n`,
+      `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''} · seed ${seed}\n`,
   );
-  let run: Awaited<ReturnType<typeof runConformance>>;
+  const runs: ConformanceRun[] = [];
   try {
-    run = await runConformance({
-      target: spec,
-      ...selectionOf(args),
-      ...(args.features?.length ? { features: args.features } : {}),
-      timeoutMs: timeoutSeconds(args) * 1000,
-      limits,
-      restart: args.restart,
-      parallel: args.parallel,
-      outDir,
-      onScenario: progressPrinter(out),
-      checkPassword: true,
-    });
+    for (let attempt = 1; attempt <= args.repeat; attempt++) {
+      if (args.repeat > 1) out.write(`\nRun ${attempt} of ${args.repeat}\n`);
+      runs.push(
+        await runConformance({
+          target: spec,
+          ...selectionOf(args),
+          ...(args.features?.length ? { features: args.features } : {}),
+          timeoutMs: timeoutSeconds(args) * 1000,
+          limits,
+          seed,
+          restart: args.restart,
+          parallel: args.parallel,
+          // Cucumber's own reports (HTML, JUnit) describe the first run.
+          ...(attempt === 1 ? { outDir } : {}),
+          onScenario: progressPrinter(out),
+          // One handshake before the scenarios: a refused password is said once, not a hundred times.
+          checkPassword: attempt === 1,
+        }),
+      );
+    }
   } catch (error) {
     if (
       error instanceof TargetUnavailableError ||
@@ -270,7 +311,8 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     }
     throw error;
   }
-  const summary = await writeReports(outDir, run, loadRequirements());
+  const { run, attempts } = mergeRepeats(runs);
+  const summary = await writeReports(outDir, run, loadRequirements(), attempts);
   const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
   out.write(
     formatEnd(

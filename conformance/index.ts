@@ -19,6 +19,7 @@ export { featureText, fuzzServer, sessionFor, transcriptText } from './fuzz/inde
 export { findLab, LABS, type Lab } from './labs.ts';
 export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';
+export { type Attempts, mergeRepeats, outcomeOf, type ScenarioOutcome } from './repeats.ts';
 export { formatMarkdown } from './reports/markdown.ts';
 export { buildSummary, type ConformanceSummary, SUMMARY_SCHEMA } from './reports/summary.ts';
 export { writeReports } from './reports/write.ts';

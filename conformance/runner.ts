@@ -21,6 +21,7 @@ import type { ProfileSelection } from './profiles.ts';
 import { PROTOCOL_DOC_PATH } from './requirements.ts';
 import { ResultCollector, type ScenarioResult } from './results.ts';
 import { type ScenarioSelection, selectionExpression } from './selection.ts';
+import { randomSeed } from './support/seeded-bytes.ts';
 import {
   type ConformanceWorldParameters,
   type RestartPolicy,
@@ -81,6 +82,8 @@ export interface ConformanceOptions extends ScenarioSelection {
   /** Called as each scenario finishes, for progress output. */
   onScenario?: (result: ScenarioResult) => void;
   keyPoolSize?: number;
+  /** Feeds every random input the scenarios send; random (and reported) when not given. */
+  seed?: number;
 }
 
 export interface ConformanceRun {
@@ -93,6 +96,8 @@ export interface ConformanceRun {
   sections?: string[];
   limits: Limits;
   timeoutMs: number;
+  /** The seed of the run's random inputs: `--seed` replays them. Undefined where no input is random (the client scenarios). */
+  seed?: number;
   startedAt: Date;
   durationMs: number;
   scenarios: ScenarioResult[];
@@ -119,6 +124,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const parallel = options.parallel ?? 1;
+  const seed = options.seed ?? randomSeed();
   if (parallel > 1 && options.target.kind === 'running') {
     throw new RangeError('--parallel needs a server the kit starts (embedded or --spawn), one per worker');
   }
@@ -158,6 +164,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       runId,
       requirementsPath: PROTOCOL_DOC_PATH,
       keyPoolSize: options.keyPoolSize ?? DEFAULT_KEY_POOL_SIZE,
+      seed,
     };
     await runFeatures(
       {
@@ -189,6 +196,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     ...(options.sections?.length ? { sections: [...options.sections] } : {}),
     limits,
     timeoutMs,
+    seed,
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
     scenarios: collector.results,

@@ -25,6 +25,8 @@ export interface ConformanceWorldParameters {
   limits: Limits;
   /** A short random prefix that makes usernames unique per run, so one server can serve many runs. */
   runId: string;
+  /** Feeds every random input a scenario sends (`--seed`): the same seed, the same bytes. */
+  seed: number;
   /** docs/protocol.md, for quoting requirements in failure messages. */
   requirementsPath: string;
   /** RSA-2048 key pairs generated up front and reused by test clients. */

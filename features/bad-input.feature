@@ -19,10 +19,23 @@ Feature: Bad input
       | a line that is not JSON |
 
     @byte-stream
-    Examples: Bytes that are not UTF-8
-      | input                                                   |
-      | a handshake with a wrong password that is not valid UTF-8 |
-      | 4 KiB of random bytes                                   |
+    Examples: Random bytes
+      | input                 |
+      | 4 KiB of random bytes |
+
+  @core @lab-1 @ECP-ERR-01 @byte-stream
+  Scenario: A handshake holding bytes that are not UTF-8 is ignored, or read without them
+    Given alice is connected
+    When alice sends a handshake with a wrong password that is not valid UTF-8, and the same handshake without those bytes
+    Then alice receives an auth_error
+
+  @robustness @lab-1 @ECP-ERR-11 @byte-stream
+  Scenario: A handshake holding bytes that are not UTF-8 is ignored whole
+    Given alice is connected
+    When alice sends a handshake with a wrong password that is not valid UTF-8
+    Then alice's connection stays open and nothing was sent back
+    When alice sends a handshake with a wrong password
+    Then alice receives an auth_error
 
   @core @lab-1 @ECP-ERR-02
   Scenario Outline: Objects without a known client message type are ignored before the handshake
@@ -100,6 +113,7 @@ Feature: Bad input
     Given alice and bob are in the room
     When alice sends <input>
     Then alice's connection stays open and nothing was sent back
+    And bob receives nothing from alice before her next message
     And the room still works for alice and bob
 
     Examples:
@@ -109,16 +123,30 @@ Feature: Bad input
       | a line that is not JSON |
 
     @byte-stream
-    Examples: Bytes that are not UTF-8
-      | input                          |
-      | a line that is not valid UTF-8 |
-      | 4 KiB of random bytes          |
+    Examples: Random bytes
+      | input                 |
+      | 4 KiB of random bytes |
+
+  @core @lab-6 @ECP-ERR-01 @byte-stream
+  Scenario: A chat message holding bytes that are not UTF-8 is ignored, or relayed without them
+    Given alice and bob are in the room
+    When alice sends a line that is not valid UTF-8
+    Then alice and bob receive nothing from it, or alice's chat message without those bytes
+    And the room still works for alice and bob
+
+  @robustness @lab-6 @ECP-ERR-11 @byte-stream
+  Scenario: A chat message holding bytes that are not UTF-8 is ignored whole
+    Given alice and bob are in the room
+    When alice sends a line that is not valid UTF-8
+    Then alice's connection stays open and nothing was sent back
+    And bob receives nothing from alice before her next message
 
   @core @lab-6 @ECP-ERR-02
   Scenario Outline: Objects without a known client message type are ignored
     Given alice and bob are in the room
     When alice sends <input>
     Then alice's connection stays open and nothing was sent back
+    And bob receives nothing from alice before her next message
     And the room still works for alice and bob
 
     Examples:

@@ -2,6 +2,7 @@
  * What grading produces, in `grades.json` (schema `ecp-grade/1`, documented in docs/grading.md):
  * per student a verdict, notes, and per lab the points, the tally and every scenario's outcome.
  */
+import type { ScenarioOutcome } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import type { ResourceLimits } from './sandbox.ts';
 
@@ -27,7 +28,7 @@ export interface GradedLab {
 export type Verdict = 'graded' | 'did-not-start' | 'no-answer' | 'crashed' | 'timed-out';
 
 /** `flaky`: failed, then passed on a rerun (--repeat), or the other way round. */
-export type ScenarioOutcome = 'passed' | 'failed' | 'flaky' | 'skipped';
+export type { ScenarioOutcome };
 
 export interface GradedScenario {
   location: string;

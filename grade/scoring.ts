@@ -3,16 +3,10 @@
  * checkable scenarios that passed, a flaky scenario counting `flakyCredit` of a pass. Scenarios
  * the kit could not check on this target (skipped) count neither way.
  */
-import type { ScenarioResult } from '../conformance/index.ts';
+import { outcomeOf, type ScenarioResult } from '../conformance/index.ts';
 import type { GradedScenario, LabGrade, LabStatus, ScenarioOutcome, StudentGrade, Verdict } from './model.ts';
 
-/** A scenario's outcome over its attempts: passed first time, failed every time, or flaky. */
-export function outcomeOf(attempts: readonly string[]): ScenarioOutcome {
-  if (attempts.length === 0 || attempts.every((status) => status === 'skipped')) return 'skipped';
-  const passes = attempts.filter((status) => status === 'passed').length;
-  if (passes === attempts.length) return 'passed';
-  return passes > 0 ? 'flaky' : 'failed';
-}
+export { outcomeOf };
 
 export function gradedScenario(
   result: ScenarioResult,

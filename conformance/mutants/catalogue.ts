@@ -97,13 +97,25 @@ function processFinalFragment(): Fault {
   };
 }
 
-/** Relays a chat message from a connection that was never admitted, as a careless server would. */
-function relayBeforeHandshake(): Fault {
+/**
+ * Relays a chat message from a connection that was never admitted, as a careless server would:
+ * with the name it asked for, or with the `null` sender of a server that looks the sender up
+ * among the members and finds none.
+ */
+function relayBeforeHandshake(sender: 'requested name' | 'null'): Fault {
   return {
     fromClient: (line, connection, proxy) => {
       const message = parsed(line);
       if (message?.type !== 'message' || connection.admitted) return [line];
-      const relayed = withSender(message, connection.requestedName ?? '');
+      const relayed =
+        sender === 'null'
+          ? JSON.stringify({
+              type: 'message',
+              sender: null,
+              message: message.message,
+              encrypted: message.encrypted,
+            })
+          : withSender(message, connection.requestedName ?? '');
       for (const other of proxy.connections) if (other.admitted) other.toClient(relayed);
       return [];
     },
@@ -298,7 +310,22 @@ export const MUTANTS: readonly Mutant[] = [
     fault: 'relays chat messages from connections that were never admitted',
     requirement: 'ECP-ERR-03',
     caughtBy: 'A chat message before the handshake is ignored',
-    build: relayBeforeHandshake(),
+    build: relayBeforeHandshake('requested name'),
+  },
+  {
+    name: 'relays before the handshake with no sender',
+    fault: 'relays chat messages from connections that were never admitted, with "sender": null',
+    requirement: 'ECP-ERR-03',
+    caughtBy: 'A chat message before the handshake is ignored',
+    build: relayBeforeHandshake('null'),
+  },
+  {
+    name: 'never sends the key',
+    fault:
+      'admits a handshake without ever sending the key_exchange (every scenario that joins a room is blocked)',
+    requirement: 'ECP-HS-02',
+    caughtBy: 'A valid handshake is admitted',
+    build: { toClient: (line) => (parsed(line)?.type === 'key_exchange' ? [] : [line]) },
   },
   {
     name: 'crash on bad JSON',

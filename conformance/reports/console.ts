@@ -5,7 +5,7 @@
 import { styleText } from 'node:util';
 import { labName } from '../labs.ts';
 import type { ScenarioResult } from '../results.ts';
-import { type ConformanceSummary, isFailure, labLine, profileLine } from './summary.ts';
+import { blockedReason, type ConformanceSummary, isFailure, labLine, profileLine } from './summary.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -57,7 +57,16 @@ export function progressPrinter(out: ConsoleOutput): (result: ScenarioResult) =>
 export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, reportFiles: string[]): string {
   const paint = painter(out);
   const lines: string[] = [];
-  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  for (const { reason, scenarios } of summary.blocked) {
+    lines.push(
+      '',
+      paint(`Prerequisite failed: ${reason}.`, 'bold'),
+      `${scenarios} later scenarios that need it were ended at once (blocked); the failures below say why it failed.`,
+    );
+  }
+  const failures = summary.scenarios.filter(
+    (item) => isFailure(item.status) && blockedReason(item.failure) === undefined,
+  );
   if (failures.length > 0) {
     lines.push('', paint(`Failures (${failures.length}):`, 'bold'));
     failures.forEach((item, index) => {
@@ -70,13 +79,28 @@ export function formatEnd(summary: ConformanceSummary, out: ConsoleOutput, repor
       if (item.evidence.length > 0) lines.push(paint(`   Evidence: ${item.evidence.join(', ')}`, 'dim'));
     });
   }
+  const repeated = summary.scenarios.filter((item) => item.repeats && item.repeats.outcome !== 'skipped');
+  if (summary.repeat > 1) {
+    const moved = repeated.filter((item) => item.repeats?.outcome === 'flaky');
+    lines.push(
+      '',
+      paint(
+        `Repeated ${summary.repeat} times: ${repeated.length - moved.length} scenarios kept their verdict, ${moved.length} flaky:`,
+        'bold',
+      ),
+      ...moved.map(
+        (item) =>
+          `  passed ${item.repeats?.passed}/${summary.repeat}  ${item.name}  ${paint(item.location, 'dim')}`,
+      ),
+    );
+  }
   const { totals } = summary;
   const verdict = summary.verdict === 'pass' ? paint('PASS', 'green') : paint('FAIL', 'red');
   lines.push(
     '',
     `${verdict}  ${profileLine(summary.profiles)}`,
     ...(summary.labs.length > 0 ? [`      ${labLine(summary.labs)}`] : []),
-    `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `${totals.total} scenarios: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, in ${(summary.durationMs / 1000).toFixed(1)} s${summary.seed !== undefined ? ` (seed ${summary.seed})` : ''}`,
   );
   if (reportFiles.length > 0) lines.push(`Reports: ${reportFiles.join(', ')}`);
   return `${lines.join('\n')}\n`;

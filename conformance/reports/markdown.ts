@@ -6,7 +6,13 @@
 
 import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
-import { type ConformanceSummary, isFailure, profileLine, type SummaryScenario } from './summary.ts';
+import {
+  blockedReason,
+  type ConformanceSummary,
+  isFailure,
+  profileLine,
+  type SummaryScenario,
+} from './summary.ts';
 
 const MARK: Record<SummaryScenario['status'], string> = {
   passed: '✅ pass',
@@ -27,15 +33,28 @@ export function formatMarkdown(summary: ConformanceSummary): string {
     `- Target: ${summary.target.description} (${summary.target.kind})`,
     `- Selection: profile ${summary.profile}${summary.lab === null ? '' : summary.onlyLab ? `, lab ${summary.lab} alone` : `, labs 1 to ${summary.lab}`}${summary.sections.length > 0 ? `, section ${summary.sections.join(', ')}` : ''}${summary.tags ? `, tags \`${summary.tags}\`` : ''}`,
     `- Scenarios: ${totals.total} (${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped) in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms`,
+    `- Started: ${summary.startedAt}; timeout per expectation ${summary.timeoutMs} ms${summary.seed !== undefined ? `; seed ${summary.seed} (\`--seed ${summary.seed}\` sends the same random inputs again)` : ''}`,
+    ...(summary.repeat > 1
+      ? [
+          `- Repeated: each scenario ran ${summary.repeat} times; ${summary.flaky} passed only sometimes (flaky)`,
+        ]
+      : []),
     `- Limits assumed: ${Object.entries(summary.limits)
       .map(([name, value]) => `${name}=${value}`)
       .join(', ')}`,
     '',
   ];
+  for (const { reason, scenarios } of summary.blocked) {
+    lines.push(
+      `> **Prerequisite failed: ${escapeText(reason)}.** ${scenarios} later scenarios that need it were ended at once (blocked); the failures below say why it failed.`,
+      '',
+    );
+  }
   lines.push(...labTable(summary));
   for (const profile of PROFILES) lines.push(...profileTable(summary, profile));
-  const failures = summary.scenarios.filter((item) => isFailure(item.status));
+  const failures = summary.scenarios.filter(
+    (item) => isFailure(item.status) && blockedReason(item.failure) === undefined,
+  );
   if (failures.length > 0) {
     lines.push('## Failures', '');
     failures.forEach((item, index) => {
@@ -76,11 +95,11 @@ function profileTable(summary: ConformanceSummary, profile: Profile): string[] {
   return [
     `## ${profile}: ${passed}/${total - skipped}`,
     '',
-    '| Result | Lab | Requirements | Scenario | Location | ms |',
-    '|---|---:|---|---|---|---:|',
+    `| Result | Lab | Requirements | Scenario | Location | ms |${summary.repeat > 1 ? ' Passed |' : ''}`,
+    `|---|---:|---|---|---|---:|${summary.repeat > 1 ? '---:|' : ''}`,
     ...scenarios.map(
       (item) =>
-        `| ${MARK[item.status]} | ${item.lab ?? ''} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |`,
+        `| ${MARK[item.status]} | ${item.lab ?? ''} | ${item.requirements.join(' ')} | ${escapeText(item.name)} | \`${item.location}\` | ${item.durationMs} |${item.repeats ? ` ${item.repeats.passed}/${item.repeats.attempts.length} |` : ''}`,
     ),
     '',
   ];

@@ -4,9 +4,11 @@
  */
 import { findLab } from '../labs.ts';
 import { PROFILES, type Profile } from '../profiles.ts';
+import { type Attempts, outcomeOf, type ScenarioOutcome } from '../repeats.ts';
 import type { Requirement } from '../requirements.ts';
 import type { ScenarioResult, ScenarioStatus } from '../results.ts';
 import type { ConformanceRun } from '../runner.ts';
+import { BLOCKED_PREFIX } from '../support/prerequisites.ts';
 
 export const SUMMARY_SCHEMA = 'ecp-conformance/1';
 
@@ -46,6 +48,11 @@ export interface SummaryScenario {
   failure: { step: string; message: string } | null;
   /** Files under the report directory holding this scenario's evidence (transcripts, server output). */
   evidence: string[];
+  /**
+   * With `--repeat K`: every attempt's status, first run first, how many passed, and the outcome
+   * over them (`status` is then the first failing attempt's, whose failure and evidence are shown).
+   */
+  repeats: { attempts: string[]; passed: number; outcome: ScenarioOutcome } | null;
 }
 
 export interface ConformanceSummary {
@@ -61,7 +68,18 @@ export interface ConformanceSummary {
   startedAt: string;
   durationMs: number;
   timeoutMs: number;
+  /** The seed of the run's random inputs: `ecp conformance --seed N` sends the same bytes again. Absent where no input is random (the client scenarios). */
+  seed?: number;
   limits: ConformanceRun['limits'];
+  /** How many times each scenario ran (`--repeat K`; 1 by default). */
+  repeat: number;
+  /** With `--repeat K`: scenarios that passed on some attempts and failed on others. */
+  flaky: number;
+  /**
+   * Prerequisites (connecting, joining the room) that failed, said once: where they failed, and how
+   * many later scenarios that need them were ended at once (their failure starts `blocked: `).
+   */
+  blocked: { reason: string; scenarios: number }[];
   totals: Tally;
   profiles: Record<Profile, Tally>;
   /** Per lab that had a selected scenario, in lab order. */
@@ -88,7 +106,18 @@ export function buildSummary(
   run: ConformanceRun,
   requirements: readonly Requirement[],
   evidence: ReadonlyMap<ScenarioResult, string[]> = new Map(),
+  attempts: Attempts = new Map(),
 ): ConformanceSummary {
+  const repeat = Math.max(1, ...[...attempts.values()].map((statuses) => statuses.length));
+  const repeatsOf = (item: ScenarioResult): SummaryScenario['repeats'] => {
+    const statuses = attempts.get(item.location);
+    if (repeat === 1 || !statuses) return null;
+    return {
+      attempts: [...statuses],
+      passed: statuses.filter((status) => status === 'passed').length,
+      outcome: outcomeOf(statuses),
+    };
+  };
   const scenarios = run.scenarios;
   const profiles = Object.fromEntries(
     PROFILES.map((profile) => [profile, tally(scenarios.filter((item) => item.profile === profile))]),
@@ -106,7 +135,11 @@ export function buildSummary(
     startedAt: run.startedAt.toISOString(),
     durationMs: Math.round(run.durationMs),
     timeoutMs: run.timeoutMs,
+    ...(run.seed !== undefined ? { seed: run.seed } : {}),
     limits: run.limits,
+    repeat,
+    flaky: scenarios.filter((item) => repeatsOf(item)?.outcome === 'flaky').length,
+    blocked: blockedBy(scenarios),
     totals,
     profiles,
     labs: labTallies(scenarios),
@@ -123,8 +156,24 @@ export function buildSummary(
       notes: item.notes,
       failure: item.failure ?? null,
       evidence: evidence.get(item) ?? [],
+      repeats: repeatsOf(item),
     })),
   };
+}
+
+/** A blocked scenario's reason (the prerequisite and where it failed), or undefined. */
+export function blockedReason(failure: { message: string } | null | undefined): string | undefined {
+  if (!failure?.message.startsWith(BLOCKED_PREFIX)) return undefined;
+  return failure.message.slice(BLOCKED_PREFIX.length).split(';')[0];
+}
+
+function blockedBy(scenarios: readonly ScenarioResult[]): ConformanceSummary['blocked'] {
+  const counts = new Map<string, number>();
+  for (const item of scenarios) {
+    const reason = isFailure(item.status) ? blockedReason(item.failure) : undefined;
+    if (reason !== undefined) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return [...counts].map(([reason, count]) => ({ reason, scenarios: count }));
 }
 
 export function labTallies(scenarios: readonly ScenarioResult[]): LabTally[] {

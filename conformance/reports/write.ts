@@ -4,6 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Attempts } from '../repeats.ts';
 import type { Requirement } from '../requirements.ts';
 import type { ScenarioResult } from '../results.ts';
 import type { ConformanceRun } from '../runner.ts';
@@ -21,6 +22,7 @@ export async function writeReports(
   outDir: string,
   run: ConformanceRun,
   requirements: readonly Requirement[],
+  attempts?: Attempts,
 ): Promise<ConformanceSummary> {
   const evidence = new Map<ScenarioResult, string[]>();
   let failureNumber = 0;
@@ -37,7 +39,7 @@ export async function writeReports(
     }
     evidence.set(result, files);
   }
-  const summary = buildSummary(run, requirements, evidence);
+  const summary = buildSummary(run, requirements, evidence, attempts);
   await writeFile(join(outDir, REPORT_FILES.summaryJson), `${JSON.stringify(summary, null, 2)}\n`);
   await writeFile(join(outDir, REPORT_FILES.summaryMarkdown), formatMarkdown(summary));
   return summary;

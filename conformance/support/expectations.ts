@@ -38,6 +38,12 @@ const ADMISSION_HINT = 'A valid handshake must be answered with key_exchange and
 
 export class Expectations {
   #probes = 0;
+  /**
+   * Connections not admitted that were sent input the server must ignore, from which line on:
+   * they cannot send a chat message to prove the server quiet, so the next line expected of
+   * them (the answer to a later handshake) is that proof, and nothing may come before it.
+   */
+  readonly #silences = new Map<string, number>();
 
   constructor(private readonly host: ExpectationsHost) {}
 
@@ -52,7 +58,10 @@ export class Expectations {
     const timeoutMs = options.timeoutMs ?? this.host.timeoutMs;
     const from = client.lines.length - client.unread.length;
     const line = await client.next(match, timeoutMs);
-    if (line) return line;
+    if (line) {
+      this.#checkSilence(label, line);
+      return line;
+    }
     const details: FailureDetails = {
       expected: `${expected} (within ${Math.round(timeoutMs)} ms)`,
       actual: this.#describeSince(client, from, timeoutMs),
@@ -69,11 +78,11 @@ export class Expectations {
     const { host } = this;
     const client = host.client(label);
     const name = client.requestedNames.at(-1) ?? client.username;
+    // One timeout for the whole admission: a server that never answers costs it once.
+    const deadline = performance.now() + host.timeoutMs;
+    const left = () => Math.max(0, deadline - performance.now());
     // The protocol's join state machine decides first; a refusal is said in the server's words.
-    await client.waitUntil(
-      () => client.join !== undefined && client.join.state !== 'pending',
-      host.timeoutMs,
-    );
+    await client.waitUntil(() => client.join !== undefined && client.join.state !== 'pending', left());
     const refusal = client.join?.refusal;
     if (refusal !== undefined && refusal.reason !== 'key_unusable') {
       host.fail({
@@ -86,13 +95,13 @@ export class Expectations {
       label,
       (line) => line.message?.type === 'key_exchange',
       `${label} is admitted: a key_exchange in answer to the handshake`,
-      { hint: ADMISSION_HINT },
+      { hint: ADMISSION_HINT, timeoutMs: left() },
     );
     await this.line(
       label,
       (line) => line.message?.type === 'user_list' && line.message.users.includes(name),
       `${label} is admitted: a user_list that includes ${name}`,
-      { hint: ADMISSION_HINT },
+      { hint: ADMISSION_HINT, timeoutMs: left() },
     );
     if (!client.roomKey) {
       host.fail({
@@ -213,6 +222,22 @@ export class Expectations {
       host.fail({
         expected: `the server ignores the input and keeps ${label}'s connection open`,
         actual: this.#describeSince(client, from, host.graceMs),
+      });
+    }
+    if (!host.members.includes(label)) this.#silences.set(label, from);
+  }
+
+  /** Whatever arrived before the answer to a later input, after input to ignore, was an answer to it. */
+  #checkSilence(label: string, answer: ReceivedLine): void {
+    const from = this.#silences.get(label);
+    if (from === undefined) return;
+    this.#silences.delete(label);
+    const client = this.host.client(label);
+    const early = client.lines.slice(from, answer.index).find((line) => !this.host.isForeign(line));
+    if (early) {
+      this.host.fail({
+        expected: `the server ignores the input: nothing is sent back to ${label}`,
+        actual: `${label} received ${describeLine(early)}, before ${describeLine(answer)}`,
       });
     }
   }

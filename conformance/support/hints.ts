@@ -17,6 +17,8 @@ export const HINTS: Readonly<Record<string, string>> = {
     'Strip one trailing "\\r" after splitting on "\\n" (or let the JSON parser treat it as whitespace).',
   'ECP-FR-06':
     "When the connection ends, drop the bytes after the last line feed: Python's file iteration, Go's bufio.Scanner and Java's readLine all hand that fragment over as a last line.",
+  'ECP-FR-07':
+    'Buffer bytes and split on the byte 0x0A first, then decode each whole line: decoding each read on its own (Python bytes.decode per recv) breaks a character split across two reads.',
   'ECP-MSG-01':
     'Build each outgoing message from the table in section 3.1: the right "type" and every field with its JSON type.',
   'ECP-MSG-02':
@@ -87,6 +89,8 @@ export const HINTS: Readonly<Record<string, string>> = {
     "Catch every error a connection's input can cause inside that connection: no exception, panic or crash may take the server, the room or another member with it.",
   'ECP-ERR-10':
     'Check that username, server_password and public_key are JSON strings before using them; refuse and close otherwise (a number is not a name).',
+  'ECP-ERR-11':
+    "Decode each line strictly (Python: decode('utf-8') and catch UnicodeDecodeError; Go: utf8.Valid) and skip the whole line when it fails, instead of errors='ignore' or replacement characters.",
   'ECP-LIM-01':
     'Count the bytes buffered without a newline; past the limit send "Line too long (limit N bytes); closing connection" and close.',
   'ECP-LIM-02':

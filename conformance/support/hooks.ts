@@ -70,7 +70,11 @@ Before(async function (this: ConformanceWorld, { pickle }) {
     const after = this.target.outputBetween(failedEnd, start);
     if (after) this.attach(after, { mediaType: AFTER_PREVIOUS_SCENARIO, fileName: SERVER_OUTPUT_FILE });
   }
-  this.begin(pickle.tags.map((tag) => tag.name));
+  this.begin(
+    pickle.tags.map((tag) => tag.name),
+    `${pickle.uri}: ${pickle.name}`,
+    pickle.name,
+  );
   this.notes.serverOutputStart = start;
 });
 

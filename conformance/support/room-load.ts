@@ -7,8 +7,8 @@
  * - the burst, sent all at once as fast as the sender's connection takes it (ECP-LIM-07 and 08):
  *   a server that reads the sender faster than its slowest reader drains piles the output up.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Limits } from '../../protocol/index.ts';
-import { chatTextOf } from './received-line.ts';
 import type { WireClient } from './wire-client.ts';
 
 /** Beyond the pending-output limit, what a reader that stopped can hide in its kernel's socket buffers. */
@@ -44,6 +44,28 @@ export interface LoadReport {
   disconnected: string[];
   /** The first reading member that waited in vain, with how many it had then and how many were due. */
   stalled?: { label: string; received: number; expected: number };
+  /**
+   * The longest the kit's own event loop could not run during the load, in ms: while it is
+   * stalled (a busy machine), no member of the kit reads, and a server may rightly take a member
+   * that "keeps reading" for one that stopped (ECP-LIM-03).
+   */
+  kitStallMs: number;
+}
+
+/**
+ * Runs a load while watching the kit's event loop: the longest delay of a 10 ms timer is the
+ * longest time the kit read nothing, which the kit measures exactly and the server cannot see.
+ */
+async function watchingTheKit(run: () => Promise<LoadReport>): Promise<LoadReport> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  try {
+    const report = await run();
+    report.kitStallMs = Math.round(delay.max / 1e6);
+    return report;
+  } finally {
+    delay.disable();
+  }
 }
 
 /** How many bytes a flood sends: enough to take a reader that stopped past the pending-output limit. */
@@ -61,7 +83,11 @@ export function burstBytes(limits: Limits): number {
  * every reading member must receive, complete and in order, within the timeout (plus the
  * slow-reader timeout while a member does not read). Stops at the first stall.
  */
-export async function flood(room: LoadRoom): Promise<LoadReport> {
+export function flood(room: LoadRoom): Promise<LoadReport> {
+  return watchingTheKit(() => floodIn(room));
+}
+
+async function floodIn(room: LoadRoom): Promise<LoadReport> {
   const { sender, limits } = room;
   const load = new Load(room, 'flood', textBytesUnder(limits, 32 * 1024));
   const patienceMs = room.timeoutMs + (room.someoneStopped ? limits.slowReaderTimeoutMs : 0);
@@ -96,7 +122,11 @@ export async function flood(room: LoadRoom): Promise<LoadReport> {
  * one receives nothing for the timeout plus the slow-reader timeout (a server may hold the burst
  * back that long for a member that stopped reading, ECP-LIM-03).
  */
-export async function burst(room: LoadRoom): Promise<LoadReport> {
+export function burst(room: LoadRoom): Promise<LoadReport> {
+  return watchingTheKit(() => burstIn(room));
+}
+
+async function burstIn(room: LoadRoom): Promise<LoadReport> {
   const { sender, limits } = room;
   // Texts of up to 8 KiB (about 14.6 KiB sealed), smaller when the line limit is.
   const load = new Load(room, 'burst', textBytesUnder(limits, 8 * 1024));
@@ -143,6 +173,9 @@ function textBytesUnder(limits: Limits, cap: number): number {
 /** The texts of one load, and, per reading member, how many of them it received in order. */
 class Load {
   readonly texts: string[] = [];
+  /** The sealed payload of each text, as sent: what readers are matched on, with no decryption. */
+  readonly #payloads: string[] = [];
+  readonly #indexOf = new Map<string, number>();
   readonly report: LoadReport;
   /** Per reading member: how many of its lines were looked at. */
   readonly #scanned: Map<string, number>;
@@ -159,6 +192,7 @@ class Load {
       bytes: 0,
       received: new Map(labels.map((label) => [label, 0])),
       disconnected: [],
+      kitStallMs: 0,
     };
     this.#scanned = new Map([...room.readers].map(([label, client]) => [label, client.lines.length]));
   }
@@ -172,6 +206,8 @@ class Load {
     this.texts.push(text);
     this.report.count = this.texts.length;
     const message = this.room.sender.client.seal(text);
+    this.#indexOf.set(message, this.#payloads.length);
+    this.#payloads.push(message);
     return `${JSON.stringify({ type: 'message', message, encrypted: true })}\n`;
   }
 
@@ -183,11 +219,13 @@ class Load {
     for (let index = this.#scanned.get(label)!; index < lines.length; index++) {
       const line = lines[index]!;
       if (line.message?.type !== 'message' || line.message.sender !== this.room.sender.name) continue;
-      const text = chatTextOf(line) ?? '';
-      if (!text.startsWith(`${this.kind} `)) continue;
-      if (text === this.texts[got]) got++;
+      // Each payload is sealed afresh, so comparing payloads is comparing texts, without the cost
+      // of decrypting thousands of lines while the server waits for the kit to read.
+      const at = this.#indexOf.get(line.message.message);
+      if (at === undefined) continue;
+      if (at === got) got++;
       else
-        report.outOfOrder ??= `${label} received "${text.slice(0, 12)}…" where "${this.texts[got]?.slice(0, 12)}…" was due`;
+        report.outOfOrder ??= `${label} received "${this.texts[at]?.slice(0, 12)}…" where "${this.texts[got]?.slice(0, 12)}…" was due`;
     }
     this.#scanned.set(label, lines.length);
     report.received.set(label, got);

@@ -8,11 +8,14 @@ import { openTarget, type Target } from '../../server-under-test/index.ts';
 import { loadRequirements, type Requirement } from '../requirements.ts';
 import { type ConformanceWorldParameters, sharedOpenTarget } from '../world-parameters.ts';
 import { ClientKeys } from './client-keys.ts';
+import { Prerequisites } from './prerequisites.ts';
 
 export class RunContext {
   #lastFeatureUri: string | undefined;
   #scenarioCount = 0;
   #restartDue = false;
+  /** Connecting and joining, which most scenarios need: broken ones end those scenarios at once. */
+  readonly prerequisites = new Prerequisites();
 
   constructor(
     readonly parameters: ConformanceWorldParameters,

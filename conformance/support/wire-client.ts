@@ -22,10 +22,11 @@ import {
   type Endpoint,
   formatEndpoint,
 } from '../../transport/index.ts';
+import { currentTurn } from './event-loop-turn.ts';
 import { LineInbox } from './line-inbox.ts';
 import { RawWire } from './raw-wire.ts';
 import { ReadPace } from './read-pace.ts';
-import { classifyLine, type LineMatch, type ReceivedLine } from './received-line.ts';
+import { classifyLine, jsonFieldOf, jsonTypeOf, type LineMatch, type ReceivedLine } from './received-line.ts';
 import { describeClose, redactPasswords, sealedTextNote } from './transcript-notes.ts';
 import { quoteShort, type WireLog } from './wire-log.ts';
 
@@ -333,6 +334,7 @@ export class WireClient {
     const line: ReceivedLine = {
       order: this.#options.nextOrder(),
       index: this.lines.length,
+      turn: currentTurn(),
       atMs: performance.now() - this.#options.startedAt,
       text,
       validUtf8,
@@ -342,12 +344,16 @@ export class WireClient {
     if (line.message) {
       this.join?.receive(line.message);
       if (line.message.type === 'key_exchange') this.#takeRoomKey(line.message.encrypted_key);
-      if (line.message.type === 'message' && line.message.encrypted && this.roomKey) {
-        try {
-          line.decrypted = openText(this.roomKey, line.message.message);
-        } catch {
-          // Not a sealed text under our key; scenarios that care say so.
-        }
+    }
+    // Any chat-typed line, valid or not: a check that something never arrives must see a relayed
+    // payload even when the server mangled the rest of the line (a null sender, say).
+    const payload = jsonFieldOf(line, 'message');
+    const sealed = line.message?.type !== 'message' || line.message.encrypted;
+    if (jsonTypeOf(line) === 'message' && typeof payload === 'string' && sealed && this.roomKey) {
+      try {
+        line.decrypted = openText(this.roomKey, payload);
+      } catch {
+        // Not a sealed text under our key; scenarios that care say so.
       }
     }
     const notes = [

@@ -20,6 +20,7 @@ import { type RunContext, runContext } from './run-context.ts';
 import { type ConnectHow, ScenarioClients } from './scenario-clients.ts';
 import { ScenarioNames } from './scenario-names.ts';
 import { noted, type ScenarioNotes } from './scenario-notes.ts';
+import { SeededBytes } from './seeded-bytes.ts';
 import type { WireClient } from './wire-client.ts';
 
 export class ConformanceWorld extends World<ConformanceWorldParameters> {
@@ -36,8 +37,16 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
     super(options);
   }
 
+  /** The scenario's random inputs, from the run's seed (made again in `begin()`). */
+  random = new SeededBytes(0, '');
+
+  /** The scenario's name, for the reports of the prerequisites it failed. */
+  scenarioName = '';
+
   /** Called by the Before hook. */
-  begin(tags: readonly string[]): void {
+  begin(tags: readonly string[], scope: string, name: string): void {
+    this.scenarioName = name;
+    this.random = new SeededBytes(this.parameters.seed, scope);
     this.requirementIds = requirementIdsOf(tags);
     this.#names = new ScenarioNames(this.run.nextScenarioTag(), this.#clients.current);
     this.startedAt = performance.now();
@@ -148,15 +157,29 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** Connects (if needed), sends a valid handshake and waits until the client is admitted. */
   async join(label: string): Promise<WireClient> {
     const client = await this.connect(label);
-    this.sendHandshake(label);
-    await this.expectAdmitted(label);
-    return client;
+    return this.run.prerequisites.establish('being admitted', this.scenarioName, async () => {
+      this.sendHandshake(label);
+      await this.expectAdmitted(label);
+      return client;
+    });
   }
 
-  /** Joins each label in turn, then lets every member catch up with the joins. */
+  /**
+   * Joins each label in turn, then lets every member catch up with the joins: the room most
+   * scenarios start from, a prerequisite that ends them at once when the server cannot provide it.
+   */
   async joinAll(labels: readonly string[]): Promise<void> {
     for (const label of labels) await this.join(label);
-    await this.#expect.settle();
+    await this.run.prerequisites.establish('joining the room', this.scenarioName, () =>
+      this.#expect.settle(),
+    );
+  }
+
+  /** Connects each label, a prerequisite of the scenarios that start from connected clients. */
+  async connectAll(labels: readonly string[]): Promise<void> {
+    await this.run.prerequisites.establish('connecting', this.scenarioName, async () => {
+      for (const label of labels) await this.connect(label);
+    });
   }
 
   /** Sends `text` from a member, sealed with the room key as a v1 client does. */

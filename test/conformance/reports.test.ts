@@ -38,6 +38,7 @@ const run: ConformanceRun = {
   tags: undefined,
   limits: { ...DEFAULT_LIMITS },
   timeoutMs: 2000,
+  seed: 42,
   startedAt: new Date('2026-11-26T12:00:00Z'),
   durationMs: 1234,
   scenarios: [

@@ -112,11 +112,37 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
     expect(alice.isClosed).toBe(false);
   });
 
-  it('keeps a line that is not UTF-8 to itself and the connection open', async () => {
+  it('keeps a line of bytes that are not UTF-8 to itself and the connection open', async () => {
     const { alice, bob } = await aliceAndBob();
-    alice.sendRaw(Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d, 0x0a]));
+    alice.sendRaw(Buffer.from([0xc3, 0xff, 0xfe, 0x0a]));
     expect(await drain(bob, 300)).toEqual([]);
     expect(alice.isClosed).toBe(false);
+  });
+
+  it('drops bytes that are not UTF-8 inside a chat and relays the rest', async () => {
+    const { alice, bob, name } = await aliceAndBob();
+    alice.sendRaw(
+      Buffer.concat([
+        Buffer.from('{"type":"message","message":"he'),
+        Buffer.from([0xff]),
+        Buffer.from('llo","encrypted":false}\n'),
+      ]),
+    );
+    expect(await bob.next()).toEqual({ type: 'message', sender: name, message: 'hello', encrypted: false });
+  });
+
+  it('answers a wrong password whose username holds a byte that is not UTF-8', async () => {
+    const client = await connect();
+    const [before, after] = JSON.stringify({
+      type: 'handshake',
+      username: 'mal',
+      server_password: `not-${PASSWORD}`,
+      public_key: keys.publicKeyPem,
+    }).split('mal');
+    client.sendRaw(
+      Buffer.concat([Buffer.from(`${before}ma`), Buffer.from([0xff]), Buffer.from(`l${after}\n`)]),
+    );
+    expect(await client.next()).toEqual({ type: 'auth_error', message: 'Invalid server password' });
   });
 
   it('admits a username that is a number', async () => {
@@ -162,7 +188,7 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
   it('fails the bad-input rules that go beyond v1', async () => {
     const run = await runConformance({
       target: spawned('v1_server.py'),
-      tags: '@ECP-ERR-05 or @ECP-ERR-08 or @ECP-ERR-10',
+      tags: '@ECP-ERR-05 or @ECP-ERR-08 or @ECP-ERR-10 or @ECP-ERR-11 or @ECP-FR-07',
       timeoutMs: 1000,
     });
     const status = Object.fromEntries(run.scenarios.map((result) => [result.name, result.status]));
@@ -181,6 +207,10 @@ describe.skipIf(!hasPython)('the v1 server, which behaves as the original protot
       // The prototype answers a password that is not a string as a wrong one: refused all the same.
       'A handshake with a wrongly typed field is refused (whose server_password is a list)': 'passed',
       'A handshake with a wrongly typed field is refused (whose public_key is null)': 'failed',
+      // It reads bytes that are not UTF-8 as if they had never been sent, and decodes each read alone.
+      'A handshake holding bytes that are not UTF-8 is ignored whole': 'failed',
+      'A chat message holding bytes that are not UTF-8 is ignored whole': 'failed',
+      'A multi-byte character split across reads arrives intact': 'failed',
     });
   }, 120_000);
 });

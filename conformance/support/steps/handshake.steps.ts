@@ -3,6 +3,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { fullyEscapedJson, pythonStyleJson, reversedFields } from '../json-styles.ts';
+import { NOT_UTF8 } from '../not-utf8.ts';
 import type { ConformanceWorld } from '../world.ts';
 import { MEMBER } from './parameter-types.ts';
 
@@ -65,12 +66,25 @@ When(
     // A server that decodes leniently (Go's encoding/json, errors="replace") would answer it.
     const [before, after] = JSON.stringify(wrongPasswordFields(this, label)).split('"username":"');
     this.client(label).sendBytes(
+      Buffer.concat([Buffer.from(`${before}"username":"`), Buffer.from(NOT_UTF8), Buffer.from(`${after}\n`)]),
+      'a handshake with a wrong password whose username holds the bytes C3 28 FF (not UTF-8)',
+    );
+  },
+);
+
+When(
+  '{member} sends a handshake with a wrong password that is not valid UTF-8, and the same handshake without those bytes',
+  async function (this: ConformanceWorld, label: string) {
+    // One write, so that a server that answers the first line and closes has read both already.
+    const line = JSON.stringify(wrongPasswordFields(this, label));
+    const [before, after] = line.split('"username":"');
+    this.client(label).sendBytes(
       Buffer.concat([
         Buffer.from(`${before}"username":"`),
-        Buffer.from([0xc3, 0x28, 0xff]),
-        Buffer.from(`${after}\n`),
+        Buffer.from(NOT_UTF8),
+        Buffer.from(`${after}\n${line}\n`),
       ]),
-      'a handshake with a wrong password whose username holds the bytes C3 28 FF (not UTF-8)',
+      'two lines in one write: a handshake with a wrong password whose username holds the bytes C3 28 FF (not UTF-8), then the same handshake without them',
     );
   },
 );
@@ -159,7 +173,7 @@ When(
 When(
   '{member} sends a handshake with a distinctive wrong password',
   async function (this: ConformanceWorld, label: string) {
-    const password = `wrong-${Math.random().toString(36).slice(2, 12)}`;
+    const password = `wrong-${this.random.text(10)}`;
     this.notes.wrongPassword = password;
     await this.handshakeFrom(label, { server_password: password });
   },

@@ -2,15 +2,15 @@
  * Connecting, joining and leaving, and whether a client is (still) a member.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
-import type { ReceivedLine } from '../received-line.ts';
+import { isNotice, jsonTypeOf, listsUser, type ReceivedLine } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 Given('{member} is connected', async function (this: ConformanceWorld, label: string) {
-  await this.connect(label);
+  await this.connectAll([label]);
 });
 
 Given('{members} are connected', async function (this: ConformanceWorld, labels: string[]) {
-  for (const label of labels) await this.connect(label);
+  await this.connectAll(labels);
 });
 
 Given(
@@ -125,7 +125,7 @@ Then('{member} is never admitted', async function (this: ConformanceWorld, label
   const client = this.client(label);
   const name = client.requestedNames.at(-1) ?? client.username;
   const admitted = client.lines.find(
-    (line) => line.message?.type === 'key_exchange' || line.message?.type === 'user_list',
+    (line) => jsonTypeOf(line) === 'key_exchange' || jsonTypeOf(line) === 'user_list',
   );
   if (admitted) {
     this.fail({
@@ -136,10 +136,9 @@ Then('{member} is never admitted', async function (this: ConformanceWorld, label
   for (const member of this.members) {
     await this.expectNoLine(
       member,
-      (line) =>
-        (line.message?.type === 'user_list' && line.message.users.includes(name)) ||
-        (line.message?.type === 'system' && line.message.message === `${name} has joined the chat`),
+      (line) => listsUser(line, name) || isNotice(line, `${name} has joined the chat`),
       `${member} never sees ${name} join the room`,
+      { all: true },
     );
   }
 });

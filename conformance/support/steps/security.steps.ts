@@ -2,7 +2,7 @@
  * What must never happen: material meant for members reaching others, a password repeated back.
  */
 import { Then } from '@cucumber/cucumber';
-import type { ReceivedLine } from '../received-line.ts';
+import { jsonTypeOf, type ReceivedLine } from '../received-line.ts';
 import type { ConformanceWorld } from '../world.ts';
 
 const MEMBERS_ONLY = new Set(['key_exchange', 'user_list', 'message']);
@@ -15,9 +15,8 @@ function isMembersOnly(line: ReceivedLine): boolean {
 Then(
   /^(\w+(?: and \w+)?) received no key_exchange, user list or chat message$/,
   async function (this: ConformanceWorld, list: string) {
-    // Whatever was sent to members has reached them (an earlier step saw it); give the rest a moment.
-    await new Promise((resolve) => setTimeout(resolve, this.graceMs));
     for (const label of list.split(' and ')) {
+      await flushUnadmitted(this, label);
       const leaked = this.client(label).lines.find(isMembersOnly);
       if (leaked) {
         this.fail({
@@ -28,6 +27,26 @@ Then(
     }
   },
 );
+
+/**
+ * Makes sure everything the server wrote to a connection that was never admitted has arrived, by
+ * what the kit observes exactly rather than a pause: the connection's end, when the server closed
+ * it; otherwise a handshake with a wrong password, whose auth_error (ECP-AUTH-02) and close come
+ * after anything written to that connection before. Without either (a server that never answers
+ * a wrong password, which other scenarios fail), it falls back to waiting the grace period.
+ */
+async function flushUnadmitted(world: ConformanceWorld, label: string): Promise<void> {
+  const client = world.client(label);
+  if (!client.isOpen) return;
+  const refusals = () => client.lines.filter((line) => jsonTypeOf(line) === 'auth_error').length;
+  const before = refusals();
+  client.send(client.handshakeFields({ server_password: `not-${world.target.password}` }));
+  const answered = await client.waitUntil(() => !client.isOpen || refusals() > before, world.timeoutMs);
+  if (!answered) {
+    world.log(`${label} got no answer to a wrong password; waited ${world.graceMs} ms instead`);
+    await new Promise((resolve) => setTimeout(resolve, world.graceMs));
+  }
+}
 
 Then('no line the server sent contains that password', async function (this: ConformanceWorld) {
   const password = this.noted('wrongPassword');

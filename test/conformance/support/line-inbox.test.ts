@@ -3,7 +3,7 @@ import { LineInbox } from '../../../conformance/support/line-inbox.ts';
 import type { ReceivedLine } from '../../../conformance/support/received-line.ts';
 
 function line(index: number, text: string): ReceivedLine {
-  return { order: index, index, atMs: 0, text, validUtf8: true, terminated: true };
+  return { order: index, index, turn: 0, atMs: 0, text, validUtf8: true, terminated: true };
 }
 
 function inboxOf(...texts: string[]): { inbox: LineInbox; close: () => void } {

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { chatTextOf, classifyLine, type ReceivedLine } from '../../../conformance/support/received-line.ts';
 
 function classified(text: string): ReceivedLine {
-  const line: ReceivedLine = { order: 0, index: 0, atMs: 0, text, validUtf8: true, terminated: true };
+  const line: ReceivedLine = {
+    order: 0,
+    index: 0,
+    turn: 0,
+    atMs: 0,
+    text,
+    validUtf8: true,
+    terminated: true,
+  };
   classifyLine(line);
   return line;
 }

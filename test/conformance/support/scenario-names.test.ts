@@ -6,6 +6,7 @@ function received(message: ReceivedLine['message']): ReceivedLine {
   return {
     order: 0,
     index: 0,
+    turn: 0,
     atMs: 0,
     text: JSON.stringify(message),
     validUtf8: true,
