@@ -30,6 +30,7 @@ it('packs the starters without their node_modules', () => {
   expect(starters).toEqual([
     'labs/starters/README.md',
     'labs/starters/go/server.go',
+    'labs/starters/python-client/client.py',
     'labs/starters/python/server.py',
     'labs/starters/typescript/package-lock.json',
     'labs/starters/typescript/package.json',
