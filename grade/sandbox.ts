@@ -5,7 +5,11 @@
  * (server-under-test), so stopping it stops everything the server started.
  *
  * ulimit limits apply per process: CPU seconds (a soft limit: the kernel sends SIGXCPU),
- * address space (so a runaway allocation fails in that server only) and the number of processes.
+ * data (the memory a process has written or may write: its heap and private writable mappings, so
+ * a runaway allocation fails in that server only) and the number of processes. Data, not address
+ * space (`ulimit -v`): Node and Go reserve far more address space than they use (V8's WebAssembly
+ * guard regions alone are gigabytes), so an address-space cap that bounds a Python server stops a
+ * Node server from starting at all; a reservation the process never writes to counts as no data.
  * The process limit counts every process of the user, and root ignores it: grade as an ordinary
  * user, or in a container with a pids limit, to stop a fork bomb.
  */
@@ -15,7 +19,7 @@ import { shellQuote } from '../server-under-test/index.ts';
 export interface ResourceLimits {
   /** CPU seconds per process (soft limit: SIGXCPU). */
   cpuSeconds: number;
-  /** Address space per process, in MiB. */
+  /** Data (heap and private writable mappings) per process, in MiB: `ulimit -d`. */
   memoryMb: number;
   /** Processes the user may have while the server runs (counted over all of the user's processes). */
   processes: number;
@@ -47,7 +51,7 @@ export function detectShellLimits(): ShellLimits {
   const processesOption = works('ulimit -u 100000') ? '-u' : works('ulimit -p 100000') ? '-p' : undefined;
   detected = {
     cpu: works('ulimit -S -t 100000'),
-    memory: works('ulimit -v 100000000'),
+    memory: works('ulimit -d 100000000'),
     processesOption,
     processesEnforced: processesOption !== undefined && process.getuid?.() !== 0,
   };
@@ -84,7 +88,7 @@ export function sandboxScript(
 ): string {
   const lines = [`echo $$ > ${shellQuote(files.pidFile)}`];
   if (shell.cpu) lines.push(`ulimit -S -t ${limits.cpuSeconds}`);
-  if (shell.memory) lines.push(`ulimit -v ${limits.memoryMb * 1024}`);
+  if (shell.memory) lines.push(`ulimit -d ${limits.memoryMb * 1024}`);
   if (shell.processesOption) {
     lines.push(`ulimit ${shell.processesOption} ${processesAlready + limits.processes} 2>/dev/null`);
   }

@@ -22,8 +22,6 @@ const SOLUTIONS = ['python', 'typescript', 'go'] as const;
 type Solution = (typeof SOLUTIONS)[number];
 /** Small limits, as the lab tests and the grading examples use: a run takes seconds, not minutes. */
 const LIMITS = 'handshakeTimeoutMs=1000,maxLineBytes=65536,maxPendingOutputBytes=262144,maxConnections=100';
-/** Address space per server process, enough for Node with tsx (see below). */
-const ADDRESS_SPACE_MB = 65536;
 
 const args = yargs(hideBin(process.argv))
   .scriptName('grade-repeatability')
@@ -100,10 +98,6 @@ function grade(roster: string, out: string): Promise<number> {
         String(args.jobs),
         '--limits',
         LIMITS,
-        // The TypeScript solution runs under tsx, whose WebAssembly parser reserves more address
-        // space than grade's default cap (2048 MiB) allows: it would not start.
-        '--memory',
-        String(ADDRESS_SPACE_MB),
       ],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
     );

@@ -67,9 +67,6 @@ describe('ecp grade over TLS and WebSocket', () => {
       '2',
       '--cap',
       '60',
-      // Node reserves address space for WebAssembly (tsx uses it) far above the default limit.
-      '--memory',
-      '65536',
     ]);
     expect(run.stderr).not.toMatch(/Error|worker failed/);
     expect(run.code).toBe(0);
