@@ -12,9 +12,19 @@ export function formatClassReport(grades: GradesFile): string {
   const verdictCounts = new Map<string, number>();
   for (const student of students)
     verdictCounts.set(student.verdict, (verdictCounts.get(student.verdict) ?? 0) + 1);
-  const possible = labs.reduce((sum, lab) => sum + lab.weight, 0);
+  // Rows of different kinds have different labs, so a different possible total.
+  const possibles = new Set(students.map((student) => student.possible));
+  const possible = possibles.size === 1 ? [...possibles][0]! : undefined;
+  const hasClients = students.some((student) => student.kind === 'client');
+  const servers = students.length - students.filter((student) => student.kind === 'client').length;
+  const clients = students.length - servers;
   const meta = [
-    `${students.length} server${students.length === 1 ? '' : 's'}`,
+    [
+      servers > 0 || !hasClients ? `${servers} server${servers === 1 ? '' : 's'}` : '',
+      clients > 0 ? `${clients} client${clients === 1 ? '' : 's'}` : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
     `labs ${labs.map((lab) => lab.number).join(', ')}`,
     `timeout ${options.timeoutMs / 1000} s`,
     Object.keys(options.limits).length > 0
@@ -35,7 +45,7 @@ export function formatClassReport(grades: GradesFile): string {
     th('#', 'number'),
     th('Student', 'text'),
     th('Verdict', 'text'),
-    th(`Total <small>of ${fmt(possible)}</small>`, 'number'),
+    th(`Total${possible === undefined ? '' : ` <small>of ${fmt(possible)}</small>`}`, 'number'),
     ...labs.map((lab) =>
       th(
         `Lab ${lab.number} <small>${escapeHtml(lab.title)}</small>`,
@@ -51,16 +61,20 @@ export function formatClassReport(grades: GradesFile): string {
   const rows = students
     .map((student) => {
       const cells = labs.map((lab) =>
-        labCell(
-          student.labs.find((item) => item.lab === lab.number),
-          student,
-        ),
+        lab.party === student.kind
+          ? labCell(
+              student.labs.find((item) => item.lab === lab.number),
+              student,
+            )
+          : `<td data-sort="-2" class="cell other" title="a ${lab.party} lab; this row is a ${student.kind}"></td>`,
       );
+      const kind = hasClients ? ` <small>${student.kind}</small>` : '';
+      const of = possible === undefined ? ` <small>of ${fmt(student.possible)}</small>` : '';
       return (
         `<tr><td data-sort="${student.row}">${student.row}</td>` +
-        `<td data-sort="${escapeHtml(student.student)}"><a href="#${anchor(student)}">${escapeHtml(student.student)}</a></td>` +
+        `<td data-sort="${escapeHtml(student.student)}"><a href="#${anchor(student)}">${escapeHtml(student.student)}</a>${kind}</td>` +
         `<td data-sort="${student.verdict}"><span class="verdict ${student.verdict}">${student.verdict}</span></td>` +
-        `<td data-sort="${student.total}" class="total">${fmt(student.total)}</td>${cells.join('')}` +
+        `<td data-sort="${student.total}" class="total">${fmt(student.total)}${of}</td>${cells.join('')}` +
         `${options.fuzz ? fuzzCell(student.fuzz) : ''}</tr>`
       );
     })
@@ -73,7 +87,7 @@ export function formatClassReport(grades: GradesFile): string {
     labs
       .map(
         (lab) =>
-          `<td>${fmt(mean(students.map((s) => s.labs.find((item) => item.lab === lab.number)?.points ?? 0)))}</td>`,
+          `<td>${fmt(mean(students.filter((s) => s.kind === lab.party).map((s) => s.labs.find((item) => item.lab === lab.number)?.points ?? 0)))}</td>`,
       )
       .join('') +
     `${options.fuzz ? '<td></td>' : ''}</tr>`;
@@ -233,6 +247,7 @@ td:nth-child(2), td:nth-child(3), th:nth-child(2), th:nth-child(3) { text-align:
 td.cell small { display: block; color: #444; font-size: .75rem; }
 td.cell a { color: inherit; font-weight: 600; }
 td.none { background: #eee; color: #888; text-align: center; }
+td.other { background: #fafafa; }
 td.total { font-weight: 600; }
 tfoot td { background: #fafafa; font-style: italic; }
 .verdict { border-radius: .6rem; padding: 0 .45rem; font-size: .8rem; white-space: nowrap; }

@@ -33,6 +33,7 @@ import {
   parseShard,
   RosterError,
   type Shard,
+  type SubmissionKind,
   selectShard,
 } from './roster.ts';
 import { DEFAULT_RESOURCE_LIMITS, detectShellLimits } from './sandbox.ts';
@@ -69,12 +70,13 @@ interface GradeArgs {
 }
 
 /**
- * The labs `ecp grade` runs: those with scenarios over plain TCP. Not lab 8 (measured with ecp
- * bench), nor the optional transport labs (9 TLS, 10 WebSocket), which need a server started on
- * that transport: check those with ecp conformance --transport.
+ * The labs `ecp grade` runs: those with scenarios over plain TCP, server labs for server rows and
+ * client labs for client rows. Not lab 8 (measured with ecp bench), nor the optional transport
+ * labs (9 TLS, 10 WebSocket), which need a server started on that transport: check those with
+ * ecp conformance --transport.
  */
 export function gradableLabs(): Lab[] {
-  return LABS.filter((lab) => !lab.bench && !lab.optional && lab.party === 'server');
+  return LABS.filter((lab) => !lab.bench && !lab.optional);
 }
 
 /**
@@ -82,9 +84,10 @@ export function gradableLabs(): Lab[] {
  * have one, and a subcommand's (merge) replaces it.
  */
 const USAGE =
-  '$0 grade ROSTER --out DIR [options]\n\nRun every server of a roster (CSV: student,dir,command[,password]; or YAML) through the\n' +
-  'labs and write a class report (index.html), a gradebook (grades.csv) and grades.json.\n' +
-  'In a command, {port} is a free port, {password} the password, {limits} the limit flags.';
+  '$0 grade ROSTER --out DIR [options]\n\nRun every server or client of a roster (CSV: student,dir,command[,password,target,kind]; or\n' +
+  'YAML) through the labs and write a class report (index.html), a gradebook (grades.csv) and grades.json.\n' +
+  'In a server command, {port} is a free port, {password} the password, {limits} the limit flags;\n' +
+  'a client row (kind client) takes the placeholders of ecp conformance --client.';
 
 function builder(yargs: Argv): Argv<GradeArgs> {
   return yargs
@@ -199,6 +202,8 @@ function builder(yargs: Argv): Argv<GradeArgs> {
 export function selectLabs(
   args: Pick<GradeArgs, 'labs' | 'lab' | 'only' | 'tags'>,
   weights: Weights | undefined,
+  /** The kinds of the roster's rows: by default, only the labs of those parties. */
+  kinds: ReadonlySet<SubmissionKind> = new Set(['server']),
 ): GradedLab[] {
   let numbers: number[];
   if (args.labs !== undefined) {
@@ -213,15 +218,18 @@ export function selectLabs(
       throw new RangeError(
         `there is no lab ${args.lab}; the labs are ${LABS.map((lab) => lab.number).join(', ')}`,
       );
+    const party = findLab(args.lab)!.party;
     numbers = args.only
       ? [args.lab]
       : gradableLabs()
-          .filter((lab) => lab.number <= args.lab!)
+          .filter((lab) => lab.party === party && lab.number <= args.lab!)
           .map((lab) => lab.number);
   } else if (weights) {
     numbers = [...weights.labs.keys()].sort((a, b) => a - b);
   } else {
-    numbers = gradableLabs().map((lab) => lab.number);
+    numbers = gradableLabs()
+      .filter((lab) => kinds.has(lab.party))
+      .map((lab) => lab.number);
   }
   return [...new Set(numbers)].map((n) => {
     const lab = findLab(n);
@@ -238,7 +246,13 @@ export function selectLabs(
     }
     const weight = weights ? weights.labs.get(n) : DEFAULT_LAB_WEIGHT;
     if (weight === undefined) throw new RangeError(`the weights file gives no points for lab ${n}`);
-    return { number: n, title: lab.title, weight, ...(args.tags ? { tags: args.tags } : {}) };
+    return {
+      number: n,
+      title: lab.title,
+      party: lab.party,
+      weight,
+      ...(args.tags ? { tags: args.tags } : {}),
+    };
   });
 }
 
@@ -257,9 +271,10 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
     if (args.target !== undefined) checkTargetTemplate(args.target);
     tls = tlsFrom(args);
     weights = args.weights ? loadWeights(args.weights) : undefined;
-    labs = selectLabs(args, weights);
     limits = args.limits ? parseLimitsOption(args.limits) : {};
     submissions = loadRoster(args.roster);
+    // The whole roster's kinds, before --shard: every shard of a roster grades the same labs.
+    labs = selectLabs(args, weights, new Set(submissions.map((submission) => submission.kind)));
     if (args.shard) {
       shard = parseShard(args.shard);
       submissions = selectShard(submissions, shard);
@@ -279,8 +294,14 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   const perLab = await Promise.all(
     labs.map(
       async (lab) =>
-        (await planScenarios({ lab: lab.number, onlyLab: true, ...(lab.tags ? { tags: lab.tags } : {}) }))
-          .length,
+        (
+          await planScenarios({
+            lab: lab.number,
+            onlyLab: true,
+            party: lab.party,
+            ...(lab.tags ? { tags: lab.tags } : {}),
+          })
+        ).length,
     ),
   );
   const resources = { cpuSeconds: args.cpu, memoryMb: args.memory, processes: args.processes };
@@ -354,6 +375,7 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
     labs: labs.map((lab, index) => ({
       number: lab.number,
       title: lab.title,
+      party: lab.party,
       weight: lab.weight,
       scenarios: perLab[index] ?? 0,
     })),
@@ -371,8 +393,10 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
 /** The gradebook as a table for the terminal. */
 export function formatTable(file: GradesFile): string {
   const fuzzed = Boolean(file.options.fuzz);
+  const mixed = new Set(file.students.map((student) => student.kind)).size > 1;
   const header = [
     'student',
+    ...(mixed ? ['kind'] : []),
     ...file.labs.map((lab) => `lab ${lab.number}`),
     'total',
     ...(fuzzed ? ['fuzz'] : []),
@@ -380,7 +404,10 @@ export function formatTable(file: GradesFile): string {
   ];
   const rows = file.students.map((student) => [
     student.student,
+    ...(mixed ? [student.kind] : []),
     ...file.labs.map((lab) => {
+      // Blank: not this row's lab (a client lab on a server row, or the other way round).
+      if (lab.party !== student.kind) return '';
       const grade = student.labs.find((item) => item.lab === lab.number);
       return !grade || grade.status === 'not-run' || grade.status === 'did-not-start'
         ? '-'

@@ -1,6 +1,7 @@
 /**
  * The outputs of a grading run in its folder: `grades.json` (everything, schema `ecp-grade/1`),
- * `grades.csv` (the gradebook: student, points per lab, total, verdict, notes) and `index.html`
+ * `grades.csv` (the gradebook: student, kind, points per lab,
+ * total, possible, verdict, notes) and `index.html`
  * (the class report).
  */
 import { readFileSync } from 'node:fs';
@@ -18,12 +19,25 @@ export async function writeGrades(outDir: string, grades: GradesFile): Promise<v
   await writeFile(join(outDir, GRADE_FILES.html), formatClassReport(grades));
 }
 
+/** A lab that is not the row's own (a client lab on a server row, or the other way round) is blank. */
 export function formatGradebook(grades: GradesFile): string {
-  const header = ['student', ...grades.labs.map((lab) => `lab-${lab.number}`), 'total', 'verdict', 'notes'];
+  const header = [
+    'student',
+    'kind',
+    ...grades.labs.map((lab) => `lab-${lab.number}`),
+    'total',
+    'possible',
+    'verdict',
+    'notes',
+  ];
   const rows = grades.students.map((student) => [
     student.student,
-    ...grades.labs.map((lab) => student.labs.find((item) => item.lab === lab.number)?.points ?? 0),
+    student.kind,
+    ...grades.labs.map((lab) =>
+      lab.party === student.kind ? (student.labs.find((item) => item.lab === lab.number)?.points ?? 0) : '',
+    ),
     student.total,
+    student.possible,
     student.verdict,
     student.notes.join('; '),
   ]);

@@ -1,5 +1,5 @@
 /**
- * Grades a class: every submission in a worker process of its own (worker.ts), `jobs` at a time,
+ * Grades a class: every submission (a server, or a client) in a worker process of its own (worker.ts), `jobs` at a time,
  * each under a wall-clock cap. When the cap passes, the worker and the server it is running are
  * killed, and the row keeps the labs it finished. A worker that fails for a reason of its own
  * costs its row, never the run.
@@ -9,7 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LIMIT_FLAGS, limitsFromCommand } from '../conformance/index.ts';
+import {
+  DEFAULT_CLIENT_START_TIMEOUT_MS,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  LIMIT_FLAGS,
+  limitsFromCommand,
+} from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { OutputTail, stopWhenKitEnds, type TargetTls } from '../server-under-test/index.ts';
 import { parseEndpoint } from '../transport/index.ts';
@@ -123,11 +128,14 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   const base = {
     row: submission.row,
     student: submission.student,
+    kind: submission.kind,
     dir: submission.dir,
     command: submission.command,
   };
+  // A row is graded through the labs of its own kind only: server labs or client labs.
+  const ownLabs = options.labs.filter((lab) => lab.party === submission.kind);
   if (!existsSync(submission.dir)) {
-    const labs = options.labs.map((lab) => emptyLab(lab, 'not-run'));
+    const labs = ownLabs.map((lab) => emptyLab(lab, 'not-run'));
     return {
       ...base,
       verdict: 'did-not-start',
@@ -141,20 +149,26 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
     pidFile: join(context.runtimeDir, `row-${submission.row}.pid`),
     exitFile: join(context.runtimeDir, `row-${submission.row}.exit`),
   };
+  const client = submission.kind === 'client';
   const job: WorkerJob = {
+    kind: submission.kind,
     student: submission.student,
     script: context.script(context.command, files),
     files,
     password: submission.password ?? options.password,
-    ...endpointOf(submission.target ?? options.target),
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-    labs: [...options.labs],
-    timeoutMs: options.timeoutMs,
+    ...(client ? {} : endpointOf(submission.target ?? options.target)),
+    ...(options.tls === undefined || client ? {} : { tls: options.tls }),
+    labs: ownLabs,
+    // A client is a whole process to start and to react per scenario: the waits of ecp conformance
+    // --client, unless the options ask for longer.
+    timeoutMs: client ? Math.max(options.timeoutMs, DEFAULT_CLIENT_TIMEOUT_MS) : options.timeoutMs,
     // A server's limit flags are its limits, as for ecp conformance --spawn; --limits overrides.
     limits: { ...limitsFromCommand(context.command), ...options.limits },
     repeat: options.repeat,
     flakyCredit: options.flakyCredit,
-    startTimeoutMs: options.startTimeoutMs,
+    startTimeoutMs: client
+      ? Math.max(options.startTimeoutMs, DEFAULT_CLIENT_START_TIMEOUT_MS)
+      : options.startTimeoutMs,
     probeTimeoutMs: options.probeTimeoutMs,
     html: options.html,
     ...(options.fuzz ? { fuzz: options.fuzz } : {}),
@@ -201,7 +215,7 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   context.running.delete(child);
   if (!done) killServerGroup(files.pidFile);
 
-  const labs = options.labs.map((lab) => received.get(lab.number) ?? emptyLab(lab, 'not-run'));
+  const labs = ownLabs.map((lab) => received.get(lab.number) ?? emptyLab(lab, 'not-run'));
   const notes: string[] = [];
   let startVerdict: Verdict | undefined;
   if (start?.result === 'did-not-start' || start?.result === 'no-answer') {

@@ -4,6 +4,7 @@
  */
 import type { ScenarioOutcome } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
+import type { SubmissionKind } from './roster.ts';
 import type { ResourceLimits } from './sandbox.ts';
 
 export const GRADES_SCHEMA = 'ecp-grade/1';
@@ -12,6 +13,8 @@ export const GRADES_SCHEMA = 'ecp-grade/1';
 export interface GradedLab {
   number: number;
   title: string;
+  /** Whose lab it is: server rows are graded through server labs, client rows through client labs. */
+  party: SubmissionKind;
   /** Points for passing every scenario of the lab. */
   weight: number;
   /** A cucumber tag expression that narrows the lab's scenarios further (`--tags`). */
@@ -91,13 +94,15 @@ export interface FuzzGrade {
 export interface StudentGrade {
   row: number;
   student: string;
+  /** Server or client: `labs` holds only the selected labs of that party. */
+  kind: SubmissionKind;
   dir: string;
   command: string;
   verdict: Verdict;
   /** For people: why the verdict, which lab crashed and how. */
   notes: string[];
   total: number;
-  /** The maximum of `total`: the weights of the labs graded. */
+  /** The maximum of `total`: the weights of the row's own labs (those of its kind). */
   possible: number;
   durationMs: number;
   labs: LabGrade[];
@@ -135,6 +140,7 @@ export interface GradesFile {
   roster: string;
   rosterSha256: string;
   options: GradeOptionsRecord;
-  labs: { number: number; title: string; weight: number; scenarios: number }[];
+  /** Every lab selected; a row is graded through those whose party is its kind. */
+  labs: { number: number; title: string; party: SubmissionKind; weight: number; scenarios: number }[];
   students: StudentGrade[];
 }

@@ -1,8 +1,10 @@
 /**
- * The roster: one row per student server. CSV with the header `student,dir,command` (and an
- * optional `password` and `target`), or YAML (a list of rows, or `{ students: [...] }`). A `dir`
- * is relative to the roster's folder; a `target` is the URL the started server is reached at, with
- * `{port}` (`ws://127.0.0.1:{port}/ecp`), for a server that speaks TLS or WebSocket.
+ * The roster: one row per student server or client. CSV with the header `student,dir,command` (and
+ * an optional `password`, `target` and `kind`), or YAML (a list of rows, or `{ students: [...] }`).
+ * A `dir` is relative to the roster's folder; a `target` is the URL the started server is reached
+ * at, with `{port}` (`ws://127.0.0.1:{port}/ecp`), for a server that speaks TLS or WebSocket. A
+ * `kind` is `server` (the default) or `client`: a client row's command starts a client, with the
+ * placeholders of `ecp conformance --client`, and is graded through the client labs.
  * `--shard K/N` keeps every N-th row starting at the K-th.
  */
 import { readFileSync } from 'node:fs';
@@ -10,13 +12,21 @@ import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseEndpoint } from '../transport/index.ts';
 
+/** What a row names: a server (graded through the server labs) or a client (the client labs). */
+export type SubmissionKind = 'server' | 'client';
+export const SUBMISSION_KINDS: readonly SubmissionKind[] = ['server', 'client'];
+
 export interface Submission {
   /** 1-based position in the roster file, so shards and merges keep the roster's order. */
   row: number;
   student: string;
-  /** Absolute working directory of the server command. */
+  kind: SubmissionKind;
+  /** Absolute working directory of the command. */
   dir: string;
-  /** Shell command; `{port}`, `{password}` and `{limits}` are filled in by the grader. */
+  /**
+   * Shell command. A server's: `{port}`, `{password}` and `{limits}` are filled in by the grader;
+   * a client's: `{url}`, `{host}`, `{port}`, `{username}` and `{password}`, for each scenario.
+   */
   command: string;
   /** The row's own password, where it overrides `--password`. */
   password?: string;
@@ -30,7 +40,7 @@ export class RosterError extends Error {
 }
 
 const REQUIRED_COLUMNS = ['student', 'dir', 'command'] as const;
-const KNOWN_COLUMNS = new Set<string>([...REQUIRED_COLUMNS, 'password', 'target']);
+const KNOWN_COLUMNS = new Set<string>([...REQUIRED_COLUMNS, 'password', 'target', 'kind']);
 
 export function loadRoster(path: string): Submission[] {
   let text: string;
@@ -54,7 +64,7 @@ function csvRecords(text: string): RosterRecord[] {
   const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
   if (missing.length > 0) {
     throw new RosterError(
-      `the roster's header lacks ${missing.join(', ')}: expected student,dir,command (and optionally password, target)`,
+      `the roster's header lacks ${missing.join(', ')}: expected student,dir,command (and optionally password, target, kind)`,
     );
   }
   const unknown = header.filter((column) => !KNOWN_COLUMNS.has(column));
@@ -113,14 +123,23 @@ function checkRecords(records: RosterRecord[], base: string): Submission[] {
     if (!student) throw new RosterError(`roster row ${row}: student is empty`);
     if (!dir) throw new RosterError(`roster row ${row} (${student}): dir is empty`);
     if (!command) throw new RosterError(`roster row ${row} (${student}): command is empty`);
-    if (!command.includes('{port}')) {
+    const kind = field('kind')?.toLowerCase() || 'server';
+    if (!SUBMISSION_KINDS.includes(kind as SubmissionKind)) {
       throw new RosterError(
-        `roster row ${row} (${student}): the command has no {port}; the grader gives each server a free port`,
+        `roster row ${row} (${student}): kind is '${field('kind')}'; it is server (the default) or client`,
       );
     }
+    const problem = kind === 'client' ? clientCommandProblem(command, record) : serverCommandProblem(command);
+    if (problem) throw new RosterError(`roster row ${row} (${student}): ${problem}`);
     if (seen.has(student)) throw new RosterError(`roster row ${row}: student ${student} appears twice`);
     seen.add(student);
-    const submission: Submission = { row, student, dir: resolve(base, dir), command };
+    const submission: Submission = {
+      row,
+      student,
+      kind: kind as SubmissionKind,
+      dir: resolve(base, dir),
+      command,
+    };
     const password = field('password');
     if (password) submission.password = password;
     const target = field('target');
@@ -134,6 +153,24 @@ function checkRecords(records: RosterRecord[], base: string): Submission[] {
     }
     return submission;
   });
+}
+
+function serverCommandProblem(command: string): string | undefined {
+  if (!command.includes('{port}'))
+    return 'the command has no {port}; the grader gives each server a free port';
+  return undefined;
+}
+
+/** A client is checked over plain TCP against the kit's room, whose address it learns from {url} or {port}. */
+function clientCommandProblem(command: string, record: RosterRecord): string | undefined {
+  if (!command.includes('{url}') && !command.includes('{port}')) {
+    return "the client's command has neither {url} nor {port}; the grader's room listens on a free port";
+  }
+  if (command.includes('{ca}')) return 'a client row is checked over plain TCP: its command cannot use {ca}';
+  if (record.target !== undefined && record.target !== null && String(record.target).trim() !== '') {
+    return 'a client row has no target: the grader plays the room, on plain TCP';
+  }
+  return undefined;
 }
 
 /**

@@ -1,27 +1,34 @@
 /**
- * Grades one student server, in a process of its own (worker-main.ts): the conformance support
- * code keeps one session per process, and a run that goes wrong must cost one row only. Each
- * scenario and each lab is reported as it finishes.
+ * Grades one student server or client, in a process of its own (worker-main.ts): the conformance
+ * support code keeps one session per process, and a run that goes wrong must cost one row only.
+ * Each scenario and each lab is reported as it finishes.
  *
  * For each server: start it once and send one handshake (did it start, does it answer?), then
  * run each lab's scenarios on a fresh start of the server, rerunning failures (--repeat), and
- * note whether the server ended on its own during the lab.
+ * note whether the server ended on its own during the lab. A client has no first start to probe:
+ * the kit plays the room and starts the client (in the same sandbox script) once per scenario,
+ * and whether it started, answered or ended is what the scenarios judge.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Requirement, ScenarioResult } from '../conformance/index.ts';
+import type { ConformanceRun, Requirement, ScenarioResult } from '../conformance/index.ts';
 import type { Limits } from '../protocol/index.ts';
 import { openTarget, type TargetSpec, type TargetTls } from '../server-under-test/index.ts';
 import type { Endpoint } from '../transport/index.ts';
 import type { FuzzGrade, GradedLab, HtmlReports, LabGrade } from './model.ts';
 import { probeServer } from './probe.ts';
+import type { SubmissionKind } from './roster.ts';
 import { describeExitStatus, type SandboxFiles } from './sandbox.ts';
 import { emptyLab, gradedScenario, labGrade } from './scoring.ts';
 
 export interface WorkerJob {
+  kind: SubmissionKind;
   student: string;
-  /** The sandboxed shell script (sandboxScript), with `{port}` and `{password}` still in it. */
+  /**
+   * The sandboxed shell script (sandboxScript), with the placeholders still in it: a server's
+   * `{port}` and `{password}`, a client's `{url}`, `{host}`, `{port}`, `{username}`, `{password}`.
+   */
   script: string;
   /** Where the started server is reached (its port replaced); plain TCP on 127.0.0.1 when absent. */
   endpoint?: Endpoint;
@@ -58,6 +65,7 @@ export type WorkerEvent =
   | { kind: 'done' };
 
 export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent) => void): Promise<void> {
+  if (job.kind === 'client') return gradeClient(job, emit);
   const spec: TargetSpec = {
     kind: 'spawned',
     command: job.script,
@@ -76,10 +84,31 @@ export async function gradeSubmission(job: WorkerJob, emit: (event: WorkerEvent)
   // Loaded only for a server that answers: cucumber and the step library take seconds to load.
   const kit = await import('../conformance/index.ts');
   const requirements = kit.loadRequirements();
+  const run: LabRun = (selection) =>
+    kit.runConformance({ target: spec, ...selection, timeoutMs: job.timeoutMs, limits: job.limits });
   for (const lab of job.labs) {
-    emit({ kind: 'lab', grade: await gradeLab(kit, job, spec, lab, requirements, emit) });
+    emit({ kind: 'lab', grade: await gradeLab(kit, job, run, lab, requirements, emit) });
   }
   if (job.fuzz) emit({ kind: 'fuzz', grade: await fuzzSubmission(kit, job, spec, job.fuzz) });
+  emit({ kind: 'done' });
+}
+
+/** A client through its labs: the kit plays the room over plain TCP, the client meets the driver contract. */
+async function gradeClient(job: WorkerJob, emit: (event: WorkerEvent) => void): Promise<void> {
+  const kit = await import('../conformance/index.ts');
+  const requirements = kit.loadRequirements();
+  const run: LabRun = (selection) =>
+    kit.runClientConformance({
+      command: job.script,
+      output: 'json',
+      transport: 'tcp',
+      ...selection,
+      timeoutMs: job.timeoutMs,
+      startTimeoutMs: job.startTimeoutMs,
+    });
+  for (const lab of job.labs) {
+    emit({ kind: 'lab', grade: await gradeLab(kit, job, run, lab, requirements, emit) });
+  }
   emit({ kind: 'done' });
 }
 
@@ -138,10 +167,19 @@ function startFailure(job: WorkerJob, error: Error): string {
 
 type Kit = typeof import('../conformance/index.ts');
 
+/** One run of a lab's scenarios (or some of them, on a rerun) against the server or client. */
+type LabRun = (
+  selection: ReturnType<typeof labSelection> & {
+    locations?: string[];
+    outDir?: string;
+    onScenario?: (result: ScenarioResult) => void;
+  },
+) => Promise<ConformanceRun>;
+
 async function gradeLab(
-  { runConformance, TargetUnavailableError, writeReports }: Kit,
+  { TargetUnavailableError, writeReports }: Kit,
   job: WorkerJob,
-  spec: TargetSpec,
+  runLab: LabRun,
   lab: GradedLab,
   requirements: readonly Requirement[],
   emit: (event: WorkerEvent) => void,
@@ -153,11 +191,8 @@ async function gradeLab(
   let results: ScenarioResult[];
   const evidence = new Map<string, string[]>();
   try {
-    const run = await runConformance({
-      target: spec,
+    const run = await runLab({
       ...labSelection(lab),
-      timeoutMs: job.timeoutMs,
-      limits: job.limits,
       outDir: labDir,
       onScenario: (result) => emit({ kind: 'scenario', lab: lab.number, status: result.status }),
     });
@@ -184,15 +219,8 @@ async function gradeLab(
     rmSync(job.files.exitFile, { force: true });
     let rerun: ScenarioResult[];
     try {
-      rerun = (
-        await runConformance({
-          target: spec,
-          ...labSelection(lab),
-          locations: failing.map((result) => result.location),
-          timeoutMs: job.timeoutMs,
-          limits: job.limits,
-        })
-      ).scenarios;
+      rerun = (await runLab({ ...labSelection(lab), locations: failing.map((result) => result.location) }))
+        .scenarios;
     } catch (error) {
       if (!(error instanceof TargetUnavailableError)) throw error;
       break;
@@ -280,9 +308,12 @@ function labSelection(lab: GradedLab): { lab: number; onlyLab: true; tags?: stri
   return { lab: lab.number, onlyLab: true, ...(lab.tags ? { tags: lab.tags } : {}) };
 }
 
-/** How the server ended on its own since the exit file was last cleared, if it did. */
+/**
+ * How the server ended on its own since the exit file was last cleared, if it did. Not for a
+ * client: it ends on its own after every scenario, and how it ended is for the scenario to judge.
+ */
 function exitOf(job: WorkerJob): string | undefined {
-  if (!existsSync(job.files.exitFile)) return undefined;
+  if (job.kind === 'client' || !existsSync(job.files.exitFile)) return undefined;
   const status = Number(readFileSync(job.files.exitFile, 'utf8').trim());
   return Number.isInteger(status) ? describeExitStatus(status) : 'ended';
 }

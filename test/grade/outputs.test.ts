@@ -53,6 +53,7 @@ function student(
   return {
     row,
     student: name,
+    kind: 'server',
     dir: `/class/${name}`,
     command: 'python3 server.py --port {port}',
     verdict,
@@ -85,8 +86,8 @@ function grades(students: StudentGrade[], shard: GradesFile['options']['shard'] 
       shard,
     },
     labs: [
-      { number: 1, title: 'Framing and JSON', weight: 10, scenarios: 4 },
-      { number: 2, title: 'Handshake and password', weight: 20, scenarios: 4 },
+      { number: 1, title: 'Framing and JSON', party: 'server', weight: 10, scenarios: 4 },
+      { number: 2, title: 'Handshake and password', party: 'server', weight: 20, scenarios: 4 },
     ],
     students,
   };
@@ -98,9 +99,9 @@ describe('the gradebook', () => {
       grades([student(1, 'alice', [4, 2]), student(2, 'bob, jr', [0, 0], 'did-not-start')]),
     );
     expect(csv.split('\r\n')).toEqual([
-      'student,lab-1,lab-2,total,verdict,notes',
-      'alice,10,12.5,22.5,graded,',
-      '"bob, jr",0,0,0,did-not-start,did not start: it exited with code 1 before accepting connections',
+      'student,kind,lab-1,lab-2,total,possible,verdict,notes',
+      'alice,server,10,12.5,22.5,30,graded,',
+      '"bob, jr",server,0,0,0,30,did-not-start,did not start: it exited with code 1 before accepting connections',
       '',
     ]);
   });

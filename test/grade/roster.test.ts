@@ -37,10 +37,18 @@ describe('loadRoster', () => {
       {
         row: 1,
         student: 'alice',
+        kind: 'server',
         dir: join(path, '..', 'alice'),
         command: 'python3 server.py --port {port}',
       },
-      { row: 2, student: 'bob', dir: '/srv/bob', command: './run --port {port}', password: 'hunter2' },
+      {
+        row: 2,
+        student: 'bob',
+        kind: 'server',
+        dir: '/srv/bob',
+        command: './run --port {port}',
+        password: 'hunter2',
+      },
     ]);
   });
 
@@ -60,6 +68,47 @@ describe('loadRoster', () => {
     );
     expect(loadRoster(list).map((row) => row.student)).toEqual(['alice']);
     expect(loadRoster(nested).map((row) => row.command)).toEqual(['./b --port {port}']);
+  });
+
+  it('reads a kind column: server by default, client for a row graded through the client labs', () => {
+    const csv = rosterFile(
+      'class.csv',
+      'student,dir,command,kind\nalice,a,./a --port {port},\nbob,b,python3 client.py {host} {port} {username} {password},client\ncarol,c,./c --port {port},Server\n',
+    );
+    expect(loadRoster(csv).map((row) => [row.student, row.kind])).toEqual([
+      ['alice', 'server'],
+      ['bob', 'client'],
+      ['carol', 'server'],
+    ]);
+    const yaml = rosterFile(
+      'class.yaml',
+      '- {student: alice, dir: a, command: "./a --port {port}"}\n- {student: bob, dir: b, command: "ecp client {url} -u {username} -p {password} --json", kind: client}\n',
+    );
+    expect(loadRoster(yaml).map((row) => row.kind)).toEqual(['server', 'client']);
+  });
+
+  it('refuses a kind it does not know and a client command the grader cannot run, naming the row', () => {
+    const cases: [string, RegExp][] = [
+      [
+        'student,dir,command,kind\nalice,a,./a {port},robot\n',
+        /row 1 \(alice\): kind is 'robot'; it is server \(the default\) or client/,
+      ],
+      [
+        'student,dir,command,kind\nalice,a,./a {port},server\nbob,b,./b {host},client\n',
+        /row 2 \(bob\): the client's command has neither \{url\} nor \{port\}/,
+      ],
+      ['student,dir,command,kind\nbob,b,./b {url} --ca {ca},client\n', /row 1 \(bob\): .*cannot use \{ca\}/],
+      [
+        'student,dir,command,kind,target\nbob,b,./b {url},client,tls://127.0.0.1:{port}\n',
+        /row 1 \(bob\): a client row has no target/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => loadRoster(rosterFile('r.csv', text))).toThrow(message);
+    }
+    expect(() =>
+      loadRoster(rosterFile('r.yaml', '- {student: a, dir: a, command: "./a {port}", kind: 3}\n')),
+    ).toThrow(/row 1 \(a\): kind is '3'/);
   });
 
   it('says which row is wrong and why', () => {
@@ -90,6 +139,7 @@ describe('--shard K/N', () => {
     const rows = Array.from({ length: 10 }, (_, i) => ({
       row: i + 1,
       student: `s${i + 1}`,
+      kind: 'server' as const,
       dir: '/',
       command: '{port}',
     }));
