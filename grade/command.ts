@@ -308,13 +308,13 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   const shell = detectShellLimits();
   const jobs = args.jobs;
   console.log(
-    `ECP grade · ${submissions.length} server${submissions.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
+    `ECP grade · ${countRows(submissions)}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
       ` · labs ${labs.map((lab) => lab.number).join(', ')} (${perLab.reduce((a, b) => a + b, 0)} scenarios)` +
       ` · ${jobs} at a time on ${availableParallelism()} cores · cap ${args.cap} s` +
       `${fuzz ? ` · fuzz ${fuzz.seconds} s each (seed ${fuzz.seed})` : ''}`,
   );
   console.log(
-    `Each server: ${[
+    `Each ${submissions.every((row) => row.kind === 'client') ? 'client' : 'server'}: ${[
       shell.cpu ? `${resources.cpuSeconds} CPU s` : '',
       shell.memory ? `${resources.memoryMb} MiB` : '',
       shell.processesEnforced
@@ -322,7 +322,9 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
         : 'no process limit (root ignores it)',
     ]
       .filter(Boolean)
-      .join(', ')}; its own process group`,
+      .join(
+        ', ',
+      )}; its own process group${submissions.some((row) => row.kind === 'client') ? ' (a client: at each of its runs)' : ''}`,
   );
   const progress = gradingProgress(
     submissions.length,
@@ -388,6 +390,17 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
     `Class report: ${shown(GRADE_FILES.html)} · gradebook: ${shown(GRADE_FILES.csv)} · ${shown(GRADE_FILES.json)}`,
   );
   return EXIT_GRADED;
+}
+
+/** `3 servers`, `2 clients`, `3 servers, 2 clients`. */
+function countRows(submissions: readonly { kind: SubmissionKind }[]): string {
+  const clients = submissions.filter((row) => row.kind === 'client').length;
+  const servers = submissions.length - clients;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (clients === 0) return count(servers, 'server');
+  return servers === 0
+    ? count(clients, 'client')
+    : `${count(servers, 'server')}, ${count(clients, 'client')}`;
 }
 
 /** The gradebook as a table for the terminal. */

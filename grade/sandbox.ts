@@ -96,7 +96,8 @@ export function sandboxScript(
   // In a subshell, so an `exit` or `exec` in the command cannot skip the line after it; on lines
   // of its own, so a command ending in a comment or an & cannot swallow what follows.
   lines.push('(', command, ')');
-  lines.push(`echo $? > ${shellQuote(files.exitFile)}`);
+  // And ends with the command's status: a client's exit status is part of its contract.
+  lines.push('status=$?', `echo $status > ${shellQuote(files.exitFile)}`, 'exit $status');
   return lines.join('\n');
 }
 

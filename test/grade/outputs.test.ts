@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatClassReport } from '../../grade/class-report.ts';
-import { formatTable } from '../../grade/command.ts';
+import { formatTable, selectLabs } from '../../grade/command.ts';
 import { formatGradebook, GRADE_FILES, readGrades, writeGrades } from '../../grade/gradebook.ts';
 import { mergeGrades } from '../../grade/merge.ts';
 import { GRADES_SCHEMA, type GradesFile, type StudentGrade } from '../../grade/model.ts';
@@ -253,5 +253,102 @@ describe('the weights file', () => {
     });
     expect(loadWeights(join(dir, 'w.json'))).toEqual({ labs: new Map([[2, 5]]), flaky: 0.5 });
     expect(() => loadWeights(join(dir, 'bad.yaml'))).toThrow(/lab 1 needs a number of points/);
+  });
+});
+
+describe('a class of servers and clients', () => {
+  /** Alice's server through lab 1, Bob's client through lab 11: each row counts only its own lab. */
+  const mixed = (): GradesFile => {
+    const file = grades([student(1, 'alice', [4, 2])]);
+    const server = file.students[0]!;
+    server.labs = server.labs.filter((lab) => lab.lab === 1);
+    Object.assign(server, totals(server.labs));
+    const clientLab = labGrade(
+      { number: 11, weight: 15 },
+      Array.from({ length: 2 }, (_, i) => ({
+        location: `features/client/lab11.feature:${i + 1}`,
+        name: `client scenario ${i}`,
+        requirements: ['ECP-HS-02'],
+        outcome: outcomeOf(['passed']),
+        attempts: ['passed'],
+      })),
+      0.5,
+    );
+    const client: StudentGrade = {
+      row: 2,
+      student: 'bob',
+      kind: 'client',
+      dir: '/class/bob',
+      command: 'python3 client.py {host} {port} {username} {password}',
+      verdict: 'graded',
+      notes: [],
+      ...totals([clientLab]),
+      durationMs: 10,
+      labs: [clientLab],
+    };
+    return {
+      ...file,
+      options: { ...file.options, labs: [1, 11] },
+      labs: [
+        { number: 1, title: 'Framing and JSON', party: 'server', weight: 10, scenarios: 4 },
+        { number: 11, title: 'Join and key', party: 'client', weight: 15, scenarios: 2 },
+      ],
+      students: [server, client],
+    };
+  };
+
+  it('leaves the other kind’s labs blank in the gradebook, with each row’s kind and possible total', () => {
+    expect(formatGradebook(mixed()).split('\r\n')).toEqual([
+      'student,kind,lab-1,lab-11,total,possible,verdict,notes',
+      'alice,server,10,,10,10,graded,',
+      'bob,client,,15,15,15,graded,',
+      '',
+    ]);
+  });
+
+  it('says so in the class report: the kinds counted, each row’s kind and total of its own labs', () => {
+    const html = formatClassReport(mixed());
+    expect(html).toContain('1 server, 1 client · labs 1, 11');
+    expect(html).toContain('title="a client lab; this row is a server"');
+    expect(html).toContain('title="a server lab; this row is a client"');
+    expect(html).toMatch(/>bob<\/a> <small>client<\/small>/);
+    expect(html).toContain('<td data-sort="15" class="total">15 <small>of 15</small></td>');
+  });
+
+  it('shows the kind in the terminal table, and blanks for the labs that are not the row’s', () => {
+    const lines = formatTable(mixed()).split('\n');
+    expect(lines[1]).toMatch(/^student\s+kind\s+lab 1\s+lab 11\s+total\s+verdict$/);
+    expect(lines[2]).toMatch(/^alice\s+server\s+10\s+10\/10\s+graded$/);
+    expect(lines[3]).toMatch(/^bob\s+client\s+15\s+15\/15\s+graded$/);
+  });
+});
+
+describe('the labs a grading run selects', () => {
+  it('by default, the labs of the kinds the roster has: server labs, client labs, or both', () => {
+    const numbers = (kinds: ('server' | 'client')[]) =>
+      selectLabs(
+        { labs: undefined, lab: undefined, only: false, tags: undefined },
+        undefined,
+        new Set(kinds),
+      ).map((lab) => [lab.number, lab.party]);
+    expect(numbers(['server'])).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, 'server']));
+    expect(numbers(['client'])).toEqual([11, 12, 13].map((n) => [n, 'client']));
+    expect(numbers(['server', 'client']).map(([n]) => n)).toEqual([1, 2, 3, 4, 5, 6, 7, 11, 12, 13]);
+  });
+
+  it('--lab N: the labs of its party up to N; weights give client labs points like any lab', () => {
+    const args = { labs: undefined, lab: 12, only: false, tags: undefined };
+    expect(selectLabs(args, undefined).map((lab) => lab.number)).toEqual([11, 12]);
+    const weights = {
+      labs: new Map([
+        [11, 5],
+        [12, 7],
+      ]),
+      flaky: 0.5,
+    };
+    expect(selectLabs(args, weights).map((lab) => [lab.number, lab.weight])).toEqual([
+      [11, 5],
+      [12, 7],
+    ]);
   });
 });

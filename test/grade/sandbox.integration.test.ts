@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,13 @@ describe('the sandbox around a student server', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await server.stop();
     expect(readFileSync(files.exitFile, 'utf8').trim()).toBe('3');
+  });
+
+  it('ends with the status of the command it wraps: a client is judged by its exit status', () => {
+    const where = files();
+    const run = spawnSync('/bin/sh', ['-c', sandboxScript('exit 3', tmpdir(), limits, where)]);
+    expect(run.status).toBe(3);
+    expect(readFileSync(where.exitFile, 'utf8').trim()).toBe('3');
   });
 
   it.skipIf(!detectShellLimits().cpu)('stops an endless loop at the CPU limit, with SIGXCPU', async () => {
