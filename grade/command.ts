@@ -327,8 +327,12 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       )}; its own process group${submissions.some((row) => row.kind === 'client') ? ' (a client: at each of its runs)' : ''}`,
   );
   const progress = gradingProgress(
-    submissions.length,
-    perLab.reduce((a, b) => a + b, 0),
+    new Map(
+      submissions.map((row) => [
+        row.student,
+        labs.reduce((sum, lab, index) => sum + (lab.party === row.kind ? (perLab[index] ?? 0) : 0), 0),
+      ]),
+    ),
   );
   let grades: StudentGrade[];
   try {
