@@ -113,9 +113,9 @@ describe.skipIf(!hasPythonCryptography)(
       expect(flaky.points).toBeLessThan(10);
 
       const csv = readFileSync(join(out, 'grades.csv'), 'utf8').trim().split('\r\n');
-      expect(csv[0]).toBe('student,lab-1,lab-4,total,verdict,notes');
-      expect(csv[1]).toBe('example,10,10,20,graded,');
-      expect(csv[5]).toMatch(/^crashes,10,0,10,crashed,lab 4: exited with code 3/);
+      expect(csv[0]).toBe('student,kind,lab-1,lab-4,total,possible,verdict,notes');
+      expect(csv[1]).toBe('example,server,10,10,20,20,graded,');
+      expect(csv[5]).toMatch(/^crashes,server,10,0,10,20,crashed,lab 4: exited with code 3/);
 
       // A lab with a failure keeps cucumber's report and its cell opens it; a lab passed in full
       // links to the student's section instead (--html failing, the default).
