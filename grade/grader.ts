@@ -134,6 +134,11 @@ async function gradeOne(submission: Submission, context: OneContext): Promise<St
   };
   // A row is graded through the labs of its own kind only: server labs or client labs.
   const ownLabs = options.labs.filter((lab) => lab.party === submission.kind);
+  if (ownLabs.length === 0) {
+    // Nothing of this row's kind to run: say so rather than start it for nothing.
+    const note = `no ${submission.kind} lab among the labs selected: ${options.labs.map((lab) => lab.number).join(', ')}`;
+    return { ...base, verdict: 'graded', notes: [note], ...totals([]), durationMs: 0, labs: [] };
+  }
   if (!existsSync(submission.dir)) {
     const labs = ownLabs.map((lab) => emptyLab(lab, 'not-run'));
     return {
