@@ -1,6 +1,6 @@
 /**
- * The grader as a library: grade a roster of servers through the labs, write the class report,
- * merge the outputs of shards.
+ * The grader as a library: grade a roster of servers and clients through the labs, write the class
+ * report, merge the outputs of shards.
  */
 export { gradableLabs, gradeCommand, selectLabs } from './command.ts';
 export { formatGradebook, GRADE_FILES, readGrades, writeGrades } from './gradebook.ts';
@@ -14,7 +14,16 @@ export {
   type StudentGrade,
   type Verdict,
 } from './model.ts';
-export { loadRoster, parseCsv, parseShard, RosterError, type Submission, selectShard } from './roster.ts';
+export {
+  loadRoster,
+  parseCsv,
+  parseShard,
+  RosterError,
+  SUBMISSION_KINDS,
+  type Submission,
+  type SubmissionKind,
+  selectShard,
+} from './roster.ts';
 export {
   DEFAULT_RESOURCE_LIMITS,
   describeExitStatus,

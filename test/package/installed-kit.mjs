@@ -129,7 +129,7 @@ try {
   run(ecp, ['grade', 'roster.csv', '--labs', '1', '--out', 'grades'], { cwd: elsewhere });
   const gradebook = readFileSync(join(elsewhere, 'grades', 'grades.csv'), 'utf8');
   check(
-    /^reference,10,10,graded,/m.test(gradebook),
+    /^reference,server,10,10,10,graded,/m.test(gradebook),
     `ecp grade wrote an unexpected gradebook:\n${gradebook}`,
   );
 
