@@ -13,6 +13,15 @@ describe('mask', () => {
     expect(mask('received 69 (4.0 MiB so far)')).toBe('received 69 (<size> so far)');
   });
 
+  it('hides the seed a run drew for its random inputs', () => {
+    expect(mask('160 scenarios: 147 passed, in 19.9 s (seed 1583897241)')).toBe(
+      '160 scenarios: 147 passed, in <duration> (seed <seed>)',
+    );
+    expect(mask('ECP conformance · lab 1 · timeout 2 s · seed 275170561')).toBe(
+      'ECP conformance · lab 1 · timeout <duration> · seed <seed>',
+    );
+  });
+
   it("keeps counts and names, and applies a page's own patterns", () => {
     expect(mask('lab 1 21/21 · lab 2 18/18')).toBe('lab 1 21/21 · lab 2 18/18');
     expect(mask('runs: 7 of 9', [/\d+ of \d+/g])).toBe('runs: <masked>');

@@ -12,6 +12,8 @@ const DEFAULT_MASKS: [RegExp, string][] = [
   [/((?:127\.0\.0\.1|0\.0\.0\.0|localhost|\[::1\]):)\d+/g, '$1<port>'],
   [/\b\d[\d,]*(?:\.\d+)? ?(?:ms|s|µs|seconds?|minutes?)\b/g, '<duration>'],
   [/\bpid \d+/g, 'pid <pid>'],
+  // The seed of a run's random inputs, drawn at random unless --seed gives one.
+  [/\bseed \d+/g, 'seed <seed>'],
   [/\b\d[\d,]*(?:\.\d+)? ?(?:bytes|B|KiB|MiB|GiB|kB|MB)\b/g, '<size>'],
 ];
 
