@@ -4,30 +4,15 @@
  * first chat message, hang on it, and drop every other start's relays. Each gets the verdict and
  * points it deserves, and the three outputs agree. Small limits and two labs keep it short.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradesFile, StudentGrade } from '../../grade/model.ts';
+import { ROOT, runEcp } from '../support/run-ecp.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const hasPythonCryptography = spawnSync('python3', ['-c', 'import cryptography']).status === 0;
-
-function runEcp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(!hasPythonCryptography)(
   'ecp grade on a class (needs python3 and its cryptography package)',

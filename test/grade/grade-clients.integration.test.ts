@@ -3,30 +3,15 @@
  * Python client passes lab 11 and the Python client starter fails it, each row graded through the
  * client labs alone, with its kind in grades.json, grades.csv and index.html.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradesFile } from '../../grade/model.ts';
+import { ROOT, runEcp } from '../support/run-ecp.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const hasPythonCryptography = spawnSync('python3', ['-c', 'import cryptography']).status === 0;
-
-function runEcp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(!hasPythonCryptography)(
   'ecp grade on client rows (needs python3 and its cryptography package)',

@@ -1,34 +1,10 @@
-/**
- * `ecp grade` over every transport: a row's `target` (or --target) says where its started server
- * is reached, and the grader's probe and labs go there through the transport seam. The reference
- * server, started over WebSocket and over TLS, passes lab 1; the TypeScript lab solution, which
- * speaks plain TCP only, is graded over TCP, and over WebSocket gets a row that says why nothing
- * was graded.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradesFile } from '../../grade/model.ts';
 import { makeDevCertificate } from '../../server-under-test/index.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-function runEcp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ROOT, runEcp } from '../support/run-ecp.ts';
 
 describe('ecp grade over TLS and WebSocket', () => {
   it('grades each row over the transport its target names', async () => {
