@@ -313,21 +313,7 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
   }
   const { run, attempts } = mergeRepeats(runs);
   const summary = await writeReports(outDir, run, loadRequirements(), attempts);
-  const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
-  out.write(
-    formatEnd(
-      summary,
-      out,
-      [REPORT_FILES.summaryMarkdown, REPORT_FILES.summaryJson, REPORT_FILES.html, REPORT_FILES.junit].map(
-        shown,
-      ),
-    ),
-  );
-  if (summary.totals.total === 0) {
-    console.error(`ecp conformance: ${nothingSelected(args)}`);
-    return EXIT_UNUSABLE;
-  }
-  return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
+  return finishRun(summary, out, outDir, args);
 }
 
 function timeoutSeconds(args: ConformanceArgs): number {
@@ -360,21 +346,7 @@ async function clientRun(args: ConformanceArgs, command: string): Promise<number
     return EXIT_UNUSABLE;
   }
   const summary = await writeReports(outDir, run, loadRequirements());
-  const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
-  out.write(
-    formatEnd(
-      summary,
-      out,
-      [REPORT_FILES.summaryMarkdown, REPORT_FILES.summaryJson, REPORT_FILES.html, REPORT_FILES.junit].map(
-        shown,
-      ),
-    ),
-  );
-  if (summary.totals.total === 0) {
-    console.error(`ecp conformance: ${nothingSelected(args)}`);
-    return EXIT_UNUSABLE;
-  }
-  return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
+  return finishRun(summary, out, outDir, args);
 }
 
 /** `--mutants`: the selected scenarios against the reference server, then against each mutant. */
@@ -440,6 +412,30 @@ function formatMutantScore(score: MutantScore): string {
   return score.detectedBy
     ? `${head} detected by ${score.detectedBy.requirements.join(' ')} "${score.detectedBy.name}"`
     : `${head} NOT detected: ${score.fault}`;
+}
+
+/** Prints the run's last lines and where its reports are; the exit code of a server or client run. */
+function finishRun(
+  summary: Awaited<ReturnType<typeof writeReports>>,
+  out: ReturnType<typeof consoleFor>,
+  outDir: string,
+  args: ConformanceArgs,
+): number {
+  const shown = (file: string) => relative(process.cwd(), join(outDir, file)) || file;
+  out.write(
+    formatEnd(
+      summary,
+      out,
+      [REPORT_FILES.summaryMarkdown, REPORT_FILES.summaryJson, REPORT_FILES.html, REPORT_FILES.junit].map(
+        shown,
+      ),
+    ),
+  );
+  if (summary.totals.total === 0) {
+    console.error(`ecp conformance: ${nothingSelected(args)}`);
+    return EXIT_UNUSABLE;
+  }
+  return summary.verdict === 'pass' ? EXIT_PASSED : EXIT_FAILED;
 }
 
 /** Why a selection is empty, for a lab that has no scenarios (yet) as for anything else. */
