@@ -19,7 +19,7 @@ import type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts
 
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
 export { type KitChild, stopWhenKitEnds } from './kit-exit.ts';
-export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
+export { addTargetOptions, parseTargetList, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { startReferenceServer } from './reference-starter.ts';
 export { shellQuote, stopProcessGroup, TargetStartError } from './spawned-server.ts';

@@ -36,7 +36,7 @@ AfterAll(async () => {
 /**
  * Scenarios that only make sense on some transports carry a tag that says which; elsewhere they are
  * skipped, and the report says why. On a room with several endpoints, such a scenario's clients
- * all connect to the first endpoint whose transport it is about.
+ * connect only to the endpoints of the transports it is about.
  */
 const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => boolean; why: string }> = {
   '@byte-stream': {
@@ -54,15 +54,15 @@ Before(function (this: ConformanceWorld, { pickle }) {
   const rules = pickle.tags.flatMap(({ name }) => TRANSPORT_TAGS[name] ?? []);
   if (rules.length === 0) return undefined;
   const { endpoints } = this.target;
-  // About one transport's wire: every client on the first endpoint whose transport it is about.
-  const endpoint = endpoints.find((item) => rules.every((rule) => rule.applies(item.transport)));
-  if (endpoint === undefined) {
+  // About one transport's wire: the clients are spread over the endpoints of that transport only.
+  const applicable = endpoints.filter((item) => rules.every((rule) => rule.applies(item.transport)));
+  if (applicable.length === 0) {
     const transports = [...new Set(endpoints.map((item) => `${item.transport}://`))].join(' or ');
     const rule = rules.find((item) => !item.applies(endpoints[0]!.transport)) ?? rules[0]!;
     this.log(`Not checked over ${transports}: this scenario ${rule.why}.`);
     return 'skipped';
   }
-  this.keepTo(endpoint);
+  this.keepTo(applicable);
   return undefined;
 });
 

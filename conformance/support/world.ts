@@ -82,11 +82,11 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   }
 
   /**
-   * Keeps every client of this scenario on one endpoint: for scenarios about one transport's wire,
-   * which a room with endpoints of mixed transports would otherwise split.
+   * Keeps the clients of this scenario to some of the target's endpoints: for scenarios about one
+   * transport's wire, on a room whose endpoints mix transports.
    */
-  keepTo(endpoint: Endpoint): void {
-    this.#endpoints = [endpoint];
+  keepTo(endpoints: readonly Endpoint[]): void {
+    this.#endpoints = endpoints;
   }
 
   /** Where each client connected, for the report of a room with several endpoints. */
