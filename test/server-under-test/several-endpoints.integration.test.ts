@@ -9,8 +9,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConformanceSummary } from '../../conformance/reports/summary.ts';
 import type { BenchReport } from '../../bench/index.ts';
+import type { ConformanceSummary } from '../../conformance/reports/summary.ts';
 import { type EcpServer, startServer } from '../../reference-server/index.ts';
 import { runEcp } from '../support/run-ecp.ts';
 
