@@ -129,7 +129,6 @@ function textField(
   if (value.length > maxChars) {
     throw new AdminRequestError(400, 'bad_request', `"${name}" is longer than ${maxChars} characters`);
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new AdminRequestError(400, 'bad_request', `"${name}" holds control characters`);
   }
