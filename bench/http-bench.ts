@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Result as AutocannonResult } from 'autocannon';
+import autocannon, { type Result as AutocannonResult, type Options } from 'autocannon';
 import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
 import { openTarget, shellQuote, type Target } from '../server-under-test/index.ts';
 import { findFreePort, formatEndpoint } from '../transport/index.ts';
@@ -238,7 +238,6 @@ async function runOnce(
   run: number,
   serverPid: number | null,
 ): Promise<HttpRunResult> {
-  const autocannon = (await import('autocannon')).default;
   // A fresh tag per run: notices of an earlier run still in flight are not counted in this one.
   const tag = randomBytes(3).toString('hex');
   const prefix = `bench-http ${tag} `;
@@ -253,25 +252,7 @@ async function runOnce(
     const announcementsBefore = await announcementsMade(target);
     const cpuBefore = serverPid === null ? undefined : sampleProcess(serverPid);
     const started = performance.now();
-    const common = { duration: config.durationSeconds, timeout: 10 };
-    const [announce, metrics, page] = await Promise.all([
-      autocannon({
-        ...common,
-        url: new URL('/announce', target.adminUrl).href,
-        method: 'POST',
-        connections: config.connections,
-        ...(config.rate > 0 ? { overallRate: config.rate } : {}),
-        headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ text: `${prefix}[<id>]` }),
-        idReplacement: true,
-      }),
-      target.metricsUrl === undefined
-        ? undefined
-        : autocannon({ ...common, url: target.metricsUrl, connections: config.getConnections }),
-      pageUrl === undefined
-        ? undefined
-        : autocannon({ ...common, url: pageUrl, connections: config.getConnections }),
-    ]);
+    const [announce, metrics, page] = await startHttpLoad(target, pageUrl, config, prefix).results;
     const windowSeconds = (performance.now() - started) / 1000;
     const deliveredInWindow = counts.delivered;
     const cpuAfter = serverPid === null ? undefined : sampleProcess(serverPid);
@@ -311,6 +292,50 @@ async function runOnce(
   } finally {
     await Promise.all(members.map((member) => member.leave()));
   }
+}
+
+/** What autocannon measured at each endpoint; undefined for an endpoint not loaded. */
+export type HttpLoadResults = [
+  announce: AutocannonResult,
+  metrics: AutocannonResult | undefined,
+  page: AutocannonResult | undefined,
+];
+
+/**
+ * The HTTP load, at once: POST /announce (texts `<prefix><random id>`), and GET /metrics and the
+ * page when their URLs are given. It ends after `config.durationSeconds`, or at `stop()`.
+ */
+export function startHttpLoad(
+  target: Pick<HttpBenchTarget, 'adminUrl' | 'token' | 'metricsUrl'>,
+  pageUrl: string | undefined,
+  config: Pick<HttpBenchConfig, 'connections' | 'getConnections' | 'rate' | 'durationSeconds'>,
+  prefix: string,
+): { results: Promise<HttpLoadResults>; stop(): void } {
+  const instances: { stop(): void }[] = [];
+  const load = (options: Options) =>
+    new Promise<AutocannonResult>((resolve, reject) => {
+      instances.push(
+        autocannon({ duration: config.durationSeconds, timeout: 10, ...options }, (error, result) =>
+          error ? reject(error) : resolve(result),
+        ),
+      );
+    });
+  const results = Promise.all([
+    load({
+      url: new URL('/announce', target.adminUrl).href,
+      method: 'POST',
+      connections: config.connections,
+      ...(config.rate > 0 ? { overallRate: config.rate } : {}),
+      headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: `${prefix}[<id>]` }),
+      idReplacement: true,
+    }),
+    target.metricsUrl === undefined
+      ? undefined
+      : load({ url: target.metricsUrl, connections: config.getConnections }),
+    pageUrl === undefined ? undefined : load({ url: pageUrl, connections: config.getConnections }),
+  ]);
+  return { results, stop: () => instances.forEach((instance) => instance.stop()) };
 }
 
 /** Joins the counting clients, a few at a time (each join costs the server an RSA encryption). */
