@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result as AutocannonResult, type Options } from 'autocannon';
 import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
@@ -251,10 +251,12 @@ async function runOnce(
   try {
     const announcementsBefore = await announcementsMade(target);
     const cpuBefore = serverPid === null ? undefined : sampleProcess(serverPid);
+    const ownCpuBefore = process.cpuUsage();
     const started = performance.now();
     const [announce, metrics, page] = await startHttpLoad(target, pageUrl, config, prefix).results;
     const windowSeconds = (performance.now() - started) / 1000;
     const deliveredInWindow = counts.delivered;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
     const cpuAfter = serverPid === null ? undefined : sampleProcess(serverPid);
     const announcementsAfter = await announcementsMade(target);
     const announcements =
@@ -287,6 +289,10 @@ async function runOnce(
             ? null
             : round((cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / windowSeconds, 3),
         peakRssBytes: cpuAfter?.peakRssBytes ?? null,
+      },
+      generator: {
+        processCpuCores: round((ownCpu.user + ownCpu.system) / 1e6 / windowSeconds, 3),
+        loadAverage1m: round(loadavg()[0] ?? 0, 2),
       },
     };
   } finally {

@@ -225,7 +225,8 @@ function httpRunLine(run: HttpRunResult): string {
     `run ${run.run}: announce ${formatNumber(a.requestsPerSecond, 0)} req/s, latency p50 ${a.latency.p50Ms} p90 ${a.latency.p90Ms} ` +
     `p99 ${a.latency.p99Ms} max ${a.latency.maxMs} ms, non-2xx ${a.non2xx}, errors ${a.errors}; ` +
     `notices ${formatNumber(n.deliveriesPerSecond, 0)} deliveries/s, ${n.delivered} of ${n.expected} delivered (lost ${n.lost})` +
-    `${get('GET /metrics', run.metrics)}${get('GET page', run.page)}; server CPU ${run.server.cpuCores ?? '?'} cores`
+    `${get('GET /metrics', run.metrics)}${get('GET page', run.page)}; server CPU ${run.server.cpuCores ?? '?'} cores, ` +
+    `bench process CPU ${run.generator.processCpuCores} cores, load average ${run.generator.loadAverage1m}`
   );
 }
 

@@ -276,6 +276,8 @@ export interface HttpRunResult {
   /** GET of the web client's page under the same load; null when the server serves none. */
   page: HttpEndpointResult | null;
   server: { pid: number | null; cpuCores: number | null; peakRssBytes: number | null };
+  /** The bench's own process (autocannon and the counting clients) over the window, and the machine. */
+  generator: { processCpuCores: number; loadAverage1m: number };
 }
 
 export const HTTP_HEADLINE_FIGURES = {
