@@ -124,11 +124,14 @@ export class Room {
 
   /**
    * A new room key, wrapped for each member's public key (ECP-KX-08); returns how many members got
-   * it. Members whose public key was not kept (neither `rotateKeyOnLeave` nor `keepPublicKeys`),
-   * or whose key cannot wrap it (it could at join), keep the old one; members too slow to take it
-   * are evicted.
+   * it. A member whose key cannot wrap it (it could at join) keeps the old one; members too slow
+   * to take it are evicted. Throws when the room keeps no public keys (neither `rotateKeyOnLeave`
+   * nor `keepPublicKeys`): nobody could be given the new key, and later joiners would hold another.
    */
   rotateKey(): number {
+    if (!this.#keepPublicKeys) {
+      throw new Error('this room keeps no public keys: create it with keepPublicKeys to rotate its key');
+    }
     this.#roomKey = new Fernet(Fernet.generateKey()).keyText;
     this.#stats.keyRotations++;
     const victims: RoomMember[] = [];
