@@ -69,6 +69,9 @@ const pageUrl =
 
 const chat: Record<'quiet' | 'loaded', number[]> = { quiet: [], loaded: [] };
 const lost: Record<'quiet' | 'loaded', number[]> = { quiet: [], loaded: [] };
+/** Chat deliveries per second of server CPU: under contention from other work, steadier than deliveries/s. */
+const perCore: Record<'quiet' | 'loaded', number[]> = { quiet: [], loaded: [] };
+const serverCores: Record<'quiet' | 'loaded', number[]> = { quiet: [], loaded: [] };
 const httpFigures = {
   announcesPerSecond: [] as number[],
   announceP99Ms: [] as number[],
@@ -104,6 +107,10 @@ try {
       const run = report.runs[0]!;
       chat[kind].push(run.deliveries.deliveriesPerSecond);
       lost[kind].push(run.deliveries.lost);
+      if (run.server.cpuCores) {
+        perCore[kind].push(run.deliveries.deliveriesPerSecond / run.server.cpuCores);
+        serverCores[kind].push(run.server.cpuCores);
+      }
       let note = '';
       if (load !== undefined) {
         const [announce, metrics, pageResult] = await load.results;
@@ -114,7 +121,7 @@ try {
         note = `; announce ${formatNumber(announce['2xx'] / announce.duration, 0)} req/s (p99 ${announce.latency.p99} ms)`;
       }
       process.stderr.write(
-        `round ${round + 1}/${options.rounds} ${kind}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} chat deliveries/s, lost ${run.deliveries.lost}${note}\n`,
+        `round ${round + 1}/${options.rounds} ${kind}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} chat deliveries/s, lost ${run.deliveries.lost}, server ${run.server.cpuCores ?? '?'} cores${note}\n`,
       );
     }
   }
@@ -125,11 +132,13 @@ try {
 
 const med = (values: number[]) => (values.length === 0 ? Number.NaN : median(values));
 const runs = (values: number[]) => values.map((v) => formatNumber(v, 0)).join(', ');
+const ratio = (kind: 'quiet' | 'loaded', values: Record<'quiet' | 'loaded', number[]>) =>
+  (med(values[kind]) / med(values.quiet)).toFixed(2);
 const table = [
-  '| HTTP load during the chat bench | chat deliveries/s (median) | runs | ratio to quiet | lost (median) | announce req/s | announce p99 ms | GET /metrics req/s | GET page req/s |',
-  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  `| none | ${formatNumber(med(chat.quiet), 0)} | ${runs(chat.quiet)} | 1.00 | ${formatNumber(med(lost.quiet), 0)} | - | - | - | - |`,
-  `| announce + GETs | ${formatNumber(med(chat.loaded), 0)} | ${runs(chat.loaded)} | ${(med(chat.loaded) / med(chat.quiet)).toFixed(2)} | ${formatNumber(med(lost.loaded), 0)} | ${formatNumber(med(httpFigures.announcesPerSecond), 0)} | ${formatNumber(med(httpFigures.announceP99Ms), 0)} | ${formatNumber(med(httpFigures.metricsPerSecond), 0)} | ${pageUrl === undefined ? 'not served' : formatNumber(med(httpFigures.pagePerSecond), 0)} |`,
+  '| HTTP load during the chat bench | chat deliveries/s (median) | runs | ratio | chat deliveries per server CPU second (median) | ratio | server CPU cores (median) | lost (median) | announce req/s | announce p99 ms | GET /metrics req/s | GET page req/s |',
+  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| none | ${formatNumber(med(chat.quiet), 0)} | ${runs(chat.quiet)} | 1.00 | ${formatNumber(med(perCore.quiet), 0)} | 1.00 | ${formatNumber(med(serverCores.quiet), 2)} | ${formatNumber(med(lost.quiet), 0)} | - | - | - | - |`,
+  `| announce + GETs | ${formatNumber(med(chat.loaded), 0)} | ${runs(chat.loaded)} | ${ratio('loaded', chat)} | ${formatNumber(med(perCore.loaded), 0)} | ${ratio('loaded', perCore)} | ${formatNumber(med(serverCores.loaded), 2)} | ${formatNumber(med(lost.loaded), 0)} | ${formatNumber(med(httpFigures.announcesPerSecond), 0)} | ${formatNumber(med(httpFigures.announceP99Ms), 0)} | ${formatNumber(med(httpFigures.metricsPerSecond), 0)} | ${pageUrl === undefined ? 'not served' : formatNumber(med(httpFigures.pagePerSecond), 0)} |`,
 ].join('\n');
 const setup = `${options.clients} chat clients (closed loop), ${options.duration} s windows, ${options.rounds} rounds (order alternated), POST /announce over ${options.connections} connections (${options.rate > 0 ? `${options.rate}/s` : 'closed loop'}), GET /metrics and the page over 2 each; one server process`;
 process.stdout.write(`\n${setup}\n\n${table}\n`);
@@ -140,6 +149,6 @@ writeFileSync(
 );
 writeFileSync(
   join(options.out, 'http-side.json'),
-  `${JSON.stringify({ options: { rounds: options.rounds, clients: options.clients, duration: options.duration, connections: options.connections, rate: options.rate }, pageServed: pageUrl !== undefined, chat, lost, http: httpFigures }, null, 2)}\n`,
+  `${JSON.stringify({ options: { rounds: options.rounds, clients: options.clients, duration: options.duration, connections: options.connections, rate: options.rate }, pageServed: pageUrl !== undefined, chat, lost, deliveriesPerServerCpuSecond: perCore, serverCpuCores: serverCores, http: httpFigures }, null, 2)}\n`,
 );
 await finish(chat.quiet.length > 0 && chat.loaded.length > 0);
