@@ -341,7 +341,12 @@ export function startHttpLoad(
       : load({ url: target.metricsUrl, connections: config.getConnections }),
     pageUrl === undefined ? undefined : load({ url: pageUrl, connections: config.getConnections }),
   ]);
-  return { results, stop: () => instances.forEach((instance) => instance.stop()) };
+  return {
+    results,
+    stop: () => {
+      for (const instance of instances) instance.stop();
+    },
+  };
 }
 
 /** Joins the counting clients, a few at a time (each join costs the server an RSA encryption). */
