@@ -441,6 +441,8 @@ class ReferenceServer implements EcpServer {
   async #shutdown(): Promise<void> {
     this.logger.info({ connections: this.#sessions.size, users: this.#room.size }, 'shutting down');
     const listenersClosed = Promise.all(this.#listeners.map((listener) => listener.close()));
+    // No admin action on a room that is closing: the admin API goes first.
+    const adminClosed = this.#admin?.close();
     this.#room.close();
     for (const connection of this.#refused) connection.destroy();
     const allClosed = new Promise<void>((resolve) => {
@@ -459,7 +461,7 @@ class ReferenceServer implements EcpServer {
     clearTimeout(graceTimer);
     await listenersClosed;
     await this.#metrics?.close();
-    await this.#admin?.close();
+    await adminClosed;
     this.logger.info('closed');
   }
 }

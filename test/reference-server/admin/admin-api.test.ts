@@ -129,6 +129,12 @@ describe('admin API: the token', () => {
     expect(log.join('')).not.toContain(TOKEN);
   });
 
+  it('closes with the server', async () => {
+    const { server, call } = await adminServer();
+    await server.close();
+    await expect(call('GET', '/status')).rejects.toThrow(/fetch failed/);
+  });
+
   it('will not start without a usable token', async () => {
     await expect(
       startServer({ port: 0, logLevel: 'silent', admin: { port: 0, token: 'short' } }),
