@@ -2,25 +2,20 @@
  * `ecp bench http` as a library: autocannon drives the admin API's announce endpoint while ECP
  * clients in the room count every notice delivered, and GETs /metrics and the web client's page
  * at the same time; one report (ecp-bench/1, kind `http`) with requests/s, HTTP latency,
- * deliveries/s and loss. By default it starts this kit's reference server in a process of its own
- * (TCP and WebSocket listeners, metrics and the admin API on free ports); or it reaches a running one.
+ * deliveries/s and loss. The target: http-target.ts; the load itself: http-load.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import autocannon, { type Result as AutocannonResult, type Options } from 'autocannon';
+import { loadavg } from 'node:os';
 import { generateRsaKeyPair, type RsaKeyPair } from '../protocol/index.ts';
-import { openTarget, shellQuote, type Target } from '../server-under-test/index.ts';
-import { findFreePort, formatEndpoint } from '../transport/index.ts';
 import { TOOL_VERSION } from './bench-runner.ts';
 import { ChatMember } from './chat-member.ts';
+import { endpointResult, startHttpLoad } from './http-load.ts';
+import type { HttpBenchTarget } from './http-target.ts';
 import { machineInfo } from './machine.ts';
 import {
   HTTP_HEADLINE_FIGURES,
   type HttpBenchConfig,
   type HttpBenchReport,
-  type HttpEndpointResult,
   type HttpHeadlineFigure,
   type HttpRunResult,
   httpHeadlineFigures,
@@ -38,21 +33,6 @@ export const DEFAULT_HTTP_CONFIG: HttpBenchConfig = {
   runs: 1,
   drainSeconds: 3,
 };
-
-/** Where the load goes. */
-export interface HttpBenchTarget {
-  kind: 'spawned' | 'running';
-  description: string;
-  /** The ECP endpoint the counting clients join. */
-  ecpUrl: string;
-  password: string;
-  /** The admin API's base URL, and its token. */
-  adminUrl: string;
-  token: string;
-  /** GET under load: the Prometheus endpoint, and the web client's page (if the server serves one). */
-  metricsUrl?: string | undefined;
-  pageUrl?: string | undefined;
-}
 
 export class HttpBenchError extends Error {
   override readonly name = 'HttpBenchError';
@@ -73,64 +53,6 @@ export function resolveHttpConfig(partial: Partial<HttpBenchConfig>): HttpBenchC
   for (const name of ['clients', 'connections', 'getConnections', 'runs'] as const)
     config[name] = Math.floor(config[name]);
   return config;
-}
-
-/** The reference server of this kit, started in a process of its own with everything the bench reaches. */
-export async function startReferenceServerForHttp(): Promise<{
-  target: HttpBenchTarget;
-  stop(): Promise<void>;
-}> {
-  const directory = mkdtempSync(join(tmpdir(), 'ecp-bench-http-'));
-  const token = randomBytes(24).toString('base64url');
-  const tokenFile = join(directory, 'admin.token');
-  writeFileSync(tokenFile, token, { mode: 0o600 });
-  const [wsPort, adminPort, metricsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const password = randomBytes(12).toString('base64url');
-  let server: Target;
-  try {
-    // The kit picks the TCP port ({port}) and waits for it; the other listeners are up by then (one process).
-    server = await openTarget({
-      kind: 'spawned',
-      password,
-      command: [
-        shellQuote(process.execPath),
-        shellQuote(kitEntryPoint()),
-        'server --password {password} --log-level warn --listen tcp://127.0.0.1:{port}',
-        `--listen ws://127.0.0.1:${wsPort}/ecp --metrics-port ${metricsPort}`,
-        `--admin-port ${adminPort} --admin-token-file ${shellQuote(tokenFile)}`,
-      ].join(' '),
-    });
-  } catch (error) {
-    rmSync(directory, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    target: {
-      kind: 'spawned',
-      description: `reference server (spawned) at ${formatEndpoint(server.endpoint)}`,
-      ecpUrl: formatEndpoint(server.endpoint),
-      password,
-      adminUrl: `http://127.0.0.1:${adminPort}`,
-      token,
-      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-      pageUrl: `http://127.0.0.1:${wsPort}/`,
-    },
-    stop: async () => {
-      await server.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-/** bin/ecp.js of this kit: beside the sources (bench/), or two levels up from the compiled dist/bench/. */
-function kitEntryPoint(): string {
-  const candidates = [
-    join(import.meta.dirname, '..', 'bin', 'ecp.js'),
-    join(import.meta.dirname, '..', '..', 'bin', 'ecp.js'),
-  ];
-  const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) throw new HttpBenchError(`cannot find bin/ecp.js near ${import.meta.dirname}`);
-  return found;
 }
 
 export interface HttpBenchHooks {
@@ -300,55 +222,6 @@ async function runOnce(
   }
 }
 
-/** What autocannon measured at each endpoint; undefined for an endpoint not loaded. */
-export type HttpLoadResults = [
-  announce: AutocannonResult,
-  metrics: AutocannonResult | undefined,
-  page: AutocannonResult | undefined,
-];
-
-/**
- * The HTTP load, at once: POST /announce (texts `<prefix><random id>`), and GET /metrics and the
- * page when their URLs are given. It ends after `config.durationSeconds`, or at `stop()`.
- */
-export function startHttpLoad(
-  target: Pick<HttpBenchTarget, 'adminUrl' | 'token' | 'metricsUrl'>,
-  pageUrl: string | undefined,
-  config: Pick<HttpBenchConfig, 'connections' | 'getConnections' | 'rate' | 'durationSeconds'>,
-  prefix: string,
-): { results: Promise<HttpLoadResults>; stop(): void } {
-  const instances: { stop(): void }[] = [];
-  const load = (options: Options) =>
-    new Promise<AutocannonResult>((resolve, reject) => {
-      instances.push(
-        autocannon({ duration: config.durationSeconds, timeout: 10, ...options }, (error, result) =>
-          error ? reject(error) : resolve(result),
-        ),
-      );
-    });
-  const results = Promise.all([
-    load({
-      url: new URL('/announce', target.adminUrl).href,
-      method: 'POST',
-      connections: config.connections,
-      ...(config.rate > 0 ? { overallRate: config.rate } : {}),
-      headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: `${prefix}[<id>]` }),
-      idReplacement: true,
-    }),
-    target.metricsUrl === undefined
-      ? undefined
-      : load({ url: target.metricsUrl, connections: config.getConnections }),
-    pageUrl === undefined ? undefined : load({ url: pageUrl, connections: config.getConnections }),
-  ]);
-  return {
-    results,
-    stop: () => {
-      for (const instance of instances) instance.stop();
-    },
-  };
-}
-
 /** Joins the counting clients, a few at a time (each join costs the server an RSA encryption). */
 async function joinMembers(
   target: HttpBenchTarget,
@@ -401,27 +274,6 @@ function drained(done: () => boolean, timeoutMs: number): Promise<void> {
     };
     check();
   });
-}
-
-function endpointResult(result: AutocannonResult): HttpEndpointResult {
-  const answered = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
-  const latency = result.latency;
-  return {
-    url: result.url,
-    requests: answered,
-    requestsPerSecond: round(answered / result.duration, 1),
-    non2xx: result.non2xx,
-    errors: result.errors,
-    latency: {
-      meanMs: round(latency.mean, 3),
-      p50Ms: latency.p50,
-      p90Ms: latency.p90,
-      p99Ms: latency.p99,
-      p999Ms: latency.p99_9,
-      maxMs: latency.max,
-    },
-    throughputMBps: round(result.throughput.average / 1e6, 3),
-  };
 }
 
 function round(value: number, digits: number): number {

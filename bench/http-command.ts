@@ -7,12 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readAdminToken } from '../reference-server/admin/auth.ts';
 import type { HttpArgs } from './command.ts';
-import {
-  type HttpBenchTarget,
-  resolveHttpConfig,
-  runHttpBench,
-  startReferenceServerForHttp,
-} from './http-bench.ts';
+import { resolveHttpConfig, runHttpBench } from './http-bench.ts';
+import { type HttpBenchTarget, startReferenceServerForHttp } from './http-target.ts';
 import { formatHttpMarkdown, formatHttpText } from './report-format.ts';
 import type { HttpBenchConfig } from './report-schema.ts';
 

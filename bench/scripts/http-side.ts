@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { findFreePort } from '../../transport/index.ts';
 import { runBench } from '../bench-runner.ts';
-import { startHttpLoad } from '../http-bench.ts';
+import { startHttpLoad } from '../http-load.ts';
 import { formatNumber } from '../report-format.ts';
 import { finish, PASSWORD, scriptOptions, spawned, startServer } from './harness.ts';
 
