@@ -264,6 +264,87 @@ const compareCommand: CommandModule<object, CompareArgs> = {
   },
 };
 
+interface HttpArgs {
+  clients: number;
+  connections: number;
+  rate: number;
+  'get-connections': number;
+  duration: number;
+  runs: number;
+  drain: number;
+  'admin-url': string | undefined;
+  'token-file': string | undefined;
+  target: string | undefined;
+  password: string | undefined;
+  'metrics-url': string | undefined;
+  'page-url': string | undefined;
+  json: string | undefined;
+  md: string | undefined;
+  label: string | undefined;
+  quiet: boolean;
+}
+
+const httpCommand: CommandModule<object, HttpArgs> = {
+  command: 'http',
+  describe: "The HTTP side under autocannon: the admin API's announce, GET /metrics and the web page",
+  builder: (yargs) =>
+    yargs
+      .usage(
+        '$0 bench http [options]\n\nautocannon drives POST /announce on the admin API while ECP clients in the room count every\n' +
+          "notice delivered, and GETs /metrics and the web page at the same time. Starts this kit's reference\n" +
+          'server in a process of its own unless --admin-url names a running one.',
+      )
+      .options({
+        clients: { type: 'number', default: 20, describe: 'ECP clients in the room, each counting notices' },
+        connections: { type: 'number', default: 10, describe: 'autocannon connections to POST /announce' },
+        rate: {
+          type: 'number',
+          default: 0,
+          describe: 'Announcements/s in total (open loop); 0: closed loop',
+        },
+        'get-connections': { type: 'number', default: 2, describe: 'autocannon connections to each GET' },
+        duration: { type: 'number', default: 5, describe: 'Measurement window, seconds' },
+        runs: { type: 'number', default: 1, describe: 'Repeat K times: median and spread' },
+        drain: {
+          type: 'number',
+          default: 3,
+          describe: 'After the window, wait up to this long for notices, seconds',
+        },
+        'admin-url': { type: 'string', describe: 'A running server: its admin API (http://HOST:PORT)' },
+        'token-file': {
+          type: 'string',
+          describe: 'With --admin-url: the token file [default: $ECP_ADMIN_TOKEN]',
+        },
+        target: { type: 'string', describe: 'With --admin-url: the ECP URL the clients join' },
+        password: {
+          type: 'string',
+          describe: 'With --admin-url: the server password [default: $ECP_PASSWORD]',
+        },
+        'metrics-url': {
+          type: 'string',
+          describe: 'With --admin-url: GET this under load (http://HOST:PORT/metrics)',
+        },
+        'page-url': { type: 'string', describe: "With --admin-url: GET the web client's page under load" },
+        json: { type: 'string', describe: 'Write the report as JSON (schema ecp-bench/1, kind http)' },
+        md: { type: 'string', describe: 'Write the report as Markdown' },
+        label: { type: 'string', describe: 'A name for this report' },
+        quiet: { type: 'boolean', default: false, describe: 'No progress output' },
+      })
+      .example('$0 bench http --runs 3 --md http.md', 'the reference server, median of 3 runs')
+      .example(
+        'ECP_ADMIN_TOKEN=... $0 bench http --admin-url http://127.0.0.1:9200 --target tcp://127.0.0.1:8888 --password secret123',
+        'a server already running',
+      )
+      .strict()
+      .fail(failWithUsage('ecp bench http')) as unknown as Argv<HttpArgs>,
+  handler: async (args) => {
+    const { runHttpCommand } = await import('./http-command.ts');
+    process.exitCode = await runHttpCommand(args);
+  },
+};
+
+export type { HttpArgs };
+
 const runCommand: CommandModule<object, RunArgs> = {
   command: '$0',
   describe: 'Run the broadcast benchmark',
@@ -273,7 +354,7 @@ const runCommand: CommandModule<object, RunArgs> = {
 
 export const benchCommand: CommandModule = {
   command: 'bench',
-  describe: 'Broadcast benchmark of any ECP server (and `bench compare A.json B.json`)',
-  builder: (yargs) => yargs.usage(USAGE).command(compareCommand).command(runCommand),
+  describe: 'Broadcast benchmark of any ECP server (and `bench compare A.json B.json`, `bench http`)',
+  builder: (yargs) => yargs.usage(USAGE).command(compareCommand).command(httpCommand).command(runCommand),
   handler: () => {},
 };

@@ -4,6 +4,11 @@ import {
   type FigureSummary,
   HEADLINE_FIGURES,
   type HeadlineFigure,
+  HTTP_HEADLINE_FIGURES,
+  type HttpBenchReport,
+  type HttpEndpointResult,
+  type HttpHeadlineFigure,
+  type HttpRunResult,
   OTHER_LOAD_WARNING_CORES,
   type RunResult,
   type SweepReport,
@@ -209,5 +214,97 @@ export function formatSweepMarkdown(sweep: SweepReport, chartPath?: string): str
         `| ${value} | ${formatNumber(r.summary.deliveriesPerSecond.median, 0)} | ${formatNumber(r.summary.latencyP99Ms.median, 2)} | ${formatNumber(r.summary.lastRecipientP99Ms.median, 2)} | ${formatNumber(r.summary.lost.median, 0)} | ${formatNumber(r.summary.handshakesPerSecond.median, 0)} | ${formatNumber(r.summary.serverPeakRssMB.median, 1)} | ${r.runs.some((run) => run.generator.bound) ? 'yes' : 'no'} |`,
     ),
   ];
+  return `${lines.join('\n')}\n`;
+}
+
+function httpCells(report: HttpBenchReport): string[][] {
+  return (Object.keys(HTTP_HEADLINE_FIGURES) as HttpHeadlineFigure[]).map((figure) => {
+    const { label, digits } = HTTP_HEADLINE_FIGURES[figure];
+    return [label, ...cells(report.summary[figure], digits)];
+  });
+}
+
+export function describeHttpLoad(report: HttpBenchReport): string {
+  const c = report.config;
+  const loop = c.rate > 0 ? `open loop at ${c.rate.toLocaleString('en-US')} announcements/s` : 'closed loop';
+  return (
+    `POST /announce over ${c.connections} connections (${loop}), ${c.clients} ECP clients counting notices, ` +
+    `GET /metrics and the page over ${c.getConnections} connections each, ${c.durationSeconds} s window, ` +
+    `${c.runs} run${c.runs === 1 ? '' : 's'}`
+  );
+}
+
+function httpRunLine(run: HttpRunResult): string {
+  const a = run.announce;
+  const n = run.notices;
+  const get = (name: string, result: HttpEndpointResult | null) =>
+    result === null
+      ? ''
+      : `; ${name} ${formatNumber(result.requestsPerSecond, 0)} req/s p99 ${result.latency.p99Ms} ms${result.non2xx > 0 ? ` (${result.non2xx} non-2xx)` : ''}`;
+  return (
+    `run ${run.run}: announce ${formatNumber(a.requestsPerSecond, 0)} req/s, latency p50 ${a.latency.p50Ms} p90 ${a.latency.p90Ms} ` +
+    `p99 ${a.latency.p99Ms} max ${a.latency.maxMs} ms, non-2xx ${a.non2xx}, errors ${a.errors}; ` +
+    `notices ${formatNumber(n.deliveriesPerSecond, 0)} deliveries/s, ${n.delivered} of ${n.expected} delivered (lost ${n.lost})` +
+    `${get('GET /metrics', run.metrics)}${get('GET page', run.page)}; server CPU ${run.server.cpuCores ?? '?'} cores, ` +
+    `bench process CPU ${run.generator.processCpuCores} cores, load average ${run.generator.loadAverage1m}`
+  );
+}
+
+function httpWarnings(report: HttpBenchReport): string[] {
+  const out: string[] = [];
+  for (const run of report.runs) {
+    if (run.notices.lost > 0) out.push(`run ${run.run}: ${run.notices.lost} notices were not delivered`);
+    if (run.notices.clientsDisconnected > 0)
+      out.push(`run ${run.run}: ${run.notices.clientsDisconnected} counting clients were disconnected`);
+    for (const result of [run.announce, run.metrics, run.page]) {
+      if (result !== null && (result.non2xx > 0 || result.errors > 0))
+        out.push(`run ${run.run}: ${result.url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    }
+  }
+  return out;
+}
+
+export function formatHttpText(report: HttpBenchReport): string {
+  const lines = [
+    `ecp bench http: ${report.target.description}, admin API ${report.target.admin}`,
+    describeHttpLoad(report),
+    '',
+  ];
+  const table = [['', 'median', 'min', 'max'], ...httpCells(report)];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) {
+    lines.push(
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+    );
+  }
+  lines.push('', ...report.runs.map(httpRunLine));
+  if (report.notes.length > 0) lines.push('', ...report.notes);
+  const warned = httpWarnings(report);
+  if (warned.length > 0) lines.push('', ...warned.map((w) => `WARNING ${w}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatHttpMarkdown(report: HttpBenchReport): string {
+  const m = report.machine;
+  const lines = [
+    `# ecp bench http: ${report.label ?? report.target.description}`,
+    '',
+    `- Target: ${report.target.description}, admin API ${report.target.admin}`,
+    `- Load: ${describeHttpLoad(report)}`,
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, ${m.platform}`,
+    `- Date: ${report.createdAt}`,
+    '',
+    '| figure | median | min | max |',
+    '|---|---:|---:|---:|',
+    ...httpCells(report).map((row) => `| ${row.join(' | ')} |`),
+    '',
+    ...report.runs.map((run) => `- ${httpRunLine(run)}`),
+  ];
+  if (report.notes.length > 0) lines.push('', ...report.notes.map((text) => `- ${text}`));
+  const warned = httpWarnings(report);
+  if (warned.length > 0) lines.push('', ...warned.map((w) => `- **Warning** ${w}`));
   return `${lines.join('\n')}\n`;
 }

@@ -233,3 +233,113 @@ export interface SweepReport {
 }
 
 export type SweepParameter = 'clients' | 'senders' | 'rate' | 'size';
+
+/**
+ * `ecp bench http` (kind `http`, since tool 1.3.0): autocannon drives the admin API's announce
+ * while ECP clients in the room count every notice delivered; GETs of /metrics and of the web page
+ * run at the same time. HTTP latencies are autocannon's (milliseconds, per request).
+ */
+export interface HttpBenchConfig {
+  /** ECP clients in the room, each counting the notices it receives. */
+  clients: number;
+  /** autocannon connections to the announce endpoint. */
+  connections: number;
+  /** Announcements per second in total (open loop); 0: as fast as the connections go (closed loop). */
+  rate: number;
+  /** autocannon connections to each GET endpoint (/metrics, the page). */
+  getConnections: number;
+  durationSeconds: number;
+  runs: number;
+  drainSeconds: number;
+}
+
+/** One endpoint under autocannon. */
+export interface HttpEndpointResult {
+  url: string;
+  /** Requests answered. */
+  requests: number;
+  requestsPerSecond: number;
+  /** Answers that were not 2xx. */
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  latency: { meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** Response bytes per second, MB (10^6). */
+  throughputMBps: number;
+}
+
+export interface HttpRunResult {
+  run: number;
+  windowSeconds: number;
+  announce: HttpEndpointResult;
+  notices: {
+    clients: number;
+    /** Announcements the server made (its admin counter when /metrics is reachable, else the 2xx answers). */
+    announcements: number;
+    /** announcements x clients: every client should read every announcement once. */
+    expected: number;
+    /** Announcement notices the clients read, by the end of the drain. */
+    delivered: number;
+    /** expected - delivered, at least 0. */
+    lost: number;
+    deliveryRatio: number;
+    /** Notices read within the window, all clients, per second. */
+    deliveriesPerSecond: number;
+    clientsDisconnected: number;
+  };
+  /** GET /metrics under the same load; null when no metrics URL. */
+  metrics: HttpEndpointResult | null;
+  /** GET of the web client's page under the same load; null when the server serves none. */
+  page: HttpEndpointResult | null;
+  server: { pid: number | null; cpuCores: number | null; peakRssBytes: number | null };
+  /** The bench's own process (autocannon and the counting clients) over the window, and the machine. */
+  generator: { processCpuCores: number; loadAverage1m: number };
+}
+
+export const HTTP_HEADLINE_FIGURES = {
+  announcesPerSecond: { label: 'announce requests/s', digits: 0, better: 'higher' },
+  announceP50Ms: { label: 'announce latency p50 ms', digits: 2, better: 'lower' },
+  announceP99Ms: { label: 'announce latency p99 ms', digits: 2, better: 'lower' },
+  deliveriesPerSecond: { label: 'notice deliveries/s', digits: 0, better: 'higher' },
+  lost: { label: 'notices lost', digits: 0, better: 'lower' },
+  deliveryRatio: { label: 'delivery ratio', digits: 6, better: 'higher' },
+  metricsPerSecond: { label: 'GET /metrics requests/s', digits: 0, better: 'higher' },
+  metricsP99Ms: { label: 'GET /metrics p99 ms', digits: 2, better: 'lower' },
+  pagePerSecond: { label: 'GET page requests/s', digits: 0, better: 'higher' },
+  pageP99Ms: { label: 'GET page p99 ms', digits: 2, better: 'lower' },
+  serverCpuCores: { label: 'server CPU cores', digits: 2, better: 'lower' },
+} as const;
+
+export type HttpHeadlineFigure = keyof typeof HTTP_HEADLINE_FIGURES;
+
+export function httpHeadlineFigures(run: HttpRunResult): Record<HttpHeadlineFigure, number> {
+  return {
+    announcesPerSecond: run.announce.requestsPerSecond,
+    announceP50Ms: run.announce.latency.p50Ms,
+    announceP99Ms: run.announce.latency.p99Ms,
+    deliveriesPerSecond: run.notices.deliveriesPerSecond,
+    lost: run.notices.lost,
+    deliveryRatio: run.notices.deliveryRatio,
+    metricsPerSecond: run.metrics?.requestsPerSecond ?? Number.NaN,
+    metricsP99Ms: run.metrics?.latency.p99Ms ?? Number.NaN,
+    pagePerSecond: run.page?.requestsPerSecond ?? Number.NaN,
+    pageP99Ms: run.page?.latency.p99Ms ?? Number.NaN,
+    serverCpuCores: run.server.cpuCores ?? Number.NaN,
+  };
+}
+
+export interface HttpBenchReport {
+  schema: typeof SCHEMA;
+  kind: 'http';
+  tool: { name: 'ecp bench'; version: string };
+  createdAt: string;
+  label: string | null;
+  machine: MachineInfo;
+  /** The ECP endpoint the clients joined, and the admin API. */
+  target: { kind: string; description: string; transport?: string; admin: string };
+  config: HttpBenchConfig;
+  runs: HttpRunResult[];
+  summary: Record<HttpHeadlineFigure, FigureSummary>;
+  /** What a reader must know: a GET not measured and why, an embedded generator. */
+  notes: string[];
+}

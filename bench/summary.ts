@@ -9,9 +9,16 @@ import {
 } from './report-schema.ts';
 
 export function summarizeRuns(runs: RunResult[]): Record<HeadlineFigure, FigureSummary> {
-  const perRun = runs.map(headlineFigures);
-  const summary = {} as Record<HeadlineFigure, FigureSummary>;
-  for (const figure of Object.keys(HEADLINE_FIGURES) as HeadlineFigure[]) {
+  return summarizeFigures(runs.map(headlineFigures), Object.keys(HEADLINE_FIGURES) as HeadlineFigure[]);
+}
+
+/** Median and spread of each figure over per-run values; a figure no run has (NaN) has none. */
+export function summarizeFigures<F extends string>(
+  perRun: Record<F, number>[],
+  figures: readonly F[],
+): Record<F, FigureSummary> {
+  const summary = {} as Record<F, FigureSummary>;
+  for (const figure of figures) {
     const values = perRun.map((figures) => figures[figure]).filter((v) => Number.isFinite(v));
     summary[figure] =
       values.length === 0

@@ -9,6 +9,7 @@ import { fuzzCommand } from '../conformance/fuzz/command.ts';
 import { mutantCommand } from '../conformance/mutants/command.ts';
 import { gradeCommand } from '../grade/command.ts';
 import { clientCommand } from '../reference-client/command.ts';
+import { adminCommand } from '../reference-server/admin/command.ts';
 import { serverCommand } from '../reference-server/command.ts';
 import { rejectNonNumbers } from './number-options.ts';
 import { versionText } from './version.ts';
@@ -26,6 +27,7 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nThe Encrypted Chat Protocol (ECP) kit.')
   .command(serverCommand)
   .command(clientCommand)
+  .command(adminCommand)
   .command(conformanceCommand)
   .command(benchCommand)
   .command(mutantCommand)

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
+import { AdminToken, AdminTokenError, readAdminToken } from './admin/auth.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import {
   DEFAULT_HOST,
@@ -32,6 +33,9 @@ interface ServerArgs {
   'password-file': string | undefined;
   'log-level': string;
   'metrics-port': number | undefined;
+  'admin-port': number | undefined;
+  'admin-host': string | undefined;
+  'admin-token-file': string | undefined;
   'max-line-bytes': number;
   'handshake-timeout-ms': number;
   'max-pending-output-bytes': number;
@@ -60,6 +64,7 @@ const FLAG_NAMES: Record<string, string> = {
   maxConnections: '--max-connections',
   maxUsernameLength: '--max-username-length',
   metricsPort: '--metrics-port',
+  adminPort: '--admin-port',
   port: '--port',
   host: '--host',
   listen: '--listen',
@@ -122,6 +127,20 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       'metrics-port': {
         type: 'number',
         describe: 'Serve Prometheus /metrics and /healthz on this port (0: a free one)',
+      },
+      'admin-port': {
+        type: 'number',
+        describe:
+          'Serve the admin API (HTTP, JSON: status, users, announce, kick, rotate-key) on this port (0: a free one); needs a token',
+      },
+      'admin-host': {
+        type: 'string',
+        describe: 'Interface of the admin API [default: 127.0.0.1, whatever --host says]',
+      },
+      'admin-token-file': {
+        type: 'string',
+        describe:
+          'Read the admin API bearer token from this file (at least 16 characters) [default: $ECP_ADMIN_TOKEN]',
       },
       'max-line-bytes': {
         type: 'number',
@@ -198,6 +217,10 @@ function builder(yargs: Argv): Argv<ServerArgs> {
       'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
       'password from the environment, with metrics',
     )
+    .example(
+      '$0 server --admin-port 9200 --admin-token-file admin.token',
+      'with the admin API (see ecp admin)',
+    )
     .fail((message, error) => {
       if (error && !message) throw error;
       console.error(`ecp server: ${message ?? error?.message}\nSee: ecp server --help`);
@@ -236,6 +259,19 @@ async function handler(args: ServerArgs): Promise<void> {
     if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) {
       throw new OptionsError('--tls-cert and --tls-key go together');
     }
+    if (args['admin-port'] === undefined) {
+      if (args['admin-host'] !== undefined || args['admin-token-file'] !== undefined) {
+        throw new OptionsError('--admin-host and --admin-token-file go with --admin-port');
+      }
+    }
+    const admin =
+      args['admin-port'] === undefined
+        ? undefined
+        : {
+            port: args['admin-port'],
+            host: args['admin-host'] ?? DEFAULT_HOST,
+            token: adminToken(args['admin-token-file']),
+          };
     if (!(args['ws-ping-interval'] > 0)) {
       throw new OptionsError(
         `--ws-ping-interval must be a positive number of seconds, got ${args['ws-ping-interval']}`,
@@ -261,6 +297,7 @@ async function handler(args: ServerArgs): Promise<void> {
       rotateKeyOnLeave: args['rotate-key-on-leave'],
       logLevel: args['log-level'] as LogLevel,
       metricsPort: args['metrics-port'],
+      ...(admin === undefined ? {} : { admin }),
     };
   } catch (error) {
     if (!(error instanceof OptionsError)) throw error;
@@ -287,6 +324,9 @@ async function handler(args: ServerArgs): Promise<void> {
   if (server.metricsPort !== undefined) {
     console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);
   }
+  if (server.adminPort !== undefined) {
+    console.log(`admin API on http://${formatAddress(args['admin-host'] ?? DEFAULT_HOST, server.adminPort)}`);
+  }
 
   const stop = (signal: NodeJS.Signals) => {
     server.logger.info({ signal }, 'signal received');
@@ -307,6 +347,18 @@ async function handler(args: ServerArgs): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The admin token from --admin-token-file or $ECP_ADMIN_TOKEN, checked; an OptionsError without one. */
+function adminToken(file: string | undefined): string {
+  try {
+    const token = readAdminToken({ file, env: process.env.ECP_ADMIN_TOKEN }, '--admin-token-file');
+    new AdminToken(token);
+    return token;
+  } catch (error) {
+    if (error instanceof AdminTokenError) throw new OptionsError(`--admin-port: ${error.message}`);
+    throw error;
+  }
 }
 
 function readPem(path: string, flag: string): string {

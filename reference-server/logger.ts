@@ -21,7 +21,19 @@ export function createLogger(
       base: { component: 'ecp-server' },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: nothing we log carries these, but a future field must not leak them.
-      redact: { paths: ['password', 'server_password', '*.password', '*.server_password'], remove: true },
+      redact: {
+        paths: [
+          'password',
+          'server_password',
+          '*.password',
+          '*.server_password',
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+        ],
+        remove: true,
+      },
     },
     destination,
   );

@@ -96,8 +96,20 @@ export function createMetricsRegistry(stats: ServerStats): Registry {
   );
   counter(
     'ecp_key_rotations_total',
-    'Room keys replaced because a member left (--rotate-key-on-leave).',
+    'Room keys replaced: a member left (--rotate-key-on-leave), or an operator asked (admin API).',
     () => stats.keyRotations,
+  );
+  labelledCounter(
+    'ecp_admin_actions_total',
+    'Admin API actions done, by action.',
+    'action',
+    () => stats.adminActions,
+  );
+  labelledCounter(
+    'ecp_admin_rejected_total',
+    'Admin API requests refused, by reason (unauthorized: no or a wrong token; throttled: refused unchecked after recent failures).',
+    'reason',
+    () => stats.adminRejections,
   );
   return registry;
 }

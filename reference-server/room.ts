@@ -2,7 +2,8 @@
  * The room: its members in join order, their unique names, the room key, and every broadcast.
  * A broadcast encodes its line ONCE into a Buffer and hands that same Buffer to each member.
  * Members that cannot take it (slow readers) are evicted after the loop, never during it.
- * With `rotateKeyOnLeave`, a leave gives the remaining members a new room key.
+ * With `rotateKeyOnLeave`, a leave gives the remaining members a new room key; `rotateKey()` does
+ * the same at any time (the admin API's "rotate now").
  */
 import type { KeyObject } from 'node:crypto';
 import { Fernet, joinAnnouncement, joinSequence, leaveAnnouncement, wrapRoomKey } from '../protocol/index.ts';
@@ -28,13 +29,19 @@ export interface RoomOptions {
    * Default off: v1 keeps one key for the server's lifetime (ECP-KX-02).
    */
   rotateKeyOnLeave?: boolean;
+  /**
+   * Keep each member's public key even without `rotateKeyOnLeave`, so `rotateKey()` can reach
+   * every member (the admin API is on). Default off: v1 needs a key only at join.
+   */
+  keepPublicKeys?: boolean;
 }
 
 export class Room {
   #roomKey: string;
   readonly #stats: ServerStats;
   readonly #rotateKeyOnLeave: boolean;
-  /** Member → its public key, to send it a new room key (only kept when keys rotate). */
+  readonly #keepPublicKeys: boolean;
+  /** Member → its public key, to send it a new room key (only kept when keys may rotate). */
   readonly #publicKeys = new Map<RoomMember, KeyObject>();
   #members: RoomMember[] = [];
   /** Member → the start of every line it sends: `{"type":"message","sender":"<name>","message":`. */
@@ -46,6 +53,7 @@ export class Room {
     this.#roomKey = new Fernet(options.roomKey ?? Fernet.generateKey()).keyText;
     this.#stats = options.stats ?? createStats();
     this.#rotateKeyOnLeave = options.rotateKeyOnLeave ?? false;
+    this.#keepPublicKeys = this.#rotateKeyOnLeave || (options.keepPublicKeys ?? false);
   }
 
   /** The room key text members hold now. */
@@ -83,7 +91,7 @@ export class Room {
     this.#members.push(member);
     this.#byName.set(name, member);
     this.#chatPrefixes.set(member, chatPrefix(name));
-    if (this.#rotateKeyOnLeave) this.#publicKeys.set(member, publicKey);
+    if (this.#keepPublicKeys) this.#publicKeys.set(member, publicKey);
     this.#stats.users = this.#members.length;
     const users = this.usernames;
     const fits = joinSequence(name, encryptedKey, users).every((message) =>
@@ -110,18 +118,24 @@ export class Room {
       Buffer,
     ];
     this.#evict(this.#deliverToOthers(member, userList, left));
-    if (this.#rotateKeyOnLeave && this.#members.length > 0) this.#rotateKey();
+    if (this.#rotateKeyOnLeave && this.#members.length > 0) this.rotateKey();
     return true;
   }
 
   /**
-   * A new room key, wrapped for each remaining member's public key. A member whose key cannot wrap
-   * it (it could at join) keeps the old one; members that are too slow to take it are evicted.
+   * A new room key, wrapped for each member's public key (ECP-KX-08); returns how many members got
+   * it. A member whose key cannot wrap it (it could at join) keeps the old one; members too slow
+   * to take it are evicted. Throws when the room keeps no public keys (neither `rotateKeyOnLeave`
+   * nor `keepPublicKeys`): nobody could be given the new key, and later joiners would hold another.
    */
-  #rotateKey(): void {
+  rotateKey(): number {
+    if (!this.#keepPublicKeys) {
+      throw new Error('this room keeps no public keys: create it with keepPublicKeys to rotate its key');
+    }
     this.#roomKey = new Fernet(Fernet.generateKey()).keyText;
     this.#stats.keyRotations++;
     const victims: RoomMember[] = [];
+    let sent = 0;
     for (const member of [...this.#members]) {
       const publicKey = this.#publicKeys.get(member);
       if (publicKey === undefined) continue;
@@ -131,9 +145,11 @@ export class Room {
       } catch {
         continue;
       }
-      if (!member.deliver(line)) victims.push(member);
+      if (member.deliver(line)) sent++;
+      else victims.push(member);
     }
     this.#evict(victims);
+    return sent;
   }
 
   /**
@@ -153,6 +169,23 @@ export class Room {
   /** Sends one encoded line to every member (but `except`). */
   broadcast(encodedLine: Buffer, except?: RoomMember): void {
     this.#evict(this.#deliverToOthers(except, encodedLine, undefined));
+  }
+
+  /** A `system` notice to every member (an operator's announcement); returns how many it reached. */
+  announce(text: string): number {
+    const members = this.#members.length;
+    const victims = this.#deliverToOthers(
+      undefined,
+      encodeLine({ type: 'system', message: text }),
+      undefined,
+    );
+    this.#evict(victims);
+    return members - (victims?.length ?? 0);
+  }
+
+  /** The member called `username`, if any. */
+  member(username: string): RoomMember | undefined {
+    return this.#byName.get(username);
   }
 
   /** From now on members leave silently (the server is shutting down and says so itself). */

@@ -14,6 +14,10 @@ import {
   type RejectedConnection,
   usesTls,
 } from '../transport/index.ts';
+import { serverAdminActions } from './admin/actions.ts';
+import { AdminToken } from './admin/auth.ts';
+import type { ThrottleSettings } from './admin/failure-throttle.ts';
+import { type AdminServer, startAdminServer } from './admin/http-server.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
 import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
@@ -71,6 +75,12 @@ export interface ServerOptions extends FloodOptions {
    * the one who left cannot read what follows. Default off (v1 keeps one key, ECP-KX-02).
    */
   rotateKeyOnLeave?: boolean;
+  /**
+   * The admin API (HTTP, JSON; docs/admin.md): status, users, announce, kick, rotate the key.
+   * Off unless given. `host` defaults to 127.0.0.1 (not `host`); `token` is the bearer token (at
+   * least 16 characters); `throttle` tunes the slowdown after failed attempts (tests).
+   */
+  admin?: { port: number; host?: string; token: string; throttle?: Partial<ThrottleSettings> };
 }
 
 export interface EcpServer {
@@ -88,6 +98,8 @@ export interface EcpServer {
   readonly flood: Readonly<ResolvedFloodOptions>;
   /** The metrics port actually bound, when metrics are served. */
   readonly metricsPort: number | undefined;
+  /** The admin API's port as bound, when it is on. */
+  readonly adminPort: number | undefined;
   readonly logger: Logger;
   /** True once `close()` has been called. */
   readonly closing: boolean;
@@ -144,6 +156,9 @@ class ReferenceServer implements EcpServer {
   #listeners: Listener[] = [];
   readonly #options: ServerOptions;
   #metrics: MetricsServer | undefined;
+  #admin: AdminServer | undefined;
+  readonly #adminToken: AdminToken | undefined;
+  readonly #adminHost: string;
   readonly #metricsHost: string;
   readonly #metricsPort: number | undefined;
   readonly #shutdownGraceMs: number;
@@ -176,8 +191,16 @@ class ReferenceServer implements EcpServer {
       throw new OptionsError(`shutdownGraceMs must be >= 0, got ${this.#shutdownGraceMs}`);
     }
     this.flood = Object.freeze(resolveFloodOptions(options));
+    if (options.admin !== undefined) checkPort(options.admin.port, 'adminPort');
+    this.#adminHost = checkHost(options.admin?.host ?? DEFAULT_HOST);
+    this.#adminToken = options.admin === undefined ? undefined : new AdminToken(options.admin.token);
     this.logger = options.logger ?? createLogger(options.logLevel ?? 'info');
-    this.#room = new Room({ stats: this.#stats, rotateKeyOnLeave: options.rotateKeyOnLeave ?? false });
+    this.#room = new Room({
+      stats: this.#stats,
+      rotateKeyOnLeave: options.rotateKeyOnLeave ?? false,
+      // The admin API's rotate-key reaches every member: it needs their public keys.
+      keepPublicKeys: options.admin !== undefined,
+    });
     const flow = new FlowControl(
       {
         ...watermarksFor(this.limits.maxPendingOutputBytes),
@@ -216,6 +239,10 @@ class ReferenceServer implements EcpServer {
     return this.#metrics?.port;
   }
 
+  get adminPort(): number | undefined {
+    return this.#admin?.port;
+  }
+
   get closing(): boolean {
     return this.#closing !== undefined;
   }
@@ -251,7 +278,9 @@ class ReferenceServer implements EcpServer {
           isHealthy: () => this.#closing === undefined,
         });
       }
+      if (this.#adminToken !== undefined) this.#admin = await this.#startAdmin(this.#adminToken);
     } catch (error) {
+      await this.#metrics?.close();
       await Promise.all(this.#listeners.map((listener) => listener.close()));
       this.#listeners = [];
       throw error;
@@ -263,6 +292,7 @@ class ReferenceServer implements EcpServer {
         port: first.port,
         endpoints: this.endpoints,
         metricsPort: this.metricsPort,
+        adminPort: this.adminPort,
         limits: this.limits,
         flow: {
           highWaterBytes: this.#context.flow.settings.highWaterBytes,
@@ -277,6 +307,37 @@ class ReferenceServer implements EcpServer {
       },
       'listening',
     );
+  }
+
+  #startAdmin(token: AdminToken): Promise<AdminServer> {
+    const admin = this.#options.admin!;
+    const startedAt = Date.now();
+    return startAdminServer({
+      host: this.#adminHost,
+      port: admin.port,
+      token,
+      stats: this.#stats,
+      logger: this.logger,
+      ...(admin.throttle === undefined ? {} : { throttle: admin.throttle }),
+      actions: serverAdminActions({
+        room: this.#room,
+        sessions: this.#sessions,
+        stats: this.#stats,
+        startedAt,
+        settings: () => ({
+          listeners: this.endpoints,
+          metricsPort: this.metricsPort ?? null,
+          limits: this.limits,
+          flow: {
+            maxTotalOutputBytes: this.flood.maxTotalOutputBytes,
+            maxMessagesPerSecond: this.flood.rateLimit?.perSecond ?? 0,
+            messageBurst: this.flood.rateLimit?.burst ?? 0,
+            maxConnectionsPerAddress: this.flood.maxConnectionsPerAddress ?? 0,
+            rotateKeyOnLeave: this.#options.rotateKeyOnLeave ?? false,
+          },
+        }),
+      }),
+    });
   }
 
   /** A connection refused below ECP (TLS failure, wrong path, another transport's bytes): one log line. */
@@ -380,6 +441,8 @@ class ReferenceServer implements EcpServer {
   async #shutdown(): Promise<void> {
     this.logger.info({ connections: this.#sessions.size, users: this.#room.size }, 'shutting down');
     const listenersClosed = Promise.all(this.#listeners.map((listener) => listener.close()));
+    // No admin action on a room that is closing: the admin API goes first.
+    const adminClosed = this.#admin?.close();
     this.#room.close();
     for (const connection of this.#refused) connection.destroy();
     const allClosed = new Promise<void>((resolve) => {
@@ -398,6 +461,7 @@ class ReferenceServer implements EcpServer {
     clearTimeout(graceTimer);
     await listenersClosed;
     await this.#metrics?.close();
+    await adminClosed;
     this.logger.info('closed');
   }
 }

@@ -53,7 +53,9 @@ export type CloseReason =
   | 'refused'
   | 'line_too_long'
   | 'bad_framing'
-  | 'shutdown';
+  | 'shutdown'
+  /** An operator disconnected the member (the admin API's kick). */
+  | 'kicked';
 
 const SHUTTING_DOWN_LINE = encodeLine({ type: 'system', message: notices.shuttingDown });
 
@@ -129,6 +131,30 @@ export class Session implements RoomMember {
   /** Output not yet taken by the kernel. */
   get pendingOutputBytes(): number {
     return this.#outbox.pendingBytes;
+  }
+
+  /** The transport's name (tcp, tls, ws, wss) and the peer's address, as logged. */
+  get transport(): string {
+    return this.#connection.transport;
+  }
+
+  get peer(): string {
+    return this.#connection.peer;
+  }
+
+  /** When the connection was accepted, in ms since the epoch. */
+  get openedAt(): number {
+    return this.#openedAt;
+  }
+
+  /**
+   * An operator disconnects this member: a `system` notice saying why, flush, close; the room sends
+   * the others the usual leave sequence. False when this connection is not a member (any more).
+   */
+  kick(notice: string): boolean {
+    if (this.#state !== 'member') return false;
+    this.#closeWith(encodeLine({ type: 'system', message: notice }), 'kicked', 'policy');
+    return true;
   }
 
   /** Wires the connection and starts the handshake timer. */

@@ -32,6 +32,20 @@ export type BadInputKind =
   /** Another transport's opening on this port (a TLS handshake on a plain port, an HTTP request). */
   | 'wrong_transport';
 
+/** What an operator can do through the admin API (`ecp server --admin-port`). */
+export type AdminAction = 'status' | 'users' | 'announce' | 'kick' | 'rotate_key';
+
+/** Why the admin API refused a request. */
+export type AdminRejection =
+  /** No token, or a wrong one. */
+  | 'unauthorized'
+  /** A request from a source that failed recently, refused before its token was even looked at. */
+  | 'throttled'
+  | 'bad_request'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'too_large';
+
 export interface ServerStats {
   /** Connections accepted since start (refused ones included). */
   connectionsAccepted: number;
@@ -63,6 +77,10 @@ export interface ServerStats {
   keyRotations: number;
   /** Connections refused below ECP: a failed TLS handshake, a wrong WebSocket path, another transport's bytes. */
   transportRejections: number;
+  /** Admin API actions done, by action. */
+  adminActions: Record<AdminAction, number>;
+  /** Admin API requests refused, by why. */
+  adminRejections: Record<AdminRejection, number>;
 }
 
 export function createStats(): ServerStats {
@@ -104,6 +122,15 @@ export function createStats(): ServerStats {
     rateLimited: 0,
     keyRotations: 0,
     transportRejections: 0,
+    adminActions: { status: 0, users: 0, announce: 0, kick: 0, rotate_key: 0 },
+    adminRejections: {
+      unauthorized: 0,
+      throttled: 0,
+      bad_request: 0,
+      not_found: 0,
+      method_not_allowed: 0,
+      too_large: 0,
+    },
   };
 }
 
@@ -114,5 +141,7 @@ export function snapshotStats(stats: ServerStats): ServerStats {
     handshakeFailures: { ...stats.handshakeFailures },
     badInput: { ...stats.badInput },
     slowReaderDisconnects: { ...stats.slowReaderDisconnects },
+    adminActions: { ...stats.adminActions },
+    adminRejections: { ...stats.adminRejections },
   };
 }

@@ -13,7 +13,7 @@ function ecp(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe('ecp COMMAND --help', () => {
-  for (const command of ['server', 'client', 'conformance', 'bench', 'grade']) {
+  for (const command of ['server', 'client', 'conformance', 'bench', 'grade', 'admin']) {
     it(`${command}: prints its usage line once, first`, () => {
       const { status, stdout } = ecp(command, '--help');
       expect(status).toBe(0);

@@ -41,10 +41,10 @@ class FakeMember implements RoomMember {
   }
 }
 
-function setup(roomKey?: string) {
+function setup(roomKey?: string, options: { keepPublicKeys?: boolean } = {}) {
   const journal: string[] = [];
   const stats = createStats();
-  const room = new Room(roomKey === undefined ? { stats } : { stats, roomKey });
+  const room = new Room(roomKey === undefined ? { stats, ...options } : { stats, roomKey, ...options });
   const add = (name: string, key = keys[0]!) => {
     const member = new FakeMember(name, journal, room);
     expect(room.join(member, key.publicKey)).toBe(true);
@@ -201,5 +201,52 @@ describe('Room', () => {
     room.broadcast(line, alice);
     expect(bob.lines.at(-1)).toBe(line);
     expect(alice.lines.at(-1)).not.toBe(line);
+  });
+
+  it('announce: one system notice to every member, in join order', () => {
+    const { add, room, journal } = setup();
+    add('alice');
+    add('bob');
+    journal.length = 0;
+    expect(room.announce('Maintenance at noon')).toBe(2);
+    expect(journal).toEqual([
+      'alice <- {"type":"system","message":"Maintenance at noon"}',
+      'bob <- {"type":"system","message":"Maintenance at noon"}',
+    ]);
+  });
+
+  it('rotateKey: a new key to every member whose public key it kept, and members joining later get it', () => {
+    const { add, room, stats } = setup(undefined, { keepPublicKeys: true });
+    const alice = add('alice', keys[0]);
+    const bob = add('bob', keys[1]);
+    const before = room.roomKey;
+    expect(room.rotateKey()).toBe(2);
+    expect(room.roomKey).not.toBe(before);
+    expect(stats.keyRotations).toBe(1);
+    for (const [member, key] of [
+      [alice, keys[0]!],
+      [bob, keys[1]!],
+    ] as const) {
+      const last = member.messages().at(-1)!;
+      expect(last.type).toBe('key_exchange');
+      expect(unwrapRoomKey(String(last.encrypted_key), key.privateKey)).toBe(room.roomKey);
+    }
+    const carol = add('carol', keys[2]);
+    expect(unwrapRoomKey(String(carol.messages()[1]!.encrypted_key), keys[2]!.privateKey)).toBe(room.roomKey);
+  });
+
+  it('rotateKey is refused by a room that keeps no public keys (v1 needs a key only at join)', () => {
+    const { add, room } = setup();
+    add('alice');
+    const key = room.roomKey;
+    expect(() => room.rotateKey()).toThrow(/keeps no public keys/);
+    expect(room.roomKey).toBe(key);
+  });
+
+  it('member: the member of that name, if any', () => {
+    const { add, room } = setup();
+    const alice = add('alice');
+    expect(room.member('alice')).toBe(alice);
+    expect(room.member('bob')).toBeUndefined();
   });
 });

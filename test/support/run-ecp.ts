@@ -13,9 +13,13 @@ export interface EcpRun {
   stderr: string;
 }
 
-export function runEcp(args: readonly string[]): Promise<EcpRun> {
+/** `env` adds to (or, with '', blanks) the environment's variables. */
+export function runEcp(args: readonly string[], env: Record<string, string> = {}): Promise<EcpRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecp.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -1,0 +1,83 @@
+/**
+ * Where `ecp bench http` sends its load (HttpBenchTarget), and this kit's reference server started
+ * for it in a process of its own, with every listener the bench reaches on a free port.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTarget, shellQuote, type Target } from '../server-under-test/index.ts';
+import { findFreePort, formatEndpoint } from '../transport/index.ts';
+
+/** Where the load goes. */
+export interface HttpBenchTarget {
+  kind: 'spawned' | 'running';
+  description: string;
+  /** The ECP endpoint the counting clients join. */
+  ecpUrl: string;
+  password: string;
+  /** The admin API's base URL, and its token. */
+  adminUrl: string;
+  token: string;
+  /** GET under load: the Prometheus endpoint, and the web client's page (if the server serves one). */
+  metricsUrl?: string | undefined;
+  pageUrl?: string | undefined;
+}
+
+/** The reference server of this kit, started in a process of its own with everything the bench reaches. */
+export async function startReferenceServerForHttp(): Promise<{
+  target: HttpBenchTarget;
+  stop(): Promise<void>;
+}> {
+  const directory = mkdtempSync(join(tmpdir(), 'ecp-bench-http-'));
+  const token = randomBytes(24).toString('base64url');
+  const tokenFile = join(directory, 'admin.token');
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const [wsPort, adminPort, metricsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const password = randomBytes(12).toString('base64url');
+  let server: Target;
+  try {
+    // The kit picks the TCP port ({port}) and waits for it; the other listeners are up by then (one process).
+    server = await openTarget({
+      kind: 'spawned',
+      password,
+      command: [
+        shellQuote(process.execPath),
+        shellQuote(kitEntryPoint()),
+        'server --password {password} --log-level warn --listen tcp://127.0.0.1:{port}',
+        `--listen ws://127.0.0.1:${wsPort}/ecp --metrics-port ${metricsPort}`,
+        `--admin-port ${adminPort} --admin-token-file ${shellQuote(tokenFile)}`,
+      ].join(' '),
+    });
+  } catch (error) {
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    target: {
+      kind: 'spawned',
+      description: `reference server (spawned) at ${formatEndpoint(server.endpoint)}`,
+      ecpUrl: formatEndpoint(server.endpoint),
+      password,
+      adminUrl: `http://127.0.0.1:${adminPort}`,
+      token,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      pageUrl: `http://127.0.0.1:${wsPort}/`,
+    },
+    stop: async () => {
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** bin/ecp.js of this kit: beside the sources (bench/), or two levels up from the compiled dist/bench/. */
+function kitEntryPoint(): string {
+  const candidates = [
+    join(import.meta.dirname, '..', 'bin', 'ecp.js'),
+    join(import.meta.dirname, '..', '..', 'bin', 'ecp.js'),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) throw new Error(`cannot find bin/ecp.js near ${import.meta.dirname}`);
+  return found;
+}
