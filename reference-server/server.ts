@@ -34,6 +34,7 @@ import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
+import { WebClient } from './web-client.ts';
 
 export interface ServerOptions extends FloodOptions {
   /**
@@ -71,6 +72,11 @@ export interface ServerOptions extends FloodOptions {
    * the one who left cannot read what follows. Default off (v1 keeps one key, ECP-KX-02).
    */
   rotateKeyOnLeave?: boolean;
+  /**
+   * Serve the browser client (web-client/) on every WebSocket listener's HTTP port: `/` is its page,
+   * the ECP endpoint stays at its path. Default on.
+   */
+  webClient?: boolean;
 }
 
 export interface EcpServer {
@@ -88,6 +94,8 @@ export interface EcpServer {
   readonly flood: Readonly<ResolvedFloodOptions>;
   /** The metrics port actually bound, when metrics are served. */
   readonly metricsPort: number | undefined;
+  /** Where the browser client is served: `http://host:port/` of each WebSocket listener (https for wss). */
+  readonly webClientUrls: string[];
   readonly logger: Logger;
   /** True once `close()` has been called. */
   readonly closing: boolean;
@@ -216,6 +224,16 @@ class ReferenceServer implements EcpServer {
     return this.#metrics?.port;
   }
 
+  get webClientUrls(): string[] {
+    if (this.#options.webClient === false) return [];
+    return this.#listeners
+      .filter((listener) => listener.transport === 'ws' || listener.transport === 'wss')
+      .map((listener) => {
+        const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+        return `${listener.transport === 'wss' ? 'https' : 'http'}://${host}:${listener.port}/`;
+      });
+  }
+
   get closing(): boolean {
     return this.#closing !== undefined;
   }
@@ -239,9 +257,18 @@ class ReferenceServer implements EcpServer {
         : { pingIntervalMs: this.#options.wsPingIntervalMs }),
       perMessageDeflate: this.#options.wsPerMessageDeflate ?? false,
     };
+    const servesPages = (endpoint: Endpoint) => endpoint.transport === 'ws' || endpoint.transport === 'wss';
+    const webClient =
+      this.#options.webClient !== false && endpoints.some(servesPages) ? await WebClient.load() : undefined;
     try {
       for (const endpoint of endpoints) {
-        this.#listeners.push(await listen(endpoint, options, (connection) => this.#onConnection(connection)));
+        const listenOptions =
+          webClient !== undefined && servesPages(endpoint)
+            ? { ...options, onHttpRequest: webClient.handlerFor(endpoint.path || '/') }
+            : options;
+        this.#listeners.push(
+          await listen(endpoint, listenOptions, (connection) => this.#onConnection(connection)),
+        );
       }
       if (this.#metricsPort !== undefined) {
         this.#metrics = await startMetricsServer({
