@@ -55,6 +55,11 @@ export async function joinAs(page: Page, username: string, password: string): Pr
     .waitFor();
 }
 
+/** The id of the element that has the keyboard focus. */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate('document.activeElement?.id');
+}
+
 /** Types a message and presses Send. */
 export async function say(page: Page, text: string): Promise<void> {
   await page.getByLabel('Message').fill(text);
