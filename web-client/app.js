@@ -101,7 +101,10 @@ ui.leave.addEventListener('click', () => session?.close());
  * @param {string} password
  */
 function connect(username, password) {
-  session?.close();
+  // The old session, if any, is let go first: what it reports while closing is no longer shown.
+  const previous = session;
+  session = undefined;
+  previous?.close();
   ui.joinError.hidden = true;
   ui.join.disabled = true;
   ui.reconnect.disabled = true;

@@ -262,6 +262,33 @@ describe.skipIf(chromiumMissing !== undefined)(
       await alice.page.getByText('back again').waitFor();
     });
 
+    it('says so when the connection is lost, and when reconnecting fails', async () => {
+      const { server, page: url } = await serve();
+      const alice = await open(url);
+      // Stands between the page and the server, to cut the connection as a network would.
+      let cut: (() => Promise<void>) | undefined;
+      await alice.page.routeWebSocket(/\/ecp$/, (socket) => {
+        socket.connectToServer();
+        cut = () => socket.close({ code: 4000, reason: 'cut' });
+      });
+      await joinAs(alice.page, 'alice', PASSWORD);
+      await cut!();
+      await alice.page.getByText('The connection was lost. Reconnect to join again as alice.').waitFor();
+      expect(await alice.page.getByText('Server is shutting down').count()).toBe(0);
+
+      await server.close();
+      await alice.page.getByRole('button', { name: 'Reconnect' }).click();
+      await alice.page
+        .getByText('Could not connect to the server. Reconnect to join again as alice.')
+        .waitFor();
+      expect(await alice.page.getByRole('status').textContent()).toBe('Disconnected');
+      // Chromium itself logs the refused connection; that one line is expected here, and only that.
+      const refused = alice.errors.splice(0);
+      expect(refused).toEqual([
+        expect.stringMatching(/^console: WebSocket connection to .* net::ERR_CONNECTION_REFUSED$/),
+      ]);
+    });
+
     it('is served with its Content-Security-Policy, which the browser enforces', async () => {
       const { page: url } = await serve();
       const context = await browser.newContext();
