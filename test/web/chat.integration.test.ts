@@ -93,7 +93,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await joinAs(alice.page, 'alice', PASSWORD);
 
       // bob: keyboard only, on a phone-sized screen.
-      const bob = await open(url, { width: 390, height: 760 });
+      const bob = await open(url, { width: 375, height: 667 });
       await bob.page.keyboard.press('Tab');
       await bob.page.keyboard.type('bob');
       await bob.page.keyboard.press('Tab');
@@ -109,18 +109,26 @@ describe.skipIf(chromiumMissing !== undefined)(
       await alice.page.getByRole('listitem').filter({ hasText: 'carol has joined the chat' }).waitFor();
 
       await say(alice.page, 'hello from alice');
-      await bob.page.keyboard.type('hi from bob <img src=x>');
+      await bob.page.keyboard.type(
+        'hi from bob <img src=x> averyveryveryveryveryverylongwordwithoutanyplacetobreak',
+      );
       await bob.page.keyboard.press('Enter');
       carol.write('hey from the terminal\n');
 
       const chat = [
         { sender: 'alice', text: 'hello from alice', encrypted: 'true' },
-        { sender: 'bob', text: 'hi from bob <img src=x>', encrypted: 'true' },
+        {
+          sender: 'bob',
+          text: 'hi from bob <img src=x> averyveryveryveryveryverylongwordwithoutanyplacetobreak',
+          encrypted: 'true',
+        },
         { sender: 'carol', text: 'hey from the terminal', encrypted: 'true' },
       ];
       for (const { page } of [alice, bob]) {
         await page.getByText('hey from the terminal').waitFor();
-        await page.getByText('hi from bob <img src=x>').waitFor();
+        await page
+          .getByText('hi from bob <img src=x> averyveryveryveryveryverylongwordwithoutanyplacetobreak')
+          .waitFor();
         const shown = (await shownMessages(page)).filter((row) => row.sender !== undefined);
         expect(shown.sort((a, b) => a.sender!.localeCompare(b.sender!))).toEqual(chat);
         // Peer text is text: bob's "<img>" made no element.
@@ -129,7 +137,9 @@ describe.skipIf(chromiumMissing !== undefined)(
           .poll(() => page.locator('#users li').allTextContents())
           .toEqual(['alice', 'bob', 'carol']);
       }
-      await carol.waitForOutput('hi from bob <img src=x>');
+      await carol.waitForOutput(
+        'hi from bob <img src=x> averyveryveryveryveryverylongwordwithoutanyplacetobreak',
+      );
       const heard = carol
         .jsonLines()
         .filter((line) => line.event === 'message')
@@ -151,7 +161,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await alice.page.getByRole('listitem').filter({ hasText: 'carol has left the chat' }).waitFor();
       await expect.poll(() => alice.page.locator('#users li').allTextContents()).toEqual(['alice', 'bob']);
 
-      // At phone width nothing is wider than the screen.
+      // At phone width nothing is wider than the screen, not even a long word.
       expect(
         await bob.page.evaluate(
           'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
