@@ -64,6 +64,7 @@ const FLAG_NAMES: Record<string, string> = {
   port: '--port',
   host: '--host',
   listen: '--listen',
+  webClient: '--web-client',
 };
 
 function invalidOptions(error: OptionsError): never {
