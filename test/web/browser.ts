@@ -28,8 +28,12 @@ export async function openPage(
   browser: Browser,
   url: string,
   viewport = { width: 1000, height: 700 },
+  options: { trustAnyCertificate?: boolean } = {},
 ): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({
+    viewport,
+    ignoreHTTPSErrors: options.trustAnyCertificate ?? false,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {

@@ -11,6 +11,7 @@ import { connectPeer, type PeerConnection } from '../../conformance/peer/index.t
 import type { RsaKeyPair } from '../../protocol/index.ts';
 import { type EcpServer, type ServerOptions, startServer } from '../../reference-server/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../reference-server/web-client.ts';
+import { makeDevCertificate } from '../../server-under-test/index.ts';
 import { CliProcess } from '../reference-client/cli-process.ts';
 import { joinAs as joinRaw } from '../support/server-harness.ts';
 import { testKeys } from '../support/test-keys.ts';
@@ -167,6 +168,12 @@ describe.skipIf(chromiumMissing !== undefined)(
           'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
         ),
       ).toBe(true);
+
+      // bob leaves by the button: the others see him go, and he is back at the join form.
+      await bob.page.getByRole('button', { name: 'Leave' }).click();
+      await alice.page.getByRole('listitem').filter({ hasText: 'bob has left the chat' }).waitFor();
+      await bob.page.getByRole('button', { name: 'Join' }).waitFor();
+      expect(await bob.page.getByRole('status').textContent()).toBe('Not connected');
     });
 
     it('marks a message that came in the clear and one it cannot decrypt, and shows a key change', async () => {
@@ -297,6 +304,31 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(refused).toEqual([
         expect.stringMatching(/^console: WebSocket connection to .* net::ERR_CONNECTION_REFUSED$/),
       ]);
+    });
+
+    it('works over wss:// too: the page comes over HTTPS and connects with wss', async () => {
+      const tls = await makeDevCertificate();
+      const server = await startServer({
+        listen: ['wss://127.0.0.1:0/ecp'],
+        tls,
+        password: PASSWORD,
+        logLevel: 'silent',
+      });
+      servers.push(server);
+      expect(server.webClientUrls).toEqual([`https://127.0.0.1:${server.port}/`]);
+      // The certificate is a throwaway one that no browser trusts; trusting it is the test's choice.
+      const alice = await openPage(browser, server.webClientUrls[0]!, undefined, {
+        trustAnyCertificate: true,
+      });
+      pages.push(alice);
+      await joinAs(alice.page, 'alice', PASSWORD);
+      await say(alice.page, 'over TLS');
+      await alice.page.getByText('over TLS').waitFor();
+      expect((await shownMessages(alice.page)).at(-1)).toEqual({
+        sender: 'alice',
+        text: 'over TLS',
+        encrypted: 'true',
+      });
     });
 
     it('is served with its Content-Security-Policy, which the browser enforces', async () => {
