@@ -27,9 +27,13 @@ import {
 } from './browser.ts';
 
 const PASSWORD = 'secret123';
+/** How long a polled expectation waits: a page's key pair, its join and a server's answer, on a busy machine. */
+const EVENTUALLY = { timeout: 15_000 };
 
 describe.skipIf(chromiumMissing !== undefined)(
   `the browser client in Chromium${chromiumMissing ? ` (${chromiumMissing})` : ''}`,
+  // A browser, pages and their key pairs: more than a unit test's time, most of all on a busy machine.
+  { timeout: 90_000 },
   () => {
     let browser: Browser;
     let keys: RsaKeyPair[];
@@ -135,7 +139,7 @@ describe.skipIf(chromiumMissing !== undefined)(
         // Peer text is text: bob's "<img>" made no element.
         expect(await page.locator('#messages img').count()).toBe(0);
         await expect
-          .poll(() => page.locator('#users li').allTextContents())
+          .poll(() => page.locator('#users li').allTextContents(), EVENTUALLY)
           .toEqual(['alice', 'bob', 'carol']);
       }
       await carol.waitForOutput(
@@ -160,7 +164,9 @@ describe.skipIf(chromiumMissing !== undefined)(
       carol.endInput();
       expect(await carol.exitCode()).toBe(0);
       await alice.page.getByRole('listitem').filter({ hasText: 'carol has left the chat' }).waitFor();
-      await expect.poll(() => alice.page.locator('#users li').allTextContents()).toEqual(['alice', 'bob']);
+      await expect
+        .poll(() => alice.page.locator('#users li').allTextContents(), EVENTUALLY)
+        .toEqual(['alice', 'bob']);
 
       // At phone width nothing is wider than the screen, not even a long word.
       expect(
@@ -199,7 +205,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       ]);
       // What a person sees: the badges.
       await expect
-        .poll(() => alice.page.locator('#messages .badge').allTextContents())
+        .poll(() => alice.page.locator('#messages .badge').allTextContents(), EVENTUALLY)
         .toEqual(['not encrypted', 'undecryptable']);
 
       // mallory leaves: this server gives the room a new key, and the page says so and uses it.
@@ -224,7 +230,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await other.page.getByLabel('Password').fill('wrong password');
       await other.page.getByRole('button', { name: 'Join' }).click();
       await expect
-        .poll(() => other.page.getByRole('alert').first().textContent())
+        .poll(() => other.page.getByRole('alert').first().textContent(), EVENTUALLY)
         .toContain('Wrong password.');
       expect(await other.page.getByRole('alert').first().textContent()).toContain('Invalid server password');
       // The focus goes where the fix is.
@@ -234,7 +240,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await other.page.getByLabel('Password').fill(PASSWORD);
       await other.page.getByRole('button', { name: 'Join' }).click();
       await expect
-        .poll(() => other.page.getByRole('alert').first().textContent())
+        .poll(() => other.page.getByRole('alert').first().textContent(), EVENTUALLY)
         .toContain('The name “alice” is taken');
       expect(await focusedId(other.page)).toBe('username');
 
@@ -248,7 +254,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await third.page.getByLabel('Password').fill(PASSWORD);
       await third.page.getByRole('button', { name: 'Join' }).click();
       await expect
-        .poll(() => third.page.getByRole('alert').first().textContent())
+        .poll(() => third.page.getByRole('alert').first().textContent(), EVENTUALLY)
         .toContain('The server is full');
     });
 
@@ -262,7 +268,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await alice.page.getByText('Server is shutting down').waitFor();
       await alice.page.getByText('The server shut down. Reconnect to join again as alice.').waitFor();
       expect(await alice.page.getByRole('status').textContent()).toBe('Disconnected');
-      await expect.poll(() => focusedId(alice.page)).toBe('reconnect');
+      await expect.poll(() => focusedId(alice.page), EVENTUALLY).toBe('reconnect');
       expect(await alice.page.getByLabel('Message').isDisabled()).toBe(true);
 
       // The server is back on the same port: one press of Reconnect (here, the keyboard's Enter).
@@ -351,7 +357,7 @@ describe.skipIf(chromiumMissing !== undefined)(
         })()`);
         expect(ran).toBe('no');
         await expect
-          .poll(() => violations.some((text) => text.includes('Content Security Policy')))
+          .poll(() => violations.some((text) => text.includes('Content Security Policy')), EVENTUALLY)
           .toBe(true);
       } finally {
         await context.close();

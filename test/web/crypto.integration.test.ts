@@ -63,6 +63,8 @@ type Outcome = { ok: true; value: string } | { ok: false; code: string; message:
 
 describe.skipIf(chromiumMissing !== undefined)(
   `the browser client's crypto module in Chromium${chromiumMissing ? ` (${chromiumMissing})` : ''}`,
+  // A browser, pages and their key pairs: more than a unit test's time, most of all on a busy machine.
+  { timeout: 60_000 },
   () => {
     let server: EcpServer;
     let browser: Browser;
