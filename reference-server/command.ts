@@ -45,6 +45,7 @@ interface ServerArgs {
   'message-burst': number | undefined;
   'max-connections-per-address': number;
   'rotate-key-on-leave': boolean;
+  'web-client': boolean;
   'max-connections': number;
   'max-username-length': number;
 }
@@ -68,6 +69,7 @@ const FLAG_NAMES: Record<string, string> = {
   port: '--port',
   host: '--host',
   listen: '--listen',
+  webClient: '--web-client',
 };
 
 function invalidOptions(error: OptionsError): never {
@@ -189,6 +191,12 @@ function builder(yargs: Argv): Argv<ServerArgs> {
         default: false,
         describe: 'When a member leaves, send the others a new room key (departs from ECP-KX-02)',
       },
+      'web-client': {
+        type: 'boolean',
+        default: true,
+        describe:
+          "Serve the browser client on each WebSocket listener's HTTP port, at / (--no-web-client: off)",
+      },
       'max-connections': {
         type: 'number',
         default: DEFAULT_LIMITS.maxConnections,
@@ -295,6 +303,7 @@ async function handler(args: ServerArgs): Promise<void> {
       limits,
       ...flood,
       rotateKeyOnLeave: args['rotate-key-on-leave'],
+      webClient: args['web-client'],
       logLevel: args['log-level'] as LogLevel,
       metricsPort: args['metrics-port'],
       ...(admin === undefined ? {} : { admin }),
@@ -320,6 +329,7 @@ async function handler(args: ServerArgs): Promise<void> {
   }
 
   for (const endpoint of server.endpoints) console.log(`ECP server listening on ${endpoint}`);
+  for (const url of server.webClientUrls) console.log(`Web client on ${url}`);
   if (passwordGenerated) console.log(`password: ${server.password}`);
   if (server.metricsPort !== undefined) {
     console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);

@@ -38,6 +38,7 @@ import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
+import { WebClient } from './web-client.ts';
 
 export interface ServerOptions extends FloodOptions {
   /**
@@ -81,6 +82,11 @@ export interface ServerOptions extends FloodOptions {
    * least 16 characters); `throttle` tunes the slowdown after failed attempts (tests).
    */
   admin?: { port: number; host?: string; token: string; throttle?: Partial<ThrottleSettings> };
+  /**
+   * Serve the browser client (web-client/) on every WebSocket listener's HTTP port: `/` is its page,
+   * the ECP endpoint stays at its path. Default on.
+   */
+  webClient?: boolean;
 }
 
 export interface EcpServer {
@@ -100,6 +106,8 @@ export interface EcpServer {
   readonly metricsPort: number | undefined;
   /** The admin API's port as bound, when it is on. */
   readonly adminPort: number | undefined;
+  /** Where the browser client is served: `http://host:port/` of each WebSocket listener (https for wss). */
+  readonly webClientUrls: string[];
   readonly logger: Logger;
   /** True once `close()` has been called. */
   readonly closing: boolean;
@@ -243,6 +251,16 @@ class ReferenceServer implements EcpServer {
     return this.#admin?.port;
   }
 
+  get webClientUrls(): string[] {
+    if (this.#options.webClient === false) return [];
+    return this.#listeners
+      .filter((listener) => listener.transport === 'ws' || listener.transport === 'wss')
+      .map((listener) => {
+        const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+        return `${listener.transport === 'wss' ? 'https' : 'http'}://${host}:${listener.port}/`;
+      });
+  }
+
   get closing(): boolean {
     return this.#closing !== undefined;
   }
@@ -266,9 +284,18 @@ class ReferenceServer implements EcpServer {
         : { pingIntervalMs: this.#options.wsPingIntervalMs }),
       perMessageDeflate: this.#options.wsPerMessageDeflate ?? false,
     };
+    const servesPages = (endpoint: Endpoint) => endpoint.transport === 'ws' || endpoint.transport === 'wss';
+    const webClient =
+      this.#options.webClient !== false && endpoints.some(servesPages) ? await WebClient.load() : undefined;
     try {
       for (const endpoint of endpoints) {
-        this.#listeners.push(await listen(endpoint, options, (connection) => this.#onConnection(connection)));
+        const listenOptions =
+          webClient !== undefined && servesPages(endpoint)
+            ? { ...options, onHttpRequest: webClient.handlerFor(endpoint.path || '/') }
+            : options;
+        this.#listeners.push(
+          await listen(endpoint, listenOptions, (connection) => this.#onConnection(connection)),
+        );
       }
       if (this.#metricsPort !== undefined) {
         this.#metrics = await startMetricsServer({

@@ -7,6 +7,7 @@
  * offer beside it (capabilities.ts).
  */
 import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FramingError } from '../protocol/index.ts';
 import type { TransportName } from './endpoint.ts';
 
@@ -127,6 +128,12 @@ export interface ListenOptions {
   perMessageDeflate?: boolean;
   /** Told about connections refused below ECP (a TLS failure, a wrong path, another transport's bytes). */
   onRejected?: (rejected: RejectedConnection) => void;
+  /**
+   * WebSocket: offered every plain HTTP request (one that is not an upgrade) first; returns true
+   * when it answered it. Unanswered requests get the listener's own answer (426, how to connect).
+   * The server serves its pages here; the transport knows nothing of them.
+   */
+  onHttpRequest?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 export interface Listener {

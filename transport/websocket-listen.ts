@@ -2,7 +2,12 @@
  * The server side of ECP over WebSocket, ws:// and wss://: an HTTP(S) server whose one path
  * upgrades to WebSocket (websocket-upgrade.ts says which requests may), with keep-alive pings.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -48,7 +53,9 @@ export async function listenWebSocket(
     reject(socket, 'bad_upgrade', error.message);
     socket.end(httpError(400, 'Bad Request', error.message));
   });
-  server.on('request', (_request, response) => answerPlainRequest(endpoint, response));
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (options.onHttpRequest?.(request, response) !== true) answerPlainRequest(endpoint, response);
+  });
   server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) =>
     answerClientError(error, socket, transport, reject),
   );

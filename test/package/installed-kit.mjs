@@ -7,7 +7,7 @@
  * a tiny bench sweep (worker threads and the SVG chart). Exits 1 at the first failed check; the
  * temporary directory is removed either way.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -47,6 +47,47 @@ function run(command, args, { cwd, capture = false }) {
 
 function check(condition, failure) {
   if (!condition) throw new CheckFailed(failure);
+}
+
+/**
+ * The browser client ships beside dist/, and the installed server finds it: a WebSocket listener
+ * serves its page and modules.
+ */
+async function checkWebClient(ecp, cwd) {
+  const args = ['server', '--listen', 'ws://127.0.0.1:0/ecp', '--password', 'x', '--log-level', 'warn'];
+  console.log(`\n$ ${[ecp, ...args].join(' ')}   (in ${cwd}; then GET / and /app.js)`);
+  const server = spawn(ecp, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    shell: process.platform === 'win32',
+  });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let printed = '';
+      const timer = setTimeout(
+        () => reject(new CheckFailed(`ecp server printed no "Web client on" line in 20 s:\n${printed}`)),
+        20_000,
+      );
+      server.stdout.setEncoding('utf8').on('data', (text) => {
+        printed += text;
+        const match = printed.match(/^Web client on (\S+)$/m);
+        if (match === null) return;
+        clearTimeout(timer);
+        resolve(match[1]);
+      });
+      server.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new CheckFailed(`ecp server exited with ${code} before serving the web client:\n${printed}`));
+      });
+    });
+    for (const path of ['', 'app.js']) {
+      const response = await fetch(`${url}${path}`);
+      check(response.status === 200, `GET ${url}${path} answered ${response.status}, not 200`);
+    }
+    console.log(`the browser client is served on ${url}`);
+  } finally {
+    server.kill('SIGTERM');
+  }
 }
 
 /** Files under `dir` (relative paths), skipping `node_modules`. */
@@ -132,6 +173,8 @@ try {
     /^reference,server,10,10,10,graded,/m.test(gradebook),
     `ecp grade wrote an unexpected gradebook:\n${gradebook}`,
   );
+
+  await checkWebClient(ecp, elsewhere);
 
   console.log(
     `\ntest:package: PASS, the installed ${name} ${version} works (${Math.round((Date.now() - startedAt) / 1000)} s)`,

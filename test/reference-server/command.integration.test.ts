@@ -203,4 +203,25 @@ describe('ecp server', () => {
       await holder.close();
     }
   });
+
+  it('serves the browser client on a WebSocket listener and prints where; --no-web-client turns it off', async () => {
+    const withPage = run(['--listen', 'ws://127.0.0.1:0/ecp', '--password', 'x']);
+    const [, url] = (await withPage.waitForLine(
+      /^Web client on (http:\/\/127\.0\.0\.1:\d+\/)$/,
+    )) as RegExpMatchArray;
+    const page = await fetch(url!);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    withPage.child.kill('SIGTERM');
+    expect((await withPage.exited).code).toBe(0);
+
+    const without = run(['--listen', 'ws://127.0.0.1:0/ecp', '--password', 'x', '--no-web-client']);
+    const [, port] = (await without.waitForLine(
+      /^ECP server listening on ws:\/\/127\.0\.0\.1:(\d+)\/ecp$/,
+    )) as RegExpMatchArray;
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(426);
+    without.child.kill('SIGTERM');
+    expect((await without.exited).code).toBe(0);
+    expect(without.stdout.some((line) => line.startsWith('Web client on'))).toBe(false);
+  });
 });
