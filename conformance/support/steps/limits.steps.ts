@@ -147,7 +147,7 @@ Then(
       expected,
       actual:
         cut.length > 0
-          ? `the server disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count})`
+          ? `the server disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count}), while the kit's longest stall was ${burst.kitStallMs} ms`
           : `received: ${who} of ${burst.count}; ${burst.stalled?.label ?? short[0]} received nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
       hint: 'A member that keeps reading is never a slow reader: stop reading from the sender while the output its messages made has not drained (backpressure), instead of disconnecting whoever holds the most unsent output at some instant.',
     });
