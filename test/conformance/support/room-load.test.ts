@@ -4,8 +4,8 @@
  * client keeping its lines; a relay that swaps two lines for one member is caught out of order.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WireClient } from '../../../conformance/support/wire-client.ts';
 import { burst, burstBytes, type LoadRoom } from '../../../conformance/support/room-load.ts';
+import { WireClient } from '../../../conformance/support/wire-client.ts';
 import { WireLog } from '../../../conformance/support/wire-log.ts';
 import { DEFAULT_LIMITS, Fernet, type Limits } from '../../../protocol/index.ts';
 import { type Connection, type Listener, listen } from '../../../transport/index.ts';
