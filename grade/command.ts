@@ -41,6 +41,7 @@ import {
   parseShard,
   RosterError,
   type Shard,
+  type Submission,
   type SubmissionKind,
   selectShard,
 } from './roster.ts';
@@ -270,13 +271,15 @@ function isBurstRequirement(id: string): boolean {
 }
 
 /**
- * Says, once, which servers declare a slow-reader timeout too short for the kit to judge their
- * bursts on a busy machine (conformance/judgeable-timeout.ts): their rows may differ from run to run.
+ * The warnings, one per short timeout, for the servers that declare a slow-reader timeout too
+ * short for the kit to judge their bursts on a busy machine (conformance/judgeable-timeout.ts):
+ * their rows may differ from run to run. A server's timeout is its command's flag, or the
+ * specification's default, unless `--limits` gives one (as the grader reads them).
  */
-function warnOfShortSlowReaderTimeouts(
-  submissions: ReturnType<typeof loadRoster>,
+export function shortSlowReaderTimeoutWarnings(
+  submissions: readonly Submission[],
   limits: Partial<Limits>,
-): void {
+): string[] {
   const byTimeout = new Map<number, string[]>();
   for (const row of submissions) {
     if (row.kind !== 'server') continue;
@@ -287,15 +290,13 @@ function warnOfShortSlowReaderTimeouts(
     if (slowReaderTimeoutWarning({ slowReaderTimeoutMs: timeout }) === undefined) continue;
     byTimeout.set(timeout, [...(byTimeout.get(timeout) ?? []), row.student]);
   }
-  for (const [timeout, students] of byTimeout) {
+  return [...byTimeout].map(([timeout, students]) => {
     const who =
       students.length > 3
         ? `${students.slice(0, 3).join(', ')} and ${students.length - 3} more`
         : students.join(', ');
-    console.error(
-      `ecp grade: warning: ${who}: ${slowReaderTimeoutWarning({ slowReaderTimeoutMs: timeout })}.`,
-    );
-  }
+    return `ecp grade: warning: ${who}: ${slowReaderTimeoutWarning({ slowReaderTimeoutMs: timeout })}.`;
+  });
 }
 
 async function handler(args: GradeArgs): Promise<void> {
@@ -367,7 +368,8 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
       )}; its own process group${submissions.some((row) => row.kind === 'client') ? ' (a client: at each of its runs)' : ''}`,
   );
   const judgesBursts = planned.flat().some((scenario) => scenario.requirements.some(isBurstRequirement));
-  if (judgesBursts) warnOfShortSlowReaderTimeouts(submissions, limits);
+  if (judgesBursts)
+    for (const warning of shortSlowReaderTimeoutWarnings(submissions, limits)) console.error(warning);
   const progress = gradingProgress(
     new Map(
       submissions.map((row) => [
