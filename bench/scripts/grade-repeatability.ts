@@ -120,9 +120,9 @@ function grade(roster: string, out: string): Promise<number> {
 }
 
 /**
- * The kit's longest stall in each burst a student's server met (ms), as the burst scenarios log it
- * in the lab's report: judged ("The kit's longest stall during the burst: N ms") or not ("the kit
- * itself read nothing for N ms").
+ * The kit's longest stall in each burst a student's server met (ms), as the burst scenarios give it
+ * in the lab's report: passed ("The kit's longest stall during the burst: N ms"), not judged ("the
+ * kit itself read nothing for N ms") or failed on a cut ("while the kit's longest stall was N ms").
  */
 function kitStallsOf(out: string, student: GradedStudent): number[] {
   const stalls: number[] = [];
@@ -131,9 +131,9 @@ function kitStallsOf(out: string, student: GradedStudent): number[] {
     if (summary === undefined || !existsSync(join(out, summary))) continue;
     const text = readFileSync(join(out, summary), 'utf8');
     for (const match of text.matchAll(
-      /longest stall during the burst: (\d+) ms|the kit itself read nothing for (\d+) ms/g,
+      /longest stall during the burst: (\d+) ms|the kit itself read nothing for (\d+) ms|the kit's longest stall was (\d+) ms/g,
     ))
-      stalls.push(Number(match[1] ?? match[2]));
+      stalls.push(Number(match[1] ?? match[2] ?? match[3]));
   }
   return stalls;
 }
