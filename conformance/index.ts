@@ -16,6 +16,7 @@ export {
 } from './client-runner.ts';
 export { conformanceCommand, EMBEDDED_LIMITS } from './command.ts';
 export { featureText, fuzzServer, sessionFor, transcriptText } from './fuzz/index.ts';
+export { JUDGEABLE_SLOW_READER_TIMEOUT_MS, slowReaderTimeoutWarning } from './judgeable-timeout.ts';
 export { findLab, LABS, type Lab } from './labs.ts';
 export { formatLimits, LIMIT_FLAGS, limitsFromCommand, parseLimitsOption } from './limits-option.ts';
 export { PROFILES, type Profile, type ProfileSelection } from './profiles.ts';

@@ -11,8 +11,16 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { findLab, LABS, type Lab, parseLimitsOption, planScenarios } from '../conformance/index.ts';
-import type { Limits } from '../protocol/index.ts';
+import {
+  findLab,
+  LABS,
+  type Lab,
+  limitsFromCommand,
+  parseLimitsOption,
+  planScenarios,
+  slowReaderTimeoutWarning,
+} from '../conformance/index.ts';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/index.ts';
 import { type TargetTls, tlsFrom } from '../server-under-test/index.ts';
 import { TransportError } from '../transport/index.ts';
 import { GRADE_FILES, writeGrades } from './gradebook.ts';
@@ -33,6 +41,7 @@ import {
   parseShard,
   RosterError,
   type Shard,
+  type Submission,
   type SubmissionKind,
   selectShard,
 } from './roster.ts';
@@ -256,6 +265,40 @@ export function selectLabs(
   });
 }
 
+/** The requirements whose scenarios judge a burst against the servers' slow-reader timeouts. */
+function isBurstRequirement(id: string): boolean {
+  return id === 'ECP-LIM-07' || id === 'ECP-LIM-08';
+}
+
+/**
+ * The warnings, one per short timeout, for the servers that declare a slow-reader timeout too
+ * short for the kit to judge their bursts on a busy machine (conformance/judgeable-timeout.ts):
+ * their rows may differ from run to run. A server's timeout is its command's flag, or the
+ * specification's default, unless `--limits` gives one (as the grader reads them).
+ */
+export function shortSlowReaderTimeoutWarnings(
+  submissions: readonly Submission[],
+  limits: Partial<Limits>,
+): string[] {
+  const byTimeout = new Map<number, string[]>();
+  for (const row of submissions) {
+    if (row.kind !== 'server') continue;
+    const timeout =
+      limits.slowReaderTimeoutMs ??
+      limitsFromCommand(row.command).slowReaderTimeoutMs ??
+      DEFAULT_LIMITS.slowReaderTimeoutMs;
+    if (slowReaderTimeoutWarning({ slowReaderTimeoutMs: timeout }) === undefined) continue;
+    byTimeout.set(timeout, [...(byTimeout.get(timeout) ?? []), row.student]);
+  }
+  return [...byTimeout].map(([timeout, students]) => {
+    const who =
+      students.length > 3
+        ? `${students.slice(0, 3).join(', ')} and ${students.length - 3} more`
+        : students.join(', ');
+    return `ecp grade: warning: ${who}: ${slowReaderTimeoutWarning({ slowReaderTimeoutMs: timeout })}.`;
+  });
+}
+
 async function handler(args: GradeArgs): Promise<void> {
   process.exitCode = await runGradeCommand(args);
 }
@@ -291,19 +334,17 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
   // One seed for the whole class, so every server meets the same histories.
   const fuzz =
     args.fuzz > 0 ? { seconds: args.fuzz, seed: args['fuzz-seed'] ?? randomInt(2 ** 32) } : undefined;
-  const perLab = await Promise.all(
-    labs.map(
-      async (lab) =>
-        (
-          await planScenarios({
-            lab: lab.number,
-            onlyLab: true,
-            party: lab.party,
-            ...(lab.tags ? { tags: lab.tags } : {}),
-          })
-        ).length,
+  const planned = await Promise.all(
+    labs.map((lab) =>
+      planScenarios({
+        lab: lab.number,
+        onlyLab: true,
+        party: lab.party,
+        ...(lab.tags ? { tags: lab.tags } : {}),
+      }),
     ),
   );
+  const perLab = planned.map((scenarios) => scenarios.length);
   const resources = { cpuSeconds: args.cpu, memoryMb: args.memory, processes: args.processes };
   const shell = detectShellLimits();
   const jobs = args.jobs;
@@ -326,6 +367,9 @@ export async function runGradeCommand(args: GradeArgs): Promise<number> {
         ', ',
       )}; its own process group${submissions.some((row) => row.kind === 'client') ? ' (a client: at each of its runs)' : ''}`,
   );
+  const judgesBursts = planned.flat().some((scenario) => scenario.requirements.some(isBurstRequirement));
+  if (judgesBursts)
+    for (const warning of shortSlowReaderTimeoutWarnings(submissions, limits)) console.error(warning);
   const progress = gradingProgress(
     new Map(
       submissions.map((row) => [

@@ -7,11 +7,12 @@
  *
  *   npx tsx bench/scripts/grade-repeatability.ts [--copies 10] [--jobs 4] [--solutions python,typescript,go]
  *
- * Prints, per solution, how many rows differ and which scenarios moved, then a Markdown table
- * for docs/grading.md. Exit 0 when no row differs, 1 when some do.
+ * Prints, per solution, how many rows differ, which scenarios moved and the kit's longest stall in
+ * a burst (what decides whether a burst can be judged), then a Markdown table for
+ * docs/grading.md. Exit 0 when no row differs, 1 when some do.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
@@ -30,7 +31,9 @@ const args = yargs(hideBin(process.argv))
     jobs: { type: 'number', default: 4, describe: 'Servers graded at a time (ecp grade --jobs)' },
     'slow-reader-timeout-ms': {
       type: 'number',
-      default: 1000,
+      // The timeout docs/grading.md recommends for grading: the kit can judge bursts against it on a
+      // busy machine (conformance/judgeable-timeout.ts).
+      default: 3000,
       describe:
         "The servers' slow-reader timeout: a burst is not judged when the kit itself stalls for half of it",
     },
@@ -80,7 +83,13 @@ interface GradedStudent {
   verdict: string;
   total: number;
   possible: number;
-  labs: { lab: number; points: number; scenarios: { name: string; outcome: string }[] }[];
+  labs: {
+    lab: number;
+    points: number;
+    scenarios: { name: string; outcome: string }[];
+    /** The lab's reports, relative to the output folder. */
+    reports?: { summary: string };
+  }[];
 }
 
 function grade(roster: string, out: string): Promise<number> {
@@ -108,6 +117,25 @@ function grade(roster: string, out: string): Promise<number> {
         : reject(new Error(`ecp grade exited ${code}`)),
     );
   });
+}
+
+/**
+ * The kit's longest stall in each burst a student's server met (ms), as the burst scenarios give it
+ * in the lab's report: passed ("The kit's longest stall during the burst: N ms"), not judged ("the
+ * kit itself read nothing for N ms") or failed on a cut ("while the kit's longest stall was N ms").
+ */
+function kitStallsOf(out: string, student: GradedStudent): number[] {
+  const stalls: number[] = [];
+  for (const lab of student.labs) {
+    const summary = lab.reports?.summary;
+    if (summary === undefined || !existsSync(join(out, summary))) continue;
+    const text = readFileSync(join(out, summary), 'utf8');
+    for (const match of text.matchAll(
+      /longest stall during the burst: (\d+) ms|the kit itself read nothing for (\d+) ms|the kit's longest stall was (\d+) ms/g,
+    ))
+      stalls.push(Number(match[1] ?? match[2] ?? match[3]));
+  }
+  return stalls;
 }
 
 /** A row as the class report compares them: the verdict, the total and every scenario's outcome. */
@@ -160,13 +188,19 @@ try {
               (moved.get(`${scenario.outcome}: ${scenario.name}`) ?? 0) + 1,
             );
     for (const [what, times] of moved) console.error(`  ${times}x ${what}`);
-    table.push(`| ${solution} | ${copies.length} | ${differ} | ${totals.join(', ')} |`);
+    const stalls = copies.flatMap((student) => kitStallsOf(out, student)).sort((a, b) => a - b);
+    const stall =
+      stalls.length === 0
+        ? '-'
+        : `${stalls.at(-1)} ms (median ${stalls[Math.floor(stalls.length / 2)]} ms, ${stalls.length} bursts)`;
+    console.error(`  the kit's longest stall in a burst: ${stall}`);
+    table.push(`| ${solution} | ${copies.length} | ${differ} | ${totals.join(', ')} | ${stall} |`);
   }
   console.log(
     `\n${students.length} servers (${args.copies} copies of each of ${solutions.join(', ')}), every lab with scenarios, --jobs ${args.jobs}, slow-reader timeout ${args['slow-reader-timeout-ms']} ms, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after, ${seconds.toFixed(0)} s\n`,
   );
-  console.log('| Solution | Copies | Rows that differ | Totals |');
-  console.log('| -------- | -----: | ---------------: | ------ |');
+  console.log("| Solution | Copies | Rows that differ | Totals | The kit's longest stall in a burst |");
+  console.log('| -------- | -----: | ---------------: | ------ | ---------------------------------- |');
   for (const row of table) console.log(row);
   process.exitCode = differing === 0 ? 0 : 1;
 } finally {

@@ -33,6 +33,12 @@ import { quoteShort, type WireLog } from './wire-log.ts';
 /** The kit reads whatever the server sends, however long: its own limit is far above any server's. */
 const MAX_RECEIVED_LINE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Takes a received line before the client classifies it: returns the transcript's note when it
+ * took the line, or undefined to leave it to the client.
+ */
+export type LineClaim = (text: string) => string | undefined;
+
 export interface WireClientOptions {
   endpoint: Endpoint;
   /** How to trust a TLS server. */
@@ -77,6 +83,7 @@ export class WireClient {
   readonly #pace: ReadPace;
   readonly #inbox = new LineInbox(() => this.isOpen);
   readonly #options: WireClientOptions;
+  #claim: LineClaim | undefined;
 
   private constructor(connection: Connection, options: WireClientOptions) {
     this.#connection = connection;
@@ -87,7 +94,7 @@ export class WireClient {
     this.username = options.username;
     this.log = options.log;
     this.connectedAtMs = performance.now() - options.startedAt;
-    connection.on('message', (text: string) => this.#addLine(text, true, true));
+    connection.on('message', (text: string) => this.#receive(text));
     connection.on('framingError', (error: FramingError, closing: boolean) =>
       this.#onFramingError(error, closing),
     );
@@ -242,6 +249,16 @@ export class WireClient {
   }
 
   /**
+   * Lets `claim` take each line as it arrives, until called again (undefined: none). A line it
+   * takes goes to the transcript with its note and wakes every wait, but is neither classified,
+   * decrypted nor kept: a load counts thousands of large lines this way at little cost to the kit,
+   * whose stall the server would see as a member that stopped reading.
+   */
+  claimLines(claim: LineClaim | undefined): void {
+    this.#claim = claim;
+  }
+
+  /**
    * Waits for the first unread line that matches, and consumes every line up to it. Resolves
    * undefined when `timeoutMs` passes or the connection ends first.
    */
@@ -327,6 +344,16 @@ export class WireClient {
     if (this.ended) return;
     this.ended = { atMs: performance.now() - this.#options.startedAt, how };
     this.log.event(how);
+    this.#inbox.changed();
+  }
+
+  #receive(text: string): void {
+    const note = this.#claim?.(text);
+    if (note === undefined) {
+      this.#addLine(text, true, true);
+      return;
+    }
+    this.log.received(text, note);
     this.#inbox.changed();
   }
 

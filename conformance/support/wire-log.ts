@@ -9,6 +9,7 @@ export type WireDirection = 'sent' | 'received' | 'event';
 export interface WireLogEntry {
   atMs: number;
   direction: WireDirection;
+  /** The line as the transcript shows it: long strings and long lines shortened (`abbreviate`). */
   text: string;
   /** The decrypted text of an encrypted chat payload, or another note about the line. */
   note?: string;
@@ -51,16 +52,21 @@ export class WireLog {
       if (this.#dropped > 0 && index === KEEP_AT_EACH_END) {
         lines.push(`          … ${this.#dropped} entries omitted …`);
       }
-      lines.push(
-        `${entry.atMs.toFixed(1).padStart(9)}  ${ARROWS[entry.direction]} ${abbreviate(entry.text)}`,
-      );
+      lines.push(`${entry.atMs.toFixed(1).padStart(9)}  ${ARROWS[entry.direction]} ${entry.text}`);
       if (entry.note !== undefined) lines.push(`${' '.repeat(13)}${entry.note}`);
     });
     return `${lines.join('\n')}\n`;
   }
 
   #add(direction: WireDirection, text: string, note?: string): void {
-    const entry: WireLogEntry = { atMs: performance.now() - this.startedAt, direction, text };
+    // Shortened now, not when rendered: a transcript that kept each line of a burst whole (15 KB
+    // each, the last 150 of them) would keep them alive long enough to burden the kit's garbage
+    // collector while it must keep reading.
+    const entry: WireLogEntry = {
+      atMs: performance.now() - this.startedAt,
+      direction,
+      text: abbreviate(text),
+    };
     if (note !== undefined) entry.note = note;
     this.#entries.push(entry);
     // Keep the first and the last entries; the middle of a flood says little.
@@ -80,6 +86,8 @@ export function quoteShort(text: string): string {
 
 /** Shortens long JSON string values (keys, payloads) and long lines, keeping the shape visible. */
 export function abbreviate(text: string): string {
+  // Too short to hold a long string or to be a long line: no need to parse it.
+  if (text.length <= LONG_STRING) return text;
   let shown = text;
   try {
     const value = JSON.parse(text) as unknown;

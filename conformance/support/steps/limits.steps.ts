@@ -5,6 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { notices } from '../../../protocol/index.ts';
+import { JUDGEABLE_SLOW_READER_TIMEOUT_MS } from '../../judgeable-timeout.ts';
 import { BURST_LIMIT_MULTIPLE } from '../room-load.ts';
 import type { ConformanceWorld } from '../world.ts';
 
@@ -138,7 +139,7 @@ Then(
     // reading", and the scenario cannot judge the server this time.
     if (cut.length > 0 && burst.kitStallMs * 2 >= this.limits.slowReaderTimeoutMs) {
       this.log(
-        `Not judged: the kit itself read nothing for ${burst.kitStallMs} ms (its event loop stalled on a busy machine), at least half the server's slow-reader timeout of ${this.limits.slowReaderTimeoutMs} ms, and the server then disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count}). Run it again on a quieter machine.`,
+        `Not judged: the kit itself read nothing for ${burst.kitStallMs} ms (its event loop stalled on a busy machine), at least half the server's slow-reader timeout of ${this.limits.slowReaderTimeoutMs} ms, and the server then disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count}). Run it again on a quieter machine, or with a slow-reader timeout of at least ${JUDGEABLE_SLOW_READER_TIMEOUT_MS} ms.`,
       );
       return 'skipped';
     }
@@ -146,7 +147,7 @@ Then(
       expected,
       actual:
         cut.length > 0
-          ? `the server disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count})`
+          ? `the server disconnected ${cut.join(' and ')} (received: ${who} of ${burst.count}), while the kit's longest stall was ${burst.kitStallMs} ms`
           : `received: ${who} of ${burst.count}; ${burst.stalled?.label ?? short[0]} received nothing more within ${this.timeoutMs + this.limits.slowReaderTimeoutMs} ms`,
       hint: 'A member that keeps reading is never a slow reader: stop reading from the sender while the output its messages made has not drained (backpressure), instead of disconnecting whoever holds the most unsent output at some instant.',
     });
