@@ -1,7 +1,8 @@
 /**
  * Coalesced output. Each connection has an Outbox of encoded lines; lines queued during one turn of
  * the event loop leave in ONE batch at the end of it (setImmediate runs after the I/O callbacks
- * that queued them), which the transport writes at once. A broadcast therefore costs an array push
+ * that queued them; over TLS and WebSocket, at the end of the next one), which the transport
+ * writes at once. A broadcast therefore costs an array push
  * per recipient, and the syscalls scale with turns, not with messages.
  */
 import type { Connection } from '../transport/index.ts';
@@ -14,6 +15,18 @@ import type { ServerStats } from './stats.ts';
  * both delay it and make a healthy reader look slow to the pending-output check.
  */
 const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Transports whose every write costs much more than its bytes: each TLS write is a record sealed
+ * and sent on its own, each WebSocket write goes through ws's socket and, over wss, TLS too. Their
+ * batches wait one more event-loop turn before they leave (unless a full TLS record's worth is
+ * queued): while the server is busy, that turn reads more input and its lines join the same write;
+ * when it is idle, the next turn comes at once and the wait is a few microseconds. A plain TCP
+ * write is one system call, and is not held.
+ */
+const HELD_TRANSPORTS: ReadonlySet<string> = new Set(['tls', 'ws', 'wss']);
+/** A held batch this large leaves at once: the most one TLS record carries (16 KiB). */
+const HELD_BATCH_BYTES = 16 * 1024;
 
 /** Runs every outbox that has something queued, once, at the end of the current event-loop turn. */
 export class FlushQueue {
@@ -62,6 +75,10 @@ export class Outbox implements OutputSource {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #due = false;
+  /** Whether this connection's batches wait one more turn (see HELD_TRANSPORTS). */
+  readonly #holds: boolean;
+  /** The current batch has already waited its extra turn. */
+  #held = false;
 
   constructor(connection: Connection, options: OutboxOptions) {
     this.#connection = connection;
@@ -71,6 +88,7 @@ export class Outbox implements OutputSource {
     this.#stats = options.stats;
     this.#account = options.flow?.track(this);
     this.#onTimeout = options.onTimeout;
+    this.#holds = HELD_TRANSPORTS.has(connection.transport);
     if (this.#account !== undefined) connection.on('drain', () => this.#observe());
   }
 
@@ -102,12 +120,18 @@ export class Outbox implements OutputSource {
 
   /** The end-of-turn flush this outbox was scheduled for. */
   flushDue(): void {
+    if (this.#holds && !this.#held && this.#bytes > 0 && this.#bytes < HELD_BATCH_BYTES) {
+      this.#held = true;
+      this.#flushQueue.add(this);
+      return;
+    }
     this.#due = false;
     this.flush();
   }
 
   /** Hands everything queued to the connection now (a large queue, or a last line before closing). */
   flush(): void {
+    this.#held = false;
     if (this.#chunks.length === 0) return;
     const chunks = this.#chunks;
     const bytes = this.#bytes;

@@ -13,8 +13,8 @@ import { ServerHarness } from '../support/server-harness.ts';
 import { testKeys } from '../support/test-keys.ts';
 
 /** The fake socket as the server sees it: a byte-stream Connection. */
-function connectionOver(socket: FakeSocket): ByteStreamConnection {
-  return new ByteStreamConnection(socket as unknown as Socket, { transport: 'tcp', maxMessageBytes: 1024 });
+function connectionOver(socket: FakeSocket, transport: 'tcp' | 'tls' = 'tcp'): ByteStreamConnection {
+  return new ByteStreamConnection(socket as unknown as Socket, { transport, maxMessageBytes: 1024 });
 }
 
 /**
@@ -46,10 +46,10 @@ class FakeSocket extends EventEmitter {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-function outboxWith(limit: number) {
+function outboxWith(limit: number, transport: 'tcp' | 'tls' = 'tcp') {
   const socket = new FakeSocket();
   const stats = createStats();
-  const outbox = new Outbox(connectionOver(socket), {
+  const outbox = new Outbox(connectionOver(socket, transport), {
     flushQueue: new FlushQueue(),
     maxPendingBytes: limit,
     stats,
@@ -74,6 +74,31 @@ describe('Outbox', () => {
     expect(outbox.pendingBytes).toBe(7); // now in the socket's buffer
     socket.writableLength = 0;
     expect(outbox.pendingBytes).toBe(0);
+  });
+
+  it("over TLS, holds a batch one more turn, so the next turn's lines leave in the same write", async () => {
+    const { socket, outbox } = outboxWith(1 << 20, 'tls');
+    outbox.push(Buffer.from('a\n'));
+    await turn();
+    expect(socket.writes).toEqual([]);
+    expect(outbox.pendingBytes).toBe(2);
+    outbox.push(Buffer.from('bb\n'));
+    await turn();
+    expect(socket.writes.map(String)).toEqual(['a\nbb\n']);
+    outbox.push(Buffer.from('c\n'));
+    await turn();
+    await turn();
+    expect(socket.writes.map(String)).toEqual(['a\nbb\n', 'c\n']);
+  });
+
+  it('over TLS, does not hold a batch of a full TLS record', async () => {
+    const { socket, outbox } = outboxWith(1 << 20, 'tls');
+    const line = Buffer.alloc(8 * 1024, 0x61);
+    outbox.push(line);
+    outbox.push(line);
+    await turn();
+    expect(socket.writes.length).toBe(1);
+    expect(socket.writes[0]!.length).toBe(16 * 1024);
   });
 
   it('writes a single queued line as is (no copy)', async () => {
