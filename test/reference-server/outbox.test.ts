@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PeerConnection } from '../../conformance/peer/index.ts';
 import { notices, type RsaKeyPair } from '../../protocol/index.ts';
 import { createStats, FlushQueue, Outbox } from '../../reference-server/index.ts';
@@ -76,27 +76,33 @@ describe('Outbox', () => {
     expect(outbox.pendingBytes).toBe(0);
   });
 
-  it("over TLS, holds a batch one more turn, so the next turn's lines leave in the same write", async () => {
-    const { socket, outbox } = outboxWith(1 << 20, 'tls');
-    outbox.push(Buffer.from('a\n'));
-    await turn();
-    expect(socket.writes).toEqual([]);
-    expect(outbox.pendingBytes).toBe(2);
-    outbox.push(Buffer.from('bb\n'));
-    await turn();
-    expect(socket.writes.map(String)).toEqual(['a\nbb\n']);
-    outbox.push(Buffer.from('c\n'));
-    await turn();
-    await turn();
-    expect(socket.writes.map(String)).toEqual(['a\nbb\n', 'c\n']);
+  it('over TLS, holds a batch for the batching window, so later turns leave in the same write', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const { socket, outbox } = outboxWith(1 << 20, 'tls');
+      outbox.push(Buffer.from('a\n'));
+      await turn();
+      outbox.push(Buffer.from('bb\n'));
+      await turn();
+      expect(socket.writes).toEqual([]);
+      expect(outbox.pendingBytes).toBe(5);
+      vi.advanceTimersByTime(1);
+      expect(socket.writes.map(String)).toEqual(['a\nbb\n']);
+      outbox.push(Buffer.from('c\n'));
+      await turn();
+      vi.advanceTimersByTime(1);
+      expect(socket.writes.map(String)).toEqual(['a\nbb\n', 'c\n']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('over TLS, does not hold a batch of a full TLS record', async () => {
+  it('over TLS, writes a full TLS record at once, without waiting', () => {
     const { socket, outbox } = outboxWith(1 << 20, 'tls');
     const line = Buffer.alloc(8 * 1024, 0x61);
     outbox.push(line);
+    expect(socket.writes).toEqual([]);
     outbox.push(line);
-    await turn();
     expect(socket.writes.length).toBe(1);
     expect(socket.writes[0]!.length).toBe(16 * 1024);
   });
