@@ -1,8 +1,7 @@
 /**
  * Coalesced output. Each connection has an Outbox of encoded lines; lines queued during one turn of
  * the event loop leave in ONE batch at the end of it (setImmediate runs after the I/O callbacks
- * that queued them; over TLS and WebSocket, a millisecond later), which the transport writes at
- * once. A broadcast therefore costs an array push
+ * that queued them), which the transport writes at once. A broadcast therefore costs an array push
  * per recipient, and the syscalls scale with turns, not with messages.
  */
 import type { Connection } from '../transport/index.ts';
@@ -16,31 +15,11 @@ import type { ServerStats } from './stats.ts';
  */
 const EARLY_FLUSH_BYTES = 64 * 1024;
 
-/**
- * Transports whose every write costs much more than its bytes: each TLS write is a record sealed
- * and sent on its own, each WebSocket write goes through ws's socket and, over wss, TLS too. Their
- * batches wait up to HOLD_MS after the end of the turn that queued them, so the lines of the next
- * turns join the same write, unless a full TLS record's worth (HELD_BATCH_BYTES) is queued, which
- * leaves at once. A plain TCP write is one system call, and is not held.
- */
-const HELD_TRANSPORTS: ReadonlySet<string> = new Set(['tls', 'ws', 'wss']);
-/** The batching window of held transports: Node's shortest timer. */
-const HOLD_MS = 1;
-/** A held batch this large leaves at once: the most one TLS record carries (16 KiB). */
-const HELD_BATCH_BYTES = 16 * 1024;
-
-/**
- * Runs every outbox that has something queued, once, at the end of the current event-loop turn, or
- * at the end of the batching window for those that hold their batches.
- */
+/** Runs every outbox that has something queued, once, at the end of the current event-loop turn. */
 export class FlushQueue {
   #due: Outbox[] = [];
   #spare: Outbox[] = [];
   #scheduled = false;
-  /** Outboxes whose batch waits for the window (see HELD_TRANSPORTS), all released by one timer. */
-  #held: Outbox[] = [];
-  #heldSpare: Outbox[] = [];
-  #holding = false;
   // Bound once so scheduling allocates no closure per turn.
   readonly #run = (): void => {
     this.#scheduled = false;
@@ -56,23 +35,6 @@ export class FlushQueue {
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#run);
-    }
-  }
-
-  readonly #release = (): void => {
-    this.#holding = false;
-    const held = this.#held;
-    this.#held = this.#heldSpare;
-    for (let i = 0; i < held.length; i++) held[i]!.flushHeld();
-    held.length = 0;
-    this.#heldSpare = held;
-  };
-
-  hold(outbox: Outbox): void {
-    this.#held.push(outbox);
-    if (!this.#holding) {
-      this.#holding = true;
-      setTimeout(this.#release, HOLD_MS);
     }
   }
 }
@@ -100,18 +62,12 @@ export class Outbox implements OutputSource {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #due = false;
-  /** Whether this connection's batches wait for the batching window (see HELD_TRANSPORTS). */
-  readonly #holds: boolean;
-  /** In the flush queue's held list, waiting for the window to end. */
-  #held = false;
 
   constructor(connection: Connection, options: OutboxOptions) {
     this.#connection = connection;
     this.#flushQueue = options.flushQueue;
     this.#maxPendingBytes = options.maxPendingBytes;
-    this.#holds = HELD_TRANSPORTS.has(connection.transport);
-    const earlyFlushBytes = this.#holds ? HELD_BATCH_BYTES : EARLY_FLUSH_BYTES;
-    this.#earlyFlushBytes = Math.max(1, Math.min(earlyFlushBytes, Math.floor(options.maxPendingBytes / 4)));
+    this.#earlyFlushBytes = Math.max(1, Math.min(EARLY_FLUSH_BYTES, Math.floor(options.maxPendingBytes / 4)));
     this.#stats = options.stats;
     this.#account = options.flow?.track(this);
     this.#onTimeout = options.onTimeout;
@@ -146,21 +102,6 @@ export class Outbox implements OutputSource {
 
   /** The end-of-turn flush this outbox was scheduled for. */
   flushDue(): void {
-    if (this.#holds && this.#bytes > 0) {
-      // Still due (no other flush is scheduled) until the window ends.
-      if (!this.#held) {
-        this.#held = true;
-        this.#flushQueue.hold(this);
-      }
-      return;
-    }
-    this.#due = false;
-    this.flush();
-  }
-
-  /** The end of the batching window this outbox's batch waited for. */
-  flushHeld(): void {
-    this.#held = false;
     this.#due = false;
     this.flush();
   }

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerConnection } from '../../conformance/peer/index.ts';
 import { notices, type RsaKeyPair } from '../../protocol/index.ts';
 import { createStats, FlushQueue, Outbox } from '../../reference-server/index.ts';
@@ -13,8 +13,8 @@ import { ServerHarness } from '../support/server-harness.ts';
 import { testKeys } from '../support/test-keys.ts';
 
 /** The fake socket as the server sees it: a byte-stream Connection. */
-function connectionOver(socket: FakeSocket, transport: 'tcp' | 'tls' = 'tcp'): ByteStreamConnection {
-  return new ByteStreamConnection(socket as unknown as Socket, { transport, maxMessageBytes: 1024 });
+function connectionOver(socket: FakeSocket): ByteStreamConnection {
+  return new ByteStreamConnection(socket as unknown as Socket, { transport: 'tcp', maxMessageBytes: 1024 });
 }
 
 /**
@@ -46,10 +46,10 @@ class FakeSocket extends EventEmitter {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-function outboxWith(limit: number, transport: 'tcp' | 'tls' = 'tcp') {
+function outboxWith(limit: number) {
   const socket = new FakeSocket();
   const stats = createStats();
-  const outbox = new Outbox(connectionOver(socket, transport), {
+  const outbox = new Outbox(connectionOver(socket), {
     flushQueue: new FlushQueue(),
     maxPendingBytes: limit,
     stats,
@@ -74,37 +74,6 @@ describe('Outbox', () => {
     expect(outbox.pendingBytes).toBe(7); // now in the socket's buffer
     socket.writableLength = 0;
     expect(outbox.pendingBytes).toBe(0);
-  });
-
-  it('over TLS, holds a batch for the batching window, so later turns leave in the same write', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] });
-    try {
-      const { socket, outbox } = outboxWith(1 << 20, 'tls');
-      outbox.push(Buffer.from('a\n'));
-      await turn();
-      outbox.push(Buffer.from('bb\n'));
-      await turn();
-      expect(socket.writes).toEqual([]);
-      expect(outbox.pendingBytes).toBe(5);
-      vi.advanceTimersByTime(1);
-      expect(socket.writes.map(String)).toEqual(['a\nbb\n']);
-      outbox.push(Buffer.from('c\n'));
-      await turn();
-      vi.advanceTimersByTime(1);
-      expect(socket.writes.map(String)).toEqual(['a\nbb\n', 'c\n']);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it('over TLS, writes a full TLS record at once, without waiting', () => {
-    const { socket, outbox } = outboxWith(1 << 20, 'tls');
-    const line = Buffer.alloc(8 * 1024, 0x61);
-    outbox.push(line);
-    expect(socket.writes).toEqual([]);
-    outbox.push(line);
-    expect(socket.writes.length).toBe(1);
-    expect(socket.writes[0]!.length).toBe(16 * 1024);
   });
 
   it('writes a single queued line as is (no copy)', async () => {
