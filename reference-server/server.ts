@@ -21,7 +21,7 @@ import { type AdminServer, startAdminServer } from './admin/http-server.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
 import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
-import { createMetricsRegistry, type MetricsServer, startMetricsServer } from './metrics.ts';
+import type { MetricsServer } from './metrics.ts';
 import {
   checkHost,
   checkPort,
@@ -298,6 +298,8 @@ class ReferenceServer implements EcpServer {
         );
       }
       if (this.#metricsPort !== undefined) {
+        // prom-client is loaded only by a server that serves metrics.
+        const { createMetricsRegistry, startMetricsServer } = await import('./metrics.ts');
         this.#metrics = await startMetricsServer({
           host: this.#metricsHost,
           port: this.#metricsPort,

@@ -10,6 +10,7 @@ import { type MessageSink, offerCapabilities } from './capabilities.ts';
 import type { CloseInfo, Connection, ConnectionEvents, EndReason } from './connection.ts';
 import { formatHostPort } from './endpoint.ts';
 import { InputHold } from './input-hold.ts';
+import { joinShared } from './shared-batch.ts';
 import { wrongTransportAnswer } from './sniff.ts';
 
 /** Up to this many queued bytes are copied into one Buffer; above it, cork + write each avoids the copy. */
@@ -111,7 +112,7 @@ export class ByteStreamConnection extends EventEmitter<ConnectionEvents> impleme
     } else if (typeof lines[0] === 'string') {
       socket.write((lines as readonly string[]).join(''));
     } else if (bytes <= CONCAT_MAX_BYTES) {
-      socket.write(Buffer.concat(lines as Buffer[], bytes));
+      socket.write(joinShared(lines as readonly Buffer[], bytes));
     } else {
       socket.cork();
       for (let i = 0; i < count; i++) socket.write(lines[i]!);

@@ -7,8 +7,6 @@ import type { Connection, ConnectOptions, Listener, ListenOptions } from './conn
 import { type Endpoint, parseEndpoint, type TransportName } from './endpoint.ts';
 import { connectTcp, listenTcp } from './tcp.ts';
 import { connectTls, listenTls } from './tls.ts';
-import { connectWebSocket } from './websocket-connect.ts';
-import { listenWebSocket } from './websocket-listen.ts';
 
 export {
   type ConnectionCapabilities,
@@ -53,6 +51,20 @@ const CONNECTORS: Record<
   ws: connectWebSocket,
   wss: connectWebSocket,
 };
+
+// WebSocket's modules (ws, and node:http with it) are loaded by the first WebSocket connection or
+// listener: a TCP-only server or client does not keep them in memory.
+async function connectWebSocket(endpoint: Endpoint, options: FastReceiveConnectOptions): Promise<Connection> {
+  return (await import('./websocket-connect.ts')).connectWebSocket(endpoint, options);
+}
+
+async function listenWebSocket(
+  endpoint: Endpoint,
+  options: ListenOptions,
+  onConnection: (connection: Connection) => void,
+): Promise<Listener> {
+  return (await import('./websocket-listen.ts')).listenWebSocket(endpoint, options, onConnection);
+}
 
 const LISTENERS: Record<
   TransportName,

@@ -10,6 +10,7 @@ import { FramingError } from '../protocol/index.ts';
 import { type MessageSink, offerCapabilities } from './capabilities.ts';
 import type { CloseInfo, Connection, ConnectionEvents, EndReason } from './connection.ts';
 import { InputHold } from './input-hold.ts';
+import { joinShared } from './shared-batch.ts';
 import { textFrame } from './websocket-frames.ts';
 import { CARRIAGE_RETURN, CLOSE_CODES, END_CODES, NEWLINE, stripNewline } from './websocket-mapping.ts';
 
@@ -115,7 +116,7 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
       // Whole frames, written between ws's own (which are whole too): the stream stays well formed.
       const frames = (lines as readonly Buffer[]).map(textFrame);
       if (frames.length === 1) socket.write(frames[0]!);
-      else if (bytes <= CONCAT_MAX_BYTES) socket.write(Buffer.concat(frames));
+      else if (bytes <= CONCAT_MAX_BYTES) socket.write(joinShared(frames, framedBytes(frames)));
       else {
         socket.cork();
         for (const frame of frames) socket.write(frame);
@@ -235,4 +236,10 @@ export class WebSocketConnection extends EventEmitter<ConnectionEvents> implemen
     const info: CloseInfo = { error: this.#error, closeCode: code, closeReason: reason || undefined };
     this.emit('close', info);
   }
+}
+
+function framedBytes(frames: readonly Buffer[]): number {
+  let bytes = 0;
+  for (let i = 0; i < frames.length; i++) bytes += frames[i]!.length;
+  return bytes;
 }
