@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
+import { DEFAULT_RETENTION, DEFAULT_ROOM } from './cluster/options.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import {
   DEFAULT_HOST,
@@ -43,6 +44,10 @@ interface ServerArgs {
   'rotate-key-on-leave': boolean;
   'max-connections': number;
   'max-username-length': number;
+  cluster: string | undefined;
+  room: string | undefined;
+  'node-id': string | undefined;
+  'cluster-retention': number | undefined;
 }
 
 const EXIT_INVALID_OPTIONS = 2;
@@ -180,6 +185,24 @@ function builder(yargs: Argv): Argv<ServerArgs> {
         default: DEFAULT_LIMITS.maxUsernameLength,
         describe: 'Longest username, characters',
       },
+      cluster: {
+        type: 'string',
+        describe:
+          'Share one room with every node on this Redis: redis://[user:password@]host:port (rediss:// for TLS)',
+      },
+      room: {
+        type: 'string',
+        describe: `With --cluster: the room's name; nodes with the same Redis and room serve one room [default: ${DEFAULT_ROOM}]`,
+      },
+      'node-id': {
+        type: 'string',
+        describe:
+          'With --cluster: this node, the same across restarts so a restart leaves no ghost users [default: host name and process id]',
+      },
+      'cluster-retention': {
+        type: 'number',
+        describe: `With --cluster: room log entries Redis keeps, how far a node may fall behind and still catch up [default: ${DEFAULT_RETENTION}]`,
+      },
     })
     .example('$0 server --port 0', 'listen on a free port with a generated password')
     .example(
@@ -193,6 +216,10 @@ function builder(yargs: Argv): Argv<ServerArgs> {
     .example(
       '$0 server --max-messages-per-second 20 --max-connections-per-address 8',
       'flood control for a public server',
+    )
+    .example(
+      '$0 server --cluster redis://127.0.0.1:6379 --node-id a --port 8881',
+      'a node of a room shared through Redis (start more with other ids and ports)',
     )
     .example(
       'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
@@ -236,6 +263,12 @@ async function handler(args: ServerArgs): Promise<void> {
     if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) {
       throw new OptionsError('--tls-cert and --tls-key go together');
     }
+    if (
+      args.cluster === undefined &&
+      (args.room !== undefined || args['node-id'] !== undefined || args['cluster-retention'] !== undefined)
+    ) {
+      throw new OptionsError('--room, --node-id and --cluster-retention go with --cluster');
+    }
     if (!(args['ws-ping-interval'] > 0)) {
       throw new OptionsError(
         `--ws-ping-interval must be a positive number of seconds, got ${args['ws-ping-interval']}`,
@@ -261,6 +294,16 @@ async function handler(args: ServerArgs): Promise<void> {
       rotateKeyOnLeave: args['rotate-key-on-leave'],
       logLevel: args['log-level'] as LogLevel,
       metricsPort: args['metrics-port'],
+      ...(args.cluster === undefined
+        ? {}
+        : {
+            cluster: {
+              url: args.cluster,
+              ...(args.room === undefined ? {} : { room: args.room }),
+              ...(args['node-id'] === undefined ? {} : { nodeId: args['node-id'] }),
+              ...(args['cluster-retention'] === undefined ? {} : { retention: args['cluster-retention'] }),
+            },
+          }),
     };
   } catch (error) {
     if (!(error instanceof OptionsError)) throw error;

@@ -14,6 +14,11 @@ import {
   type RejectedConnection,
   usesTls,
 } from '../transport/index.ts';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+} from './cluster/options.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
 import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
@@ -32,6 +37,7 @@ import {
 import { FlushQueue } from './outbox.ts';
 import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
+import type { RoomService } from './room-service.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
 
@@ -71,6 +77,11 @@ export interface ServerOptions extends FloodOptions {
    * the one who left cannot read what follows. Default off (v1 keeps one key, ECP-KX-02).
    */
   rotateKeyOnLeave?: boolean;
+  /**
+   * Serve one room together with every other node on this Redis (`url`) and room name: membership
+   * and messages go through Redis (docs/protocol.md, Clustering). Default: a room of this process.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface EcpServer {
@@ -148,7 +159,8 @@ class ReferenceServer implements EcpServer {
   readonly #metricsPort: number | undefined;
   readonly #shutdownGraceMs: number;
   readonly #stats = createStats();
-  readonly #room: Room;
+  #room: RoomService;
+  readonly #cluster: ResolvedClusterOptions | undefined;
   readonly #context: SessionContext;
   readonly #sessions = new Set<Session>();
   /** Connections refused for being over the limit, still saying so. */
@@ -176,7 +188,15 @@ class ReferenceServer implements EcpServer {
       throw new OptionsError(`shutdownGraceMs must be >= 0, got ${this.#shutdownGraceMs}`);
     }
     this.flood = Object.freeze(resolveFloodOptions(options));
-    this.logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+    this.#cluster = resolveCluster(options);
+    const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+    // Several nodes write to one place: every line says which node wrote it.
+    this.logger = this.#cluster === undefined ? logger : logger.child({ node: this.#cluster.nodeId });
+    if (this.#cluster !== undefined && options.rotateKeyOnLeave) {
+      throw new OptionsError(
+        'rotateKeyOnLeave is not available with a cluster (one key is shared by every node)',
+      );
+    }
     this.#room = new Room({ stats: this.#stats, rotateKeyOnLeave: options.rotateKeyOnLeave ?? false });
     const flow = new FlowControl(
       {
@@ -240,20 +260,29 @@ class ReferenceServer implements EcpServer {
       perMessageDeflate: this.#options.wsPerMessageDeflate ?? false,
     };
     try {
+      if (this.#cluster !== undefined) {
+        // Loaded only here, so a server without a cluster never loads ioredis.
+        const { openClusterRoom } = await import('./cluster/index.ts');
+        this.#room = await openClusterRoom({ ...this.#cluster, stats: this.#stats, logger: this.logger });
+        this.#context.room = this.#room;
+      }
       for (const endpoint of endpoints) {
         this.#listeners.push(await listen(endpoint, options, (connection) => this.#onConnection(connection)));
       }
       if (this.#metricsPort !== undefined) {
+        const registry = createMetricsRegistry(this.#stats);
+        this.#room.registerMetrics?.(registry);
         this.#metrics = await startMetricsServer({
           host: this.#metricsHost,
           port: this.#metricsPort,
-          registry: createMetricsRegistry(this.#stats),
+          registry,
           isHealthy: () => this.#closing === undefined,
         });
       }
     } catch (error) {
       await Promise.all(this.#listeners.map((listener) => listener.close()));
       this.#listeners = [];
+      await this.#room.shutdown?.();
       throw error;
     }
     const first = this.#listeners[0]!;
@@ -397,7 +426,17 @@ class ReferenceServer implements EcpServer {
     }
     clearTimeout(graceTimer);
     await listenersClosed;
+    await this.#room.shutdown?.();
     await this.#metrics?.close();
     this.logger.info('closed');
+  }
+}
+
+function resolveCluster(options: ServerOptions): ResolvedClusterOptions | undefined {
+  if (options.cluster === undefined) return undefined;
+  try {
+    return resolveClusterOptions(options.cluster);
+  } catch (error) {
+    throw new OptionsError((error as Error).message);
   }
 }
