@@ -38,12 +38,13 @@ export class RedisServer {
   /**
    * Stops it the hard way (SIGKILL) and starts it again on the same port. With `keepData`, it
    * first writes its data to disk (SHUTDOWN SAVE, as a Redis with persistence would) and reloads
-   * it; without, it comes back empty, as a Redis without persistence does.
+   * it; without, it comes back empty, as a Redis without persistence does. `whileDown` runs
+   * between the two.
    */
-  async restart(options: { keepData: boolean; downMs?: number }): Promise<void> {
+  async restart(options: { keepData: boolean; whileDown?: () => Promise<void> }): Promise<void> {
     if (options.keepData) await this.#command('SHUTDOWN SAVE');
     await this.#kill();
-    if (options.downMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.downMs));
+    await options.whileDown?.();
     if (!options.keepData) rmSync(join(this.#dir, 'dump.rdb'), { force: true });
     await this.#spawn();
   }

@@ -10,6 +10,7 @@ import { clusterNotices } from '../../../reference-server/cluster/notices.ts';
 import type { EcpServer } from '../../../reference-server/index.ts';
 import { RedisServer, redisMissing } from '../../support/redis-server.ts';
 import { handshake, ServerHarness } from '../../support/server-harness.ts';
+import { TcpRelay } from '../../support/tcp-relay.ts';
 import { testKeys } from '../../support/test-keys.ts';
 
 const missing = redisMissing();
@@ -34,7 +35,24 @@ afterEach(async () => {
 });
 
 function node(id: string, extra: { retention?: number } = {}): Promise<EcpServer> {
-  return harness.start({ cluster: { url: redis.url, room: 'test', nodeId: id, ...extra } });
+  return harness.start({ cluster: { url: redis.url, room: 'test', nodeId: id, ...extra }, metricsPort: 0 });
+}
+
+/** Polls an async condition every 20 ms until it holds, or throws after `timeoutMs`. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One value from the node's /metrics. */
+async function metric(server: EcpServer, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`no metric ${name}`);
+  return Number(line.slice(name.length + 1));
 }
 
 /** The chat lines (sender: text) among what a member received, in order. */
@@ -155,9 +173,14 @@ describe.skipIf(missing !== undefined)(
       const bob = await harness.member('bob', keys[1]!, b.port);
       for (let n = 0; n < 20; n++) say(alice, `before ${n}`);
       await chatCount(bob, 20);
-      const restarted = redis.restart({ keepData: true, downMs: 300 });
-      for (let n = 0; n < 10; n++) say(bob, `during ${n}`);
-      await restarted;
+      await redis.restart({
+        keepData: true,
+        whileDown: async () => {
+          await until(async () => (await metric(b, 'ecp_cluster_link_up')) === 0);
+          for (let n = 0; n < 10; n++) say(bob, `during ${n}`);
+          await until(async () => (await metric(b, 'ecp_cluster_unconfirmed_messages')) === 10);
+        },
+      });
       for (let n = 0; n < 10; n++) say(alice, `after ${n}`);
       await chatCount(alice, 40);
       await chatCount(bob, 40);
@@ -167,6 +190,12 @@ describe.skipIf(missing !== undefined)(
         alice.received.concat(bob.received).filter((m) => m.type === 'system' && m !== undefined),
       ).not.toContainEqual(expect.objectContaining({ message: clusterNotices.notSent }));
       expect(a.usernames()).toEqual(['alice', 'bob']);
+      for (const server of [a, b]) {
+        expect(await metric(server, 'ecp_cluster_link_up')).toBe(1);
+        expect(await metric(server, 'ecp_cluster_reconnects_total')).toBeGreaterThan(0);
+        expect(await metric(server, 'ecp_cluster_lost_events_total')).toBe(0);
+      }
+      expect(await metric(b, 'ecp_cluster_publish_to_deliver_seconds_count')).toBe(10);
     });
 
     it('says so when Redis comes back empty, restores the room and goes on', async () => {
@@ -205,3 +234,80 @@ describe.skipIf(missing !== undefined)(
     });
   },
 );
+
+describe.skipIf(missing !== undefined)(`a node cut off from Redis${missing ? ` (${missing})` : ''}`, () => {
+  let relay: TcpRelay;
+  beforeEach(async () => {
+    if (missing !== undefined) return;
+    relay = await TcpRelay.start(redis.port);
+  });
+  afterEach(async () => {
+    await relay?.stop();
+  });
+
+  /** Node `cut`, reaching Redis through the relay, and node `b`, directly; a member on each. */
+  async function cutAndWhole(retention?: number) {
+    const cut = await harness.start({
+      cluster: {
+        url: `redis://127.0.0.1:${relay.port}`,
+        room: 'test',
+        nodeId: 'cut',
+        ...(retention ? { retention } : {}),
+      },
+      metricsPort: 0,
+    });
+    const b = await node('b', retention ? { retention } : {});
+    const alice = await harness.member('alice', keys[0]!, cut.port);
+    const bob = await harness.member('bob', keys[1]!, b.port);
+    await alice.expect((m) => m.type === 'system' && m.message === notices.joined('bob'));
+    return { cut, b, alice, bob };
+  }
+
+  it('delivers what its members missed once back, once each, in order', async () => {
+    const { cut, alice, bob } = await cutAndWhole();
+    say(bob, 'first');
+    await chatCount(alice, 1);
+    relay.cut();
+    await until(async () => (await metric(cut, 'ecp_cluster_link_up')) === 0);
+    for (let n = 0; n < 50; n++) say(bob, `missed ${n}`);
+    say(alice, 'sent while cut');
+    await chatCount(bob, 51);
+    relay.restore();
+    await chatCount(alice, 52);
+    await chatCount(bob, 52);
+    expect(chats(alice)).toEqual(chats(bob));
+    expect(chats(alice).at(-1)).toBe('alice: sent while cut');
+    expect(await metric(cut, 'ecp_cluster_recovered_events_total')).toBeGreaterThanOrEqual(50);
+    expect(await metric(cut, 'ecp_cluster_lost_events_total')).toBe(0);
+    // Joins cannot wait for a reservation while cut: refused, saying why.
+    relay.cut();
+    await until(async () => (await metric(cut, 'ecp_cluster_link_up')) === 0);
+    const carol = await harness.connect(cut.port);
+    handshake(carol, 'carol', harness.password, keys[2]!);
+    expect(await carol.next()).toEqual({ type: 'auth_error', message: 'Room unavailable, try again later' });
+    relay.restore();
+  });
+
+  it('tells its members messages were lost when it fell behind past the retention window', async () => {
+    const retention = 100;
+    const { cut, alice, bob } = await cutAndWhole(retention);
+    relay.cut();
+    await until(async () => (await metric(cut, 'ecp_cluster_link_up')) === 0);
+    // Far more than the window (Redis trims in blocks of about 100 entries), in steps node b keeps up with.
+    for (let step = 1; step <= 12; step++) {
+      for (let n = 0; n < 50; n++) say(bob, `burst ${step}.${n}`);
+      await chatCount(bob, 50 * step);
+    }
+    relay.restore();
+    const notice = await alice.expect(
+      (m) => m.type === 'system' && typeof m.message === 'string' && m.message.includes('messages were lost'),
+      10_000,
+    );
+    expect(notice.message).toMatch(/could not recover \d+ room event/);
+    expect(await alice.next()).toEqual({ type: 'user_list', users: ['alice', 'bob'] });
+    expect(await metric(cut, 'ecp_cluster_lost_events_total')).toBeGreaterThan(0);
+    // And it goes on from there.
+    say(bob, 'after');
+    await alice.expect((m) => m.type === 'message' && m.message === 'after');
+  });
+});
