@@ -19,10 +19,11 @@ export class TcpRelay {
 
   /** Relays a free port of 127.0.0.1 to `targetPort`. */
   static async start(targetPort: number): Promise<TcpRelay> {
-    let relay: TcpRelay | undefined;
-    const server = createServer((client) => relay?.#accept(client, targetPort));
+    const accept: { to?: (client: Socket) => void } = {};
+    const server = createServer((client) => accept.to?.(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    relay = new TcpRelay(server, (server.address() as { port: number }).port);
+    const relay = new TcpRelay(server, (server.address() as { port: number }).port);
+    accept.to = (client) => relay.#accept(client, targetPort);
     return relay;
   }
 
