@@ -4,12 +4,12 @@
  * going away and coming back (with its data, and without).
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PeerConnection, Received } from '../../../conformance/peer/index.ts';
+import { connectPeer, type PeerConnection, type Received } from '../../../conformance/peer/index.ts';
 import { notices, type RsaKeyPair } from '../../../protocol/index.ts';
 import { clusterNotices } from '../../../reference-server/cluster/notices.ts';
 import type { EcpServer } from '../../../reference-server/index.ts';
 import { RedisServer, redisMissing } from '../../support/redis-server.ts';
-import { handshake, ServerHarness } from '../../support/server-harness.ts';
+import { handshake, joinAs, ServerHarness } from '../../support/server-harness.ts';
 import { TcpRelay } from '../../support/tcp-relay.ts';
 import { testKeys } from '../../support/test-keys.ts';
 
@@ -28,8 +28,12 @@ beforeEach(async () => {
   harness = new ServerHarness();
 });
 
+/** Clients the harness did not open (WebSocket ones). */
+const opened: PeerConnection[] = [];
+
 afterEach(async () => {
   if (missing !== undefined) return;
+  for (const client of opened.splice(0)) client.destroy();
   await harness.stop();
   await redis.stop();
 });
@@ -75,11 +79,18 @@ function say(client: PeerConnection, text: string): void {
 describe.skipIf(missing !== undefined)(
   `two or three nodes on one Redis${missing ? ` (${missing})` : ''}`,
   () => {
-    it('gives a member of each node the v1 join, chat and leave sequences, cluster-wide', async () => {
+    it('gives a TCP member of one node and a WebSocket member of another the v1 sequences, cluster-wide', async () => {
       const a = await node('a');
-      const b = await node('b');
+      const b = await harness.start({
+        cluster: { url: redis.url, room: 'test', nodeId: 'b' },
+        listen: ['ws://127.0.0.1:0/ecp'],
+        host: undefined,
+        port: undefined,
+      });
       const alice = await harness.member('alice', keys[0]!, a.port);
-      const bob = await harness.member('bob', keys[1]!, b.port);
+      const bob = await connectPeer({ transport: 'ws', host: '127.0.0.1', port: b.port, path: '/ecp' });
+      opened.push(bob);
+      await joinAs(bob, 'bob', harness.password, keys[1]!);
       expect(bob.received.slice(0, 4).map((m) => m.type)).toEqual([
         'system',
         'key_exchange',
