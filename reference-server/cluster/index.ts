@@ -8,12 +8,13 @@ import type { Logger } from '../logger.ts';
 import type { ServerStats } from '../stats.ts';
 import { ClusterRoom, parseSnapshot } from './cluster-room.ts';
 import { ClusterLink } from './link.ts';
-import type { ResolvedClusterOptions } from './options.ts';
+import { type ResolvedClusterOptions, redactUrl } from './options.ts';
 import { roomKeys } from './redis-keys.ts';
 import { ensureRoom } from './room-key.ts';
 
 export { ClusterRoom } from './cluster-room.ts';
 export { clusterNotices } from './notices.ts';
+export { type ClusterOptions, redactUrl, resolveClusterOptions } from './options.ts';
 
 /** A node's lease: survivors remove its members this long after its last heartbeat (plus one beat). */
 const LEASE_MS = 3000;
@@ -72,16 +73,5 @@ export async function openClusterRoom(
   } catch (error) {
     link.disconnect();
     throw error;
-  }
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
   }
 }

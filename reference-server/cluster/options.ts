@@ -47,3 +47,14 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   }
   return { url: options.url, room, nodeId, retention };
 }
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
