@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { openTarget, type TargetSpec } from '../server-under-test/index.ts';
 import { canConnect, formatEndpoint } from '../transport/index.ts';
+import { clientsPerEndpoint } from './endpoint-spread.ts';
 import { keyPool } from './key-pool.ts';
 import { machineInfo } from './machine.ts';
 import {
@@ -18,7 +19,7 @@ import { BenchRunError, type RunProgress, runOnce } from './run-once.ts';
 import { summarizeRuns } from './summary.ts';
 import { LoadWorkerPool } from './worker-pool.ts';
 
-export const TOOL_VERSION = '1.2.0';
+export const TOOL_VERSION = '1.3.0';
 
 export const DEFAULT_CONFIG: BenchConfig = {
   clients: 100,
@@ -109,8 +110,10 @@ async function runOnTarget(
   label: string | null,
   point?: string,
 ): Promise<BenchReport> {
-  if (!(await canConnect(target.endpoint))) {
-    throw new BenchRunError(`nothing accepts connections at ${formatEndpoint(target.endpoint)}`);
+  for (const endpoint of target.endpoints) {
+    if (!(await canConnect(endpoint))) {
+      throw new BenchRunError(`nothing accepts connections at ${formatEndpoint(endpoint)}`);
+    }
   }
   const keys = await keyPool(config.keyPoolSize);
   const pool = new LoadWorkerPool(Math.max(1, Math.min(config.workers, config.clients)));
@@ -122,7 +125,7 @@ async function runOnTarget(
         await runOnce(
           config,
           {
-            endpoint: target.endpoint,
+            endpoints: [...target.endpoints],
             connectOptions: target.connectOptions,
             password: target.password,
             embedded: kind === 'embedded',
@@ -145,7 +148,14 @@ async function runOnTarget(
     createdAt: new Date().toISOString(),
     label,
     machine: machineInfo(),
-    target: { kind, description: target.description, transport: target.endpoint.transport },
+    target: {
+      kind,
+      description: target.description,
+      transport: target.endpoint.transport,
+      ...(target.endpoints.length > 1
+        ? { endpoints: clientsPerEndpoint(target.endpoints, config.clients) }
+        : {}),
+    },
     config,
     runs,
     summary: summarizeRuns(runs),

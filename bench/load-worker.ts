@@ -65,11 +65,11 @@ export class LoadWorker {
       privateKey: createPrivateKey(pair.privateKeyPem),
     }));
     const length = payloadLength(setup.size);
-    this.#clients = setup.clients.map(({ index, name }, localIndex) => {
+    this.#clients = setup.clients.map(({ index, name, endpoint }, localIndex) => {
       const key = keys[index % keys.length]!;
       const client = new BenchClient(
         {
-          endpoint: setup.endpoint,
+          endpoint: setup.endpoints[endpoint]!,
           connectOptions: setup.connectOptions,
           password: setup.password,
           name,

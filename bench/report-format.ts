@@ -67,16 +67,34 @@ export function warnings(runs: RunResult[]): string[] {
   return out;
 }
 
+/** A room at several endpoints: each one and its share of the clients, `tcp://... 50 clients`. */
+function describeEndpoints(report: BenchReport): string | undefined {
+  const { endpoints } = report.target;
+  if (endpoints === undefined) return undefined;
+  return endpoints
+    .map(({ url, clients }) => `${url} ${clients} client${clients === 1 ? '' : 's'}`)
+    .join(', ');
+}
+
 function serverNote(report: BenchReport): string | undefined {
   const shared = report.runs.some((r) => r.server.sharedWithGenerator);
   if (shared) return 'The server is embedded: its CPU and RSS figures include the load generator.';
-  if (report.runs.every((r) => r.server.pid === null))
-    return 'The server process was not found on this machine: no server CPU or RSS.';
+  if (report.runs.every((r) => r.server.pid === null)) {
+    return report.target.endpoints === undefined
+      ? 'The server process was not found on this machine: no server CPU or RSS.'
+      : 'No one process on this machine serves every endpoint: no server CPU or RSS.';
+  }
   return undefined;
 }
 
 export function formatText(report: BenchReport): string {
-  const lines = [`ecp bench: ${report.target.description}`, describeLoad(report), ''];
+  const endpoints = describeEndpoints(report);
+  const lines = [
+    `ecp bench: ${report.target.description}`,
+    ...(endpoints === undefined ? [] : [`clients per endpoint: ${endpoints}`]),
+    describeLoad(report),
+    '',
+  ];
   const table = [
     ['', 'median', 'min', 'max'],
     ...FIGURES.map((figure) => {
@@ -115,10 +133,12 @@ export function formatText(report: BenchReport): string {
 
 export function formatMarkdown(report: BenchReport): string {
   const m = report.machine;
+  const endpoints = describeEndpoints(report);
   const lines = [
     `# ecp bench: ${report.label ?? report.target.description}`,
     '',
     `- Target: ${report.target.description} (${report.target.kind})`,
+    ...(endpoints === undefined ? [] : [`- Clients per endpoint: ${endpoints}`]),
     `- Load: ${describeLoad(report)}`,
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${m.node}, ${m.platform}`,
     `- Date: ${report.createdAt}`,

@@ -194,8 +194,16 @@ export interface BenchReport {
   createdAt: string;
   label: string | null;
   machine: MachineInfo;
-  /** `transport` (tcp, tls, ws, wss) since tool 1.2.0. */
-  target: { kind: string; description: string; transport?: string };
+  /**
+   * `transport` (tcp, tls, ws, wss: the first endpoint's) since tool 1.2.0; `endpoints` since tool
+   * 1.3.0, only for a room at several endpoints: each endpoint and how many clients connected to it.
+   */
+  target: {
+    kind: string;
+    description: string;
+    transport?: string;
+    endpoints?: Array<{ url: string; clients: number }>;
+  };
   config: BenchConfig;
   runs: RunResult[];
   /** Median and spread (min, max) of each headline figure over the runs. */
@@ -209,8 +217,16 @@ export interface SweepReport {
   createdAt: string;
   label: string | null;
   machine: MachineInfo;
-  /** `transport` (tcp, tls, ws, wss) since tool 1.2.0. */
-  target: { kind: string; description: string; transport?: string };
+  /**
+   * `transport` (tcp, tls, ws, wss: the first endpoint's) since tool 1.2.0; `endpoints` since tool
+   * 1.3.0, only for a room at several endpoints: each endpoint and how many clients connected to it.
+   */
+  target: {
+    kind: string;
+    description: string;
+    transport?: string;
+    endpoints?: Array<{ url: string; clients: number }>;
+  };
   /** The configuration field swept, e.g. `clients`. */
   parameter: SweepParameter;
   points: Array<{ value: number; report: BenchReport }>;

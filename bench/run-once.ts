@@ -9,6 +9,7 @@ import { median } from 'simple-statistics';
 import type { ConnectOptions, Endpoint } from '../transport/index.ts';
 import { nowMicros } from './clock.ts';
 import { lastRecipientLatency } from './delivery-ledger.ts';
+import { endpointOfClient } from './endpoint-spread.ts';
 import { encodeHistogram, mergeHistograms, summarizeMicros } from './histogram.ts';
 import type { PooledKeyPair } from './key-pool.ts';
 import { machineCoresBusy, machineCpuTicks } from './machine.ts';
@@ -24,7 +25,8 @@ import type {
 } from './worker-protocol.ts';
 
 export interface RunTarget {
-  endpoint: Endpoint;
+  /** Every endpoint of the room: the clients are spread over them (endpoint-spread.ts). */
+  endpoints: Endpoint[];
   /** How the load clients trust a TLS server. */
   connectOptions: ConnectOptions;
   password: string;
@@ -70,10 +72,12 @@ export async function runOnce(
   const names = Array.from({ length: config.clients }, (_, i) => `${prefix}${i}`);
   const setups: WorkerSetup[] = Array.from({ length: workerCount }, (_, w) => ({
     workerIndex: w,
-    endpoint: target.endpoint,
+    endpoints: target.endpoints,
     connectOptions: target.connectOptions,
     password: target.password,
-    clients: names.map((name, index) => ({ index, name })).filter(({ index }) => index % workerCount === w),
+    clients: names
+      .map((name, index) => ({ index, name, endpoint: endpointOfClient(index, target.endpoints.length) }))
+      .filter(({ index }) => index % workerCount === w),
     senderNames: names.slice(0, config.senders),
     clientsTotal: config.clients,
     senders: config.senders,
@@ -87,7 +91,7 @@ export async function runOnce(
     sampleEvery: config.sampleEvery,
   }));
 
-  const serverPid = target.embedded ? process.pid : (findListeningPid(target.endpoint.port) ?? null);
+  const serverPid = target.embedded ? process.pid : serverProcess(target.endpoints);
   let peakRss = 0;
   const sampleServer = (): ProcessSample | undefined => {
     const sample = serverPid === null ? undefined : sampleProcess(serverPid);
@@ -445,4 +449,14 @@ function otherCpuCores(input: MergeInput): number | null {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/**
+ * The process serving every endpoint, found on this machine by its listening ports; null when
+ * there is none, or several (nodes of a cluster): one process's CPU would not be the room's.
+ */
+function serverProcess(endpoints: readonly Endpoint[]): number | null {
+  const pids = new Set(endpoints.map((endpoint) => findListeningPid(endpoint.port)));
+  const [pid] = pids;
+  return pids.size === 1 && pid !== undefined ? pid : null;
 }

@@ -7,12 +7,13 @@ import type { LastArrivalTable, LedgerTotals } from './delivery-ledger.ts';
 
 export interface WorkerSetup {
   workerIndex: number;
-  endpoint: Endpoint;
+  /** Every endpoint of the room; each client connects to the one its `endpoint` indexes. */
+  endpoints: Endpoint[];
   /** How to trust a TLS server (a CA as PEM text travels to the worker as it is). */
   connectOptions: ConnectOptions;
   password: string;
   /** This worker's clients; a client whose index is below `senders` is also sender number `index`. */
-  clients: Array<{ index: number; name: string }>;
+  clients: Array<{ index: number; name: string; endpoint: number }>;
   /** Every sender's name, by sender index (to check `sender` on verified deliveries). */
   senderNames: string[];
   clientsTotal: number;

@@ -14,7 +14,7 @@ import {
   type TargetSpec,
   targetSpecFrom,
 } from '../server-under-test/index.ts';
-import { INSECURE_WARNING, TransportError } from '../transport/index.ts';
+import { formatEndpoint, INSECURE_WARNING, TransportError } from '../transport/index.ts';
 import { CLIENT_PLACEHOLDERS, DEFAULT_CLIENT_TIMEOUT_MS, runClientConformance } from './client-runner.ts';
 import { CLIENT_OUTPUTS, type ClientOutput } from './client-support/client-parameters.ts';
 import { EMBEDDED_LIMITS } from './embedded-limits.ts';
@@ -277,6 +277,12 @@ export async function runCommand(args: ConformanceArgs): Promise<number> {
     `ECP conformance · ${describeSelection(selectionOf(args))} · timeout ${timeoutSeconds(args)} s` +
       `${Object.keys(limits).length > 0 ? ` · limits ${formatLimits(limits)}` : ''} · seed ${seed}\n`,
   );
+  if (spec.kind === 'running' && spec.otherEndpoints !== undefined) {
+    const endpoints = [spec.endpoint, ...spec.otherEndpoints].map(formatEndpoint);
+    out.write(
+      `One room at ${endpoints.join(', ')}: each scenario's clients connect to them in turn (report notes: who was where)\n`,
+    );
+  }
   const runs: ConformanceRun[] = [];
   try {
     for (let attempt = 1; attempt <= args.repeat; attempt++) {

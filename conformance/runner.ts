@@ -272,10 +272,14 @@ async function openReachableTarget(spec: TargetSpec): Promise<Target> {
     const output = (error as { output?: unknown }).output;
     throw new TargetUnavailableError((error as Error).message, typeof output === 'string' ? output : '');
   }
-  if (spec.kind === 'running' && !(await canConnect(target.endpoint, 3000))) {
-    throw new TargetUnavailableError(
-      `nothing accepts connections at ${formatEndpoint(target.endpoint)}; is the server running?`,
-    );
+  if (spec.kind === 'running') {
+    for (const endpoint of target.endpoints) {
+      if (!(await canConnect(endpoint, 3000))) {
+        throw new TargetUnavailableError(
+          `nothing accepts connections at ${formatEndpoint(endpoint)}; is the server running?`,
+        );
+      }
+    }
   }
   return target;
 }

@@ -19,7 +19,7 @@ import type { EmbeddedStarter, Target, TargetSpec, TargetTls } from './target.ts
 
 export { type DevCertificate, makeDevCertificate } from './dev-certificate.ts';
 export { type KitChild, stopWhenKitEnds } from './kit-exit.ts';
-export { addTargetOptions, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
+export { addTargetOptions, parseTargetList, type TargetArgs, targetSpecFrom, tlsFrom } from './options.ts';
 export { OutputTail } from './output-tail.ts';
 export { startReferenceServer } from './reference-starter.ts';
 export { shellQuote, stopProcessGroup, TargetStartError } from './spawned-server.ts';
@@ -33,7 +33,7 @@ const EMBEDDED_WS_PATH = '/ecp';
 export async function openTarget(spec: TargetSpec): Promise<Target> {
   const target =
     spec.kind === 'running'
-      ? new RunningTarget(spec.endpoint, spec.password, spec.tls)
+      ? new RunningTarget([spec.endpoint, ...(spec.otherEndpoints ?? [])], spec.password, spec.tls)
       : spec.kind === 'embedded'
         ? new EmbeddedTarget(spec)
         : new SpawnedTarget(spec);
@@ -53,14 +53,18 @@ class RunningTarget implements Target {
   readonly canRestart = false;
   readonly connectOptions: ConnectOptions;
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoints: readonly [Endpoint, ...Endpoint[]],
     readonly password: string,
     tls: TargetTls | undefined,
   ) {
     this.connectOptions = connectOptionsFor(tls);
   }
+  get endpoint(): Endpoint {
+    return this.endpoints[0];
+  }
   get description(): string {
-    return `server at ${formatEndpoint(this.endpoint)}`;
+    if (this.endpoints.length === 1) return `server at ${formatEndpoint(this.endpoint)}`;
+    return `one room at ${this.endpoints.map(formatEndpoint).join(', ')}`;
   }
   async restart(): Promise<void> {}
   serverOutput(): string {
@@ -99,6 +103,9 @@ class EmbeddedTarget implements Target {
       port: 0,
       path: transport === 'ws' || transport === 'wss' ? EMBEDDED_WS_PATH : '',
     };
+  }
+  get endpoints(): readonly Endpoint[] {
+    return [this.endpoint];
   }
   get description(): string {
     return `${this.#label} at ${formatEndpoint(this.endpoint)}`;
@@ -156,6 +163,9 @@ class SpawnedTarget implements Target {
   }
   get endpoint(): Endpoint {
     return { ...this.#endpoint, port: this.#server?.address.port ?? this.#spec.port ?? 0 };
+  }
+  get endpoints(): readonly Endpoint[] {
+    return [this.endpoint];
   }
   get description(): string {
     return `'${this.#server?.commandLine ?? this.#spec.command}' at ${formatEndpoint(this.endpoint)}`;

@@ -1,13 +1,21 @@
 /**
  * The options that say which server to test, shared by `ecp conformance` and `ecp bench` so both
  * name a server the same way: the embedded reference server (default), `--target URL` (a running
- * server), or `--spawn CMD` (one the kit starts on a free port, reached as `--target` with `{port}`
- * in the URL, or over `--transport`).
+ * server, or `URL,URL,...`: several endpoints of one room, e.g. the nodes of a cluster), or
+ * `--spawn CMD` (one the kit starts on a free port, reached as `--target` with `{port}` in the URL,
+ * or over `--transport`).
  */
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import type { Limits } from '../protocol/index.ts';
-import { type Endpoint, parseEndpoint, TRANSPORTS, type TransportName, usesTls } from '../transport/index.ts';
+import {
+  type Endpoint,
+  formatEndpoint,
+  parseEndpoint,
+  TRANSPORTS,
+  type TransportName,
+  usesTls,
+} from '../transport/index.ts';
 import type { TargetSpec, TargetTls } from './target.ts';
 
 export interface TargetArgs {
@@ -26,7 +34,7 @@ export function addTargetOptions<T>(yargs: Argv<T>): Argv<T & TargetArgs> {
     target: {
       type: 'string',
       describe:
-        'The server: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH or HOST:PORT; with --spawn, a URL with {port}',
+        'The server: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH or HOST:PORT; several endpoints of one room separated by commas (clients are spread over them); with --spawn, one URL with {port}',
     },
     spawn: {
       type: 'string',
@@ -57,6 +65,11 @@ export function addTargetOptions<T>(yargs: Argv<T>): Argv<T & TargetArgs> {
 
 /** The server to test as the options name it; throws a RangeError (or TransportError) people can read. */
 export function targetSpecFrom(args: TargetArgs, embedded: { limits?: Partial<Limits> } = {}): TargetSpec {
+  if (args.spawn !== undefined && args.target?.includes(',')) {
+    throw new RangeError(
+      '--spawn starts one server on one port: several --target endpoints go with servers already running',
+    );
+  }
   const template = args.target?.includes('{port}') ?? false;
   if (args.target !== undefined && args.spawn !== undefined && !template) {
     throw new RangeError('with --spawn, --target is the URL of the started server and must contain {port}');
@@ -81,9 +94,17 @@ export function targetSpecFrom(args: TargetArgs, embedded: { limits?: Partial<Li
     };
   }
   if (args.target !== undefined) {
-    const endpoint = parseEndpoint(args.target);
-    checkTls(endpoint.transport, tls);
-    return { kind: 'running', endpoint, password: args.password, ...(tls === undefined ? {} : { tls }) };
+    const [endpoint, ...otherEndpoints] = parseTargetList(args.target);
+    if (tls !== undefined && ![endpoint, ...otherEndpoints].some((item) => usesTls(item.transport))) {
+      throw new RangeError('--ca and --insecure are for tls:// and wss:// servers');
+    }
+    return {
+      kind: 'running',
+      endpoint,
+      ...(otherEndpoints.length === 0 ? {} : { otherEndpoints }),
+      password: args.password,
+      ...(tls === undefined ? {} : { tls }),
+    };
   }
   if (tls !== undefined) throw new RangeError('--ca and --insecure are for a --target or --spawn over TLS');
   return {
@@ -92,6 +113,31 @@ export function targetSpecFrom(args: TargetArgs, embedded: { limits?: Partial<Li
     ...(embedded.limits === undefined ? {} : { limits: embedded.limits }),
     ...(args.transport === undefined ? {} : { transport: args.transport }),
   };
+}
+
+/**
+ * The endpoints of a `--target`: one URL, or several separated by commas, all serving one room
+ * (listeners of one server, or nodes of a cluster); any transports, mixed. Throws a RangeError for
+ * an empty item or a repeated endpoint, a TransportError (ECP_BAD_ENDPOINT) for a bad URL, each
+ * naming the item.
+ */
+export function parseTargetList(text: string): [Endpoint, ...Endpoint[]] {
+  const items = text.split(',').map((item) => item.trim());
+  const endpoints: Endpoint[] = [];
+  const seen = new Set<string>();
+  for (const [index, item] of items.entries()) {
+    if (item === '') {
+      throw new RangeError(
+        `--target '${text}': item ${index + 1} is empty (endpoints are separated by single commas)`,
+      );
+    }
+    const endpoint = parseEndpoint(item);
+    const url = formatEndpoint(endpoint);
+    if (seen.has(url)) throw new RangeError(`--target '${text}': ${url} is named twice`);
+    seen.add(url);
+    endpoints.push(endpoint);
+  }
+  return endpoints as [Endpoint, ...Endpoint[]];
 }
 
 function spawnedEndpoint(args: TargetArgs): Endpoint {

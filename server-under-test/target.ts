@@ -37,7 +37,17 @@ export type TargetSpec =
       start?: EmbeddedStarter;
       label?: string;
     }
-  | { kind: 'running'; endpoint: Endpoint; password: string; tls?: TargetTls }
+  | {
+      kind: 'running';
+      endpoint: Endpoint;
+      /**
+       * More endpoints of the same room: other listeners of the server, or other nodes of a
+       * cluster. The kit's clients are spread over `endpoint` and these, in this order.
+       */
+      otherEndpoints?: Endpoint[];
+      password: string;
+      tls?: TargetTls;
+    }
   | {
       kind: 'spawned';
       /**
@@ -57,7 +67,10 @@ export interface Target {
   readonly kind: TargetSpec['kind'];
   /** For people: what is being tested and where. */
   readonly description: string;
+  /** Where clients connect when one endpoint is meant: the first of `endpoints`. */
   readonly endpoint: Endpoint;
+  /** Every endpoint of the room (several for a running room on several listeners or nodes). */
+  readonly endpoints: readonly Endpoint[];
   readonly password: string;
   /** What the kit's clients pass to connect(): how they trust a TLS server. */
   readonly connectOptions: ConnectOptions;

@@ -35,7 +35,8 @@ AfterAll(async () => {
 
 /**
  * Scenarios that only make sense on some transports carry a tag that says which; elsewhere they are
- * skipped, and the report says why.
+ * skipped, and the report says why. On a room with several endpoints, such a scenario's clients
+ * connect only to the endpoints of the transports it is about.
  */
 const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => boolean; why: string }> = {
   '@byte-stream': {
@@ -50,14 +51,18 @@ const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => bo
 };
 
 Before(function (this: ConformanceWorld, { pickle }) {
-  const transport = runContext().target.endpoint.transport;
-  for (const { name } of pickle.tags) {
-    const rule = TRANSPORT_TAGS[name];
-    if (rule !== undefined && !rule.applies(transport)) {
-      this.log(`Not checked over ${transport}://: this scenario ${rule.why}.`);
-      return 'skipped';
-    }
+  const rules = pickle.tags.flatMap(({ name }) => TRANSPORT_TAGS[name] ?? []);
+  if (rules.length === 0) return undefined;
+  const { endpoints } = this.target;
+  // About one transport's wire: the clients are spread over the endpoints of that transport only.
+  const applicable = endpoints.filter((item) => rules.every((rule) => rule.applies(item.transport)));
+  if (applicable.length === 0) {
+    const transports = [...new Set(endpoints.map((item) => `${item.transport}://`))].join(' or ');
+    const rule = rules.find((item) => !item.applies(endpoints[0]!.transport)) ?? rules[0]!;
+    this.log(`Not checked over ${transports}: this scenario ${rule.why}.`);
+    return 'skipped';
   }
+  this.keepTo(applicable);
   return undefined;
 });
 
@@ -92,6 +97,10 @@ After(async function (this: ConformanceWorld, { result }) {
       });
       markFailedScenarioEnd(runContext().parameters.runId, end);
     }
+  }
+  if (result?.status !== Status.SKIPPED && this.target.endpoints.length > 1) {
+    const placement = this.placement();
+    if (placement.length > 0) this.log(`Endpoints: ${placement.join(', ')}.`);
   }
   await this.closeAll();
 });

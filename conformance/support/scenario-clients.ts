@@ -13,6 +13,11 @@ import { WireLog } from './wire-log.ts';
 /** What the clients need of the scenario (the World provides it). */
 export interface ClientsHost {
   readonly target: Target;
+  /**
+   * The endpoints this scenario's clients are spread over: the n-th label to connect goes to
+   * endpoint n mod k, so on a room with several endpoints alice and bob are on different ones.
+   */
+  readonly endpoints: readonly Endpoint[];
   readonly keys: ClientKeys;
   readonly timeoutMs: number;
   /** The scenario's clock starts here (`performance.now()`). */
@@ -37,6 +42,8 @@ export class ScenarioClients {
   readonly #earlier: WireClient[] = [];
   /** Bare connections that only hold a place (e.g. up to the connection limit). */
   readonly #placeholders: Connection[] = [];
+  /** The endpoint of each label, chosen when it first connects and kept when it connects again. */
+  readonly #endpointOf = new Map<string, Endpoint>();
   #order = 0;
 
   constructor(private readonly host: ClientsHost) {}
@@ -60,8 +67,9 @@ export class ScenarioClients {
     if (existing) this.#earlier.push(existing);
     const username = host.nameOf(label);
     const again = existing ? ', connected again' : '';
+    const endpoint = how.endpoint ?? this.#endpointFor(label);
     const client = await WireClient.connect({
-      endpoint: how.endpoint ?? host.target.endpoint,
+      endpoint,
       connectOptions: {
         ...host.target.connectOptions,
         ...(how.subprotocols === undefined ? {} : { subprotocols: how.subprotocols }),
@@ -75,7 +83,7 @@ export class ScenarioClients {
       connectTimeoutMs: host.timeoutMs,
     }).catch((error: Error) =>
       host.fail({
-        expected: `${label} can connect to ${host.target.description}`,
+        expected: `${label} can connect to ${host.endpoints.length > 1 ? formatEndpoint(endpoint) : host.target.description}`,
         actual: error.message,
         hint: 'The server stopped accepting connections (did it crash on the previous step?).',
       }),
@@ -83,6 +91,21 @@ export class ScenarioClients {
     client.keys = keys ?? host.keys.next();
     this.current.set(label, client);
     return client;
+  }
+
+  #endpointFor(label: string): Endpoint {
+    let endpoint = this.#endpointOf.get(label);
+    if (endpoint === undefined) {
+      const { endpoints } = this.host;
+      endpoint = endpoints[this.#endpointOf.size % endpoints.length]!;
+      this.#endpointOf.set(label, endpoint);
+    }
+    return endpoint;
+  }
+
+  /** Where each label connected, `alice on tcp://127.0.0.1:8881`, in the order they first did. */
+  placement(): string[] {
+    return [...this.#endpointOf].map(([label, endpoint]) => `${label} on ${formatEndpoint(endpoint)}`);
   }
 
   /** Sends a handshake for `label` with the given fields changed (`undefined` removes a field). */

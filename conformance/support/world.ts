@@ -8,6 +8,7 @@
 import { type IWorldOptions, World } from '@cucumber/cucumber';
 import type { Limits, RsaKeyPair } from '../../protocol/index.ts';
 import type { Target } from '../../server-under-test/index.ts';
+import type { Endpoint } from '../../transport/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import type { ClientKeys } from './client-keys.ts';
@@ -29,6 +30,8 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** What one step leaves for a later one: the payload sent, the password tried, ... */
   readonly notes: ScenarioNotes = {};
   readonly #clients = new ScenarioClients(this);
+  /** Where this scenario's clients connect: every endpoint of the target, unless kept to the first. */
+  #endpoints: readonly Endpoint[] | undefined;
   /** Made again in `begin()`, with the scenario's own tag. */
   #names = new ScenarioNames('', this.#clients.current);
   readonly #expect = new Expectations(this);
@@ -66,6 +69,29 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** The keys test clients present, the unusable ones included. */
   get keys(): ClientKeys {
     return this.run.keys;
+  }
+
+  /** The endpoints this scenario's clients are spread over (scenario-clients.ts). */
+  get endpoints(): readonly Endpoint[] {
+    return this.#endpoints ?? this.target.endpoints;
+  }
+
+  /** The scenario's first endpoint: where a check about one connection's wire connects. */
+  get endpoint(): Endpoint {
+    return this.endpoints[0] ?? this.target.endpoint;
+  }
+
+  /**
+   * Keeps the clients of this scenario to some of the target's endpoints: for scenarios about one
+   * transport's wire, on a room whose endpoints mix transports.
+   */
+  keepTo(endpoints: readonly Endpoint[]): void {
+    this.#endpoints = endpoints;
+  }
+
+  /** Where each client connected, for the report of a room with several endpoints. */
+  placement(): string[] {
+    return this.#clients.placement();
   }
 
   /** A scenario stopped the server or used up its places: a fresh one for the next scenario. */

@@ -30,7 +30,7 @@ Given(
   '{member} connects to the same port without TLS',
   async function (this: ConformanceWorld, label: string) {
     await this.connect(label, undefined, {
-      endpoint: { ...this.target.endpoint, transport: 'tcp', path: '' },
+      endpoint: { ...this.endpoint, transport: 'tcp', path: '' },
     });
   },
 );
@@ -54,7 +54,7 @@ async function refusedUpgrade(
   world: ConformanceWorld,
   how: { path?: string; subprotocols?: string[] },
 ): Promise<string | undefined> {
-  const endpoint = { ...world.target.endpoint, ...(how.path === undefined ? {} : { path: how.path }) };
+  const endpoint = { ...world.endpoint, ...(how.path === undefined ? {} : { path: how.path }) };
   try {
     const connection = await connect(endpoint, {
       ...world.target.connectOptions,
@@ -72,13 +72,13 @@ async function refusedUpgrade(
 Then(
   'an upgrade on another path is refused with HTTP status {int}',
   async function (this: ConformanceWorld, status: number) {
-    const path = `${this.target.endpoint.path.replace(/\/$/, '')}/not-ecp`;
+    const path = `${this.endpoint.path.replace(/\/$/, '')}/not-ecp`;
     const seen = await refusedUpgrade(this, { path });
     if (seen === undefined || !seen.includes(`HTTP ${status}`)) {
       this.fail({
         expected: `an upgrade on ${path} is refused with HTTP ${status}`,
         actual: seen ?? 'the upgrade succeeded',
-        hint: `Accept upgrades only on the server's ECP path (${this.target.endpoint.path}); answer others with 404 (ECP-TR-12).`,
+        hint: `Accept upgrades only on the server's ECP path (${this.endpoint.path}); answer others with 404 (ECP-TR-12).`,
       });
     }
   },
@@ -201,14 +201,10 @@ Then(
 Then(
   /^a client that offers only TLS (1\.[0-3]) (can|cannot) connect$/,
   async function (this: ConformanceWorld, version: string, can: string) {
-    const accepted = await tlsVersionAccepted(
-      this.target.endpoint,
-      `TLSv${version}` as 'TLSv1.2',
-      this.timeoutMs,
-    );
+    const accepted = await tlsVersionAccepted(this.endpoint, `TLSv${version}` as 'TLSv1.2', this.timeoutMs);
     if (accepted !== (can === 'can')) {
       this.fail({
-        expected: `a TLS ${version} handshake with ${formatEndpoint(this.target.endpoint)} ${can === 'can' ? 'succeeds' : 'fails'}`,
+        expected: `a TLS ${version} handshake with ${formatEndpoint(this.endpoint)} ${can === 'can' ? 'succeeds' : 'fails'}`,
         actual: accepted ? 'it succeeded' : 'it failed',
         hint: 'Offer TLS 1.2 and 1.3 only (ECP-TR-02).',
       });
