@@ -1,0 +1,172 @@
+/**
+ * The cost of sharing a room through Redis, in one run: the single-node server (no `--cluster`)
+ * against 1, 2 and 3 nodes of one room on one Redis, with the bench's clients spread over the
+ * nodes (`--target a,b,c`), rotating the order every round so the machine's noise falls on all
+ * alike. For each: deliveries/s, latency p50/p99, the nodes' CPU and Redis's CPU (both read from
+ * /proc/PID/stat over the bench's run, connect and warm-up included). Prints a Markdown table of
+ * medians; docs/benchmarks.md ("Cluster on Redis") holds the figures and what they mean.
+ *
+ *   npx tsx bench/scripts/cluster.ts [--rounds 3] [--clients 60] [--duration 4] [--nodes 1,2,3]
+ *
+ * Needs `redis-server` on the PATH (it starts its own, on a free port, without persistence).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { median } from 'simple-statistics';
+import { type Endpoint, findFreePort, waitUntilAccepting } from '../../transport/index.ts';
+import { runBench } from '../bench-runner.ts';
+import { formatNumber } from '../report-format.ts';
+import { finish, PASSWORD, scriptOptions } from './harness.ts';
+
+const values = scriptOptions(
+  import.meta.filename,
+  'Broadcast throughput of one room served by 1, 2 and 3 reference server nodes on one Redis, against the single-node server.',
+  {
+    rounds: { type: 'number', default: 3, min: 1, whole: true, describe: 'Runs of each configuration' },
+    clients: {
+      type: 'number',
+      default: 60,
+      min: 1,
+      whole: true,
+      describe: 'Bench clients, spread over the nodes',
+    },
+    duration: { type: 'number', default: 4, min: 1, describe: 'Seconds of each measurement window' },
+    nodes: { type: 'string', default: '1,2,3', describe: 'Cluster sizes to measure, comma-separated' },
+  },
+);
+const sizes = values.nodes.split(',').map((text) => {
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`--nodes takes whole numbers >= 1, got ${text}`);
+  return size;
+});
+
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds a process has used so far (user + system). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), counted from field 3 (state).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+const processes = new Set<ChildProcess>();
+
+async function startProcess(command: string, args: string[], port: number): Promise<ChildProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  processes.add(child);
+  await waitUntilAccepting({ host: '127.0.0.1', port }, 15_000);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  processes.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function startNode(flags: string[]): Promise<{ child: ChildProcess; endpoint: Endpoint }> {
+  const port = await findFreePort();
+  const args = [
+    'bin/ecp.js',
+    'server',
+    '--port',
+    String(port),
+    '--password',
+    PASSWORD,
+    '--log-level',
+    'warn',
+  ];
+  const child = await startProcess(process.execPath, [...args, ...flags], port);
+  return { child, endpoint: { transport: 'tcp', host: '127.0.0.1', port, path: '' } };
+}
+
+const redisPort = await findFreePort();
+const redis = await startProcess(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''],
+  redisPort,
+);
+
+interface Figures {
+  deliveries: number[];
+  p50: number[];
+  p99: number[];
+  nodeCpu: number[];
+  redisCpu: number[];
+}
+const configurations = ['single', ...sizes.map((size) => `${size} node${size === 1 ? '' : 's'}`)];
+const results = new Map<string, Figures>(
+  configurations.map((name) => [name, { deliveries: [], p50: [], p99: [], nodeCpu: [], redisCpu: [] }]),
+);
+
+try {
+  for (let round = 0; round < values.rounds; round++) {
+    const order = configurations.map((_, i) => configurations[(i + round) % configurations.length]!);
+    for (const name of order) {
+      const size = name === 'single' ? 1 : Number.parseInt(name, 10);
+      // A fresh room each time, so no run inherits another's log.
+      const room = `bench-${round}-${size}-${Date.now()}`;
+      const nodes = [];
+      for (let i = 0; i < size; i++) {
+        const flags =
+          name === 'single'
+            ? []
+            : ['--cluster', `redis://127.0.0.1:${redisPort}`, '--room', room, '--node-id', `n${i}`];
+        nodes.push(await startNode(flags));
+      }
+      const pids = nodes.map((node) => node.child.pid!);
+      const nodeBefore = pids.map(cpuSeconds);
+      const redisBefore = cpuSeconds(redis.pid!);
+      const startedAt = process.hrtime.bigint();
+      try {
+        const report = await runBench(
+          {
+            kind: 'running',
+            endpoint: nodes[0]!.endpoint,
+            otherEndpoints: nodes.slice(1).map((node) => node.endpoint),
+            password: PASSWORD,
+          },
+          { clients: values.clients, durationSeconds: values.duration, runs: 1 },
+          {},
+          name,
+        );
+        const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+        const run = report.runs[0]!;
+        const figures = results.get(name)!;
+        figures.deliveries.push(run.deliveries.deliveriesPerSecond);
+        figures.p50.push(run.latency.perDelivery.p50Ms);
+        figures.p99.push(run.latency.perDelivery.p99Ms);
+        figures.nodeCpu.push(
+          pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - nodeBefore[i]!, 0) / seconds,
+        );
+        figures.redisCpu.push((cpuSeconds(redis.pid!) - redisBefore) / seconds);
+        process.stderr.write(
+          `round ${round + 1}/${values.rounds} ${name}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} deliveries/s, p99 ${run.latency.perDelivery.p99Ms} ms, lost ${run.deliveries.lost}\n`,
+        );
+      } finally {
+        await Promise.all(nodes.map((node) => stopProcess(node.child)));
+      }
+    }
+  }
+} finally {
+  for (const child of [...processes]) await stopProcess(child);
+}
+
+const single = median(results.get('single')!.deliveries);
+const lines = [
+  '| configuration | median deliveries/s | runs | ratio to single | p50 ms | p99 ms | node CPU (cores, all nodes) | Redis CPU (cores) |',
+  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  ...configurations.map((name) => {
+    const f = results.get(name)!;
+    return `| ${name} | ${formatNumber(median(f.deliveries), 0)} | ${f.deliveries.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(f.deliveries) / single).toFixed(2)} | ${median(f.p50).toFixed(2)} | ${median(f.p99).toFixed(2)} | ${median(f.nodeCpu).toFixed(2)} | ${median(f.redisCpu).toFixed(2)} |`;
+  }),
+];
+process.stdout.write(
+  `\n${values.clients} clients spread over the nodes, ${values.duration} s windows, ${values.rounds} rounds (order rotated)\n\n${lines.join('\n')}\n`,
+);
+await finish();
