@@ -3,7 +3,7 @@
  * against 1, 2 and 3 nodes of one room on one Redis, with the bench's clients spread over the
  * nodes (`--target a,b,c`), rotating the order every round so the machine's noise falls on all
  * alike. For each: deliveries/s, latency p50/p99, the nodes' CPU and Redis's CPU (both read from
- * /proc/PID/stat over the bench's run, connect and warm-up included). Prints a Markdown table of
+ * /proc/PID/stat over the measurement window). Prints a Markdown table of
  * medians; docs/benchmarks.md ("Cluster on Redis") holds the figures and what they mean.
  *
  *   npx tsx bench/scripts/cluster.ts [--rounds 3] [--clients 60] [--duration 4] [--nodes 1,2,3]
@@ -98,10 +98,15 @@ interface Figures {
   p99: number[];
   nodeCpu: number[];
   redisCpu: number[];
+  /** Deliveries per second of node CPU: what the nodes could do if the load generator kept up. */
+  perNodeCore: number[];
 }
 const configurations = ['single', ...sizes.map((size) => `${size} node${size === 1 ? '' : 's'}`)];
 const results = new Map<string, Figures>(
-  configurations.map((name) => [name, { deliveries: [], p50: [], p99: [], nodeCpu: [], redisCpu: [] }]),
+  configurations.map((name) => [
+    name,
+    { deliveries: [], p50: [], p99: [], nodeCpu: [], redisCpu: [], perNodeCore: [] },
+  ]),
 );
 
 try {
@@ -120,9 +125,14 @@ try {
         nodes.push(await startNode(flags));
       }
       const pids = nodes.map((node) => node.child.pid!);
-      const nodeBefore = pids.map(cpuSeconds);
-      const redisBefore = cpuSeconds(redis.pid!);
-      const startedAt = process.hrtime.bigint();
+      // CPU over the measurement window only: from the first `measuring` progress to the first `draining`.
+      const sample = () => ({
+        at: process.hrtime.bigint(),
+        nodes: pids.map(cpuSeconds),
+        redis: cpuSeconds(redis.pid!),
+      });
+      let from: ReturnType<typeof sample> | undefined;
+      let to: ReturnType<typeof sample> | undefined;
       try {
         const report = await runBench(
           {
@@ -132,19 +142,26 @@ try {
             password: PASSWORD,
           },
           { clients: values.clients, durationSeconds: values.duration, runs: 1 },
-          {},
+          {
+            progress: ({ phase }) => {
+              if (phase === 'measuring') from ??= sample();
+              if (phase === 'draining' && from !== undefined) to ??= sample();
+            },
+          },
           name,
         );
-        const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         const run = report.runs[0]!;
         const figures = results.get(name)!;
         figures.deliveries.push(run.deliveries.deliveriesPerSecond);
         figures.p50.push(run.latency.perDelivery.p50Ms);
         figures.p99.push(run.latency.perDelivery.p99Ms);
-        figures.nodeCpu.push(
-          pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - nodeBefore[i]!, 0) / seconds,
-        );
-        figures.redisCpu.push((cpuSeconds(redis.pid!) - redisBefore) / seconds);
+        if (from !== undefined && to !== undefined) {
+          const seconds = Number(to.at - from.at) / 1e9;
+          const nodeCores = to.nodes.reduce((sum, value, i) => sum + value - from!.nodes[i]!, 0) / seconds;
+          figures.nodeCpu.push(nodeCores);
+          figures.redisCpu.push((to.redis - from.redis) / seconds);
+          figures.perNodeCore.push(run.deliveries.deliveriesPerSecond / nodeCores);
+        }
         process.stderr.write(
           `round ${round + 1}/${values.rounds} ${name}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} deliveries/s, p99 ${run.latency.perDelivery.p99Ms} ms, lost ${run.deliveries.lost}\n`,
         );
@@ -157,13 +174,14 @@ try {
   for (const child of [...processes]) await stopProcess(child);
 }
 
+const medianOf = (figures: number[]) => (figures.length > 0 ? median(figures) : Number.NaN);
 const single = median(results.get('single')!.deliveries);
 const lines = [
-  '| configuration | median deliveries/s | runs | ratio to single | p50 ms | p99 ms | node CPU (cores, all nodes) | Redis CPU (cores) |',
-  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  '| configuration | median deliveries/s | runs | ratio to single | p50 ms | p99 ms | node CPU (cores, all nodes) | Redis CPU (cores) | deliveries per node CPU second |',
+  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...configurations.map((name) => {
     const f = results.get(name)!;
-    return `| ${name} | ${formatNumber(median(f.deliveries), 0)} | ${f.deliveries.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(f.deliveries) / single).toFixed(2)} | ${median(f.p50).toFixed(2)} | ${median(f.p99).toFixed(2)} | ${median(f.nodeCpu).toFixed(2)} | ${median(f.redisCpu).toFixed(2)} |`;
+    return `| ${name} | ${formatNumber(median(f.deliveries), 0)} | ${f.deliveries.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(f.deliveries) / single).toFixed(2)} | ${median(f.p50).toFixed(2)} | ${median(f.p99).toFixed(2)} | ${medianOf(f.nodeCpu).toFixed(2)} | ${medianOf(f.redisCpu).toFixed(2)} | ${formatNumber(medianOf(f.perNodeCore), 0)} |`;
   }),
 ];
 process.stdout.write(
