@@ -119,6 +119,8 @@ export class ClusterRoom implements RoomService, LogSink {
   /** Sent (or to send) but not confirmed, in the order they were made. */
   readonly #pending = new Map<string, PendingOp>();
   #unconfirmedBytes = 0;
+  /** Owners of members of ours whose leave is sent but not yet read back. */
+  readonly #leavingOwners = new Set<string>();
   /** The sequence number of the last entry delivered; undefined after a reset (the next one is taken as is). */
   #lastSeq: number | undefined;
   #state: 'up' | 'recovering' | 'down' = 'up';
@@ -174,7 +176,10 @@ export class ClusterRoom implements RoomService, LogSink {
   }
 
   has(username: string): boolean {
-    return this.#roster.has(username);
+    const owner = this.#roster.ownerOf(username);
+    // A member of ours that left holds the name until its leave is read back; but its leave goes
+    // to Redis before any join we send after it, so the name is free for a join from here.
+    return owner !== undefined && !this.#leavingOwners.has(owner);
   }
 
   registerMetrics(registry: Registry): void {
@@ -227,6 +232,7 @@ export class ClusterRoom implements RoomService, LogSink {
     const local = this.#byMember.get(member);
     if (local === undefined) return false;
     this.#forget(local);
+    this.#leavingOwners.add(local.owner);
     this.#enqueue({ kind: 'leave', name: local.name, owner: local.owner, node: this.#nodeId });
     return true;
   }
@@ -428,7 +434,11 @@ export class ClusterRoom implements RoomService, LogSink {
     this.#link
       .run('LEAVE', [k.owners, k.order, k.seq, k.log, k.names(op.node)], [op.name, op.owner, this.#retention])
       .then(
-        () => this.#pending.delete(`leave ${op.owner}`),
+        (id) => {
+          this.#pending.delete(`leave ${op.owner}`);
+          // Nothing to read back: the name was not (or no longer) this owner's.
+          if (id === null) this.#leavingOwners.delete(op.owner);
+        },
         () => undefined,
       );
   }
@@ -480,6 +490,8 @@ export class ClusterRoom implements RoomService, LogSink {
     this.#lastSeq = snapshot.lastSeq;
     this.#roster.replace(snapshot.names, snapshot.owners);
     this.#stats.users = this.#roster.size;
+    // Leaves that fell in the gap will not be read back.
+    this.#leavingOwners.clear();
     for (const local of [...this.#delivering]) {
       if (this.#roster.ownerOf(local.name) !== local.owner) this.#dismiss(local);
     }
@@ -529,6 +541,7 @@ export class ClusterRoom implements RoomService, LogSink {
   }
 
   #applyLeave(name: string, owner: string): void {
+    this.#leavingOwners.delete(owner);
     if (!this.#roster.leave(name, owner)) return;
     this.#stats.users = this.#roster.size;
     const local = this.#byOwner.get(owner);
