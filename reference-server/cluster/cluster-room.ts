@@ -31,7 +31,7 @@ import {
   registerClusterMetrics,
 } from './cluster-metrics.ts';
 import type { ClusterLink } from './link.ts';
-import { type LogEntry, parseEntry } from './log-entry.ts';
+import { chatHead, type LogEntry, parseEntry } from './log-entry.ts';
 import { LogReader, type LogSink } from './log-reader.ts';
 import { clusterNotices } from './notices.ts';
 import type { RoomKeys } from './redis-keys.ts';
@@ -90,6 +90,9 @@ export function parseSnapshot(reply: unknown): Snapshot {
   return { names, owners, lastId, lastSeq: Number(lastSeq) };
 }
 
+/** Chat messages per script call: a turn's worth, without holding Redis long for the others. */
+const CHAT_BATCH = 256;
+
 const NOT_SENT_LINE = encodeLine({ type: 'system', message: clusterNotices.notSent });
 const REMOVED_LINE = encodeLine({ type: 'system', message: clusterNotices.removed });
 
@@ -119,6 +122,8 @@ export class ClusterRoom implements RoomService, LogSink {
   /** Sent (or to send) but not confirmed, in the order they were made. */
   readonly #pending = new Map<string, PendingOp>();
   #unconfirmedBytes = 0;
+  /** Made this turn, sent at its end (#flush). */
+  #toSend: PendingOp[] = [];
   /** Owners of members of ours whose leave is sent but not yet read back. */
   readonly #leavingOwners = new Set<string>();
   /** The sequence number of the last entry delivered; undefined after a reset (the next one is taken as is). */
@@ -203,6 +208,8 @@ export class ClusterRoom implements RoomService, LogSink {
     };
     this.#byMember.set(member, local);
     this.#byOwner.set(local.owner, local);
+    // What this node sent before (a leave of this very name, say) must reach Redis first.
+    this.#flush();
     const k = this.#keys;
     return this.#link
       .run(
@@ -410,37 +417,51 @@ export class ClusterRoom implements RoomService, LogSink {
     if (this.#state === 'up') this.#send(op);
   }
 
+  /** Sends at the end of this turn, with the other messages of the turn. */
   #send(op: PendingOp): void {
+    this.#toSend.push(op);
+    if (this.#toSend.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  /** Consecutive chats go in one script call (at most CHAT_BATCH), leaves in their own, in order. */
+  #flush(): void {
+    const ops = this.#toSend;
+    if (ops.length === 0) return;
+    this.#toSend = [];
+    // Down meanwhile: they wait in #pending; recovery sends them.
+    if (this.#state !== 'up') return;
     const k = this.#keys;
-    if (op.kind === 'chat') {
+    let chat: (string | number)[] = [this.#retention];
+    const sendChat = () => {
+      if (chat.length === 1) return;
+      // Confirmed when read back; if the link dropped, recovery resends what is not in the log.
+      this.#link.run('CHAT', [k.seq, k.log], chat).catch(() => undefined);
+      chat = [this.#retention];
+    };
+    const sentAt = Date.now();
+    for (const op of ops) {
+      if (op.kind === 'chat') {
+        chat.push(chatHead({ ...op, sentAt }), op.message);
+        if (chat.length > 2 * CHAT_BATCH) sendChat();
+        continue;
+      }
+      sendChat();
       this.#link
         .run(
-          'CHAT',
-          [k.seq, k.log],
-          [
-            this.#retention,
-            op.name,
-            op.owner,
-            op.message,
-            op.encrypted ? '1' : '0',
-            Date.now(),
-            op.publishId,
-          ],
+          'LEAVE',
+          [k.owners, k.order, k.seq, k.log, k.names(op.node)],
+          [op.name, op.owner, this.#retention],
         )
-        // Confirmed when read back; if the link dropped, recovery resends what is not in the log.
-        .catch(() => undefined);
-      return;
+        .then(
+          (id) => {
+            this.#pending.delete(`leave ${op.owner}`);
+            // Nothing to read back: the name was not (or no longer) this owner's.
+            if (id === null) this.#leavingOwners.delete(op.owner);
+          },
+          () => undefined,
+        );
     }
-    this.#link
-      .run('LEAVE', [k.owners, k.order, k.seq, k.log, k.names(op.node)], [op.name, op.owner, this.#retention])
-      .then(
-        (id) => {
-          this.#pending.delete(`leave ${op.owner}`);
-          // Nothing to read back: the name was not (or no longer) this owner's.
-          if (id === null) this.#leavingOwners.delete(op.owner);
-        },
-        () => undefined,
-      );
+    sendChat();
   }
 
   #confirm(publishId: string, sentAt: number): void {

@@ -1,6 +1,7 @@
 /**
  * The room log's entries as this code sees them. The Lua scripts (scripts.ts) write them as flat
- * field lists; `parseEntry` reads one back. Pure: no Redis here.
+ * field lists (`seq N type join name NAME owner OWNER`; a chat, the hot path, packs all but its
+ * payload in one field: `seq N c HEAD m MESSAGE`); `parseEntry` reads one back. Pure: no Redis here.
  *
  * An owner (`node/instance/n`) names one membership: which node admitted it, which run of that
  * node, and which member of that run. A name can be reused; an owner never is.
@@ -24,16 +25,24 @@ export type LogEntry =
       publishId: string;
     };
 
+/** The `c` field of a chat entry: everything but the payload, in one string. */
+export function chatHead(entry: {
+  encrypted: boolean;
+  sentAt: number;
+  publishId: string;
+  owner: string;
+  name: string;
+}): string {
+  return `${entry.encrypted ? 1 : 0}|${entry.sentAt}|${entry.publishId}|${entry.owner}|${entry.name}`;
+}
+
 /** One entry from its Redis field list; undefined for an entry this version does not know. */
 export function parseEntry(fields: string[]): LogEntry | undefined {
+  if (fields.length === 6 && fields[2] === 'c' && fields[4] === 'm') return parseChat(fields);
   let seq = Number.NaN;
   let kind = '';
   let name = '';
   let owner = '';
-  let message = '';
-  let encrypted = false;
-  let sentAt = 0;
-  let publishId = '';
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1]!;
     switch (fields[i]) {
@@ -49,24 +58,36 @@ export function parseEntry(fields: string[]): LogEntry | undefined {
       case 'owner':
         owner = value;
         break;
-      case 'msg':
-        message = value;
-        break;
-      case 'enc':
-        encrypted = value === '1';
-        break;
-      case 't':
-        sentAt = Number(value);
-        break;
-      case 'pid':
-        publishId = value;
-        break;
     }
   }
   if (!Number.isSafeInteger(seq) || name === '' || owner === '') return undefined;
   if (kind === 'join' || kind === 'leave' || kind === 'present') return { kind, seq, name, owner };
-  if (kind === 'chat') return { kind, seq, name, owner, message, encrypted, sentAt, publishId };
   return undefined;
+}
+
+/** `seq S c HEAD m MESSAGE`; the name comes last in the head, so it may hold any character. */
+function parseChat(fields: string[]): LogEntry | undefined {
+  const seq = Number(fields[1]);
+  const head = fields[3]!;
+  const first = head.indexOf('|');
+  const second = head.indexOf('|', first + 1);
+  const third = head.indexOf('|', second + 1);
+  const fourth = head.indexOf('|', third + 1);
+  if (!Number.isSafeInteger(seq) || first === -1 || second === -1 || third === -1 || fourth === -1) {
+    return undefined;
+  }
+  const name = head.slice(fourth + 1);
+  if (name === '') return undefined;
+  return {
+    kind: 'chat',
+    seq,
+    name,
+    owner: head.slice(third + 1, fourth),
+    message: fields[5]!,
+    encrypted: head.slice(0, first) === '1',
+    sentAt: Number(head.slice(first + 1, second)),
+    publishId: head.slice(second + 1, third),
+  };
 }
 
 /** The node part of an owner. */

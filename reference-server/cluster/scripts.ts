@@ -49,14 +49,22 @@ return redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*',
   'seq', seq, 'type', 'leave', 'name', ARGV[1], 'owner', ARGV[2])`,
 };
 
-/** Appends a chat message. KEYS: seq, log. ARGV: retention, name, owner, message, encrypted (1/0), sentAt, publishId. */
+/**
+ * Appends chat messages, one entry each, in order: the hot path, so a node sends the messages of
+ * one turn in one call, and each entry has three fields, not eight (every field is a string each
+ * node's reader decodes): `c` holds `encrypted|sentAt|publishId|owner|name` (log-entry.ts).
+ * KEYS: seq, log. ARGV: retention, then head, message pairs.
+ */
 export const CHAT = {
   numberOfKeys: 2,
   lua: `
-local seq = redis.call('INCR', KEYS[1])
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*',
-  'seq', seq, 'type', 'chat', 'name', ARGV[2], 'owner', ARGV[3],
-  'msg', ARGV[4], 'enc', ARGV[5], 't', ARGV[6], 'pid', ARGV[7])`,
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+for i = 2, #ARGV, 2 do
+  seq = seq + 1
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'seq', seq, 'c', ARGV[i], 'm', ARGV[i + 1])
+end
+redis.call('SET', KEYS[1], seq)
+return seq`,
 };
 
 /**

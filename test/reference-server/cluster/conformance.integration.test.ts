@@ -57,7 +57,9 @@ describe.skipIf(missing !== undefined)(
         out,
       ]);
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ConformanceSummary;
-      const failed = summary.scenarios.filter((item) => item.status !== 'passed' && item.status !== 'skipped').map((item) => item.name);
+      const failed = summary.scenarios
+        .filter((item) => item.status !== 'passed' && item.status !== 'skipped')
+        .map((item) => item.name);
       expect(failed, stdout).toEqual([]);
       expect(code).toBe(0);
       expect(summary.verdict).toBe('pass');

@@ -1,6 +1,11 @@
 /** Reading the room log's entries back, and ordering stream IDs as Redis does. */
 import { describe, expect, it } from 'vitest';
-import { compareStreamIds, ownerNode, parseEntry } from '../../../reference-server/cluster/log-entry.ts';
+import {
+  chatHead,
+  compareStreamIds,
+  ownerNode,
+  parseEntry,
+} from '../../../reference-server/cluster/log-entry.ts';
 
 describe('parseEntry', () => {
   it('reads joins, leaves and restored members', () => {
@@ -16,20 +21,22 @@ describe('parseEntry', () => {
     );
   });
 
-  it('reads a chat with its payload verbatim', () => {
-    const fields = ['seq', '3', 'type', 'chat', 'name', 'bob', 'owner', 'b/y/2'];
-    fields.push('msg', 'gAAAA\u00e9"\n', 'enc', '1', 't', '1700000000123', 'pid', 'y.5');
-    expect(parseEntry(fields)).toEqual({
-      kind: 'chat',
-      seq: 3,
-      name: 'bob',
-      owner: 'b/y/2',
-      message: 'gAAAA\u00e9"\n',
+  it('reads a chat back from its packed head, with its payload verbatim and any name', () => {
+    const chat = {
       encrypted: true,
       sentAt: 1700000000123,
       publishId: 'y.5',
+      owner: 'b/y/2',
+      name: 'bo|b \u00e9',
+    };
+    const fields = ['seq', '3', 'c', chatHead(chat), 'm', 'gAAAA\u00e9"\n|'];
+    expect(parseEntry(fields)).toEqual({ kind: 'chat', seq: 3, message: 'gAAAA\u00e9"\n|', ...chat });
+    expect(parseEntry(['seq', '4', 'c', chatHead({ ...chat, encrypted: false }), 'm', ''])).toMatchObject({
+      encrypted: false,
+      message: '',
     });
-    expect(parseEntry([...fields.slice(0, 10), 'enc', '0'])).toMatchObject({ encrypted: false });
+    expect(parseEntry(['seq', '5', 'c', '1|2|3', 'm', 'x'])).toBeUndefined();
+    expect(parseEntry(['seq', '5', 'c', '1|2|3|4|', 'm', 'x'])).toBeUndefined();
   });
 
   it('skips what this version does not know or cannot use', () => {
