@@ -9,7 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notices, type RsaKeyPair } from '../../../protocol/index.ts';
 import { findFreePort } from '../../../transport/index.ts';
 import { RedisServer, redisMissing } from '../../support/redis-server.ts';
-import { ROOT } from '../../support/run-ecp.ts';
+import { ROOT, runEcp } from '../../support/run-ecp.ts';
 import { handshake, ServerHarness } from '../../support/server-harness.ts';
 import { testKeys } from '../../support/test-keys.ts';
 
@@ -120,5 +120,27 @@ describe.skipIf(missing !== undefined)(`a node killed with -9${missing ? ` (${mi
     await bobAgain.expect((m) => m.type === 'user_list');
     expect(bobAgain.received.at(-1)).toEqual({ type: 'user_list', users: ['alice', 'bob'] });
     expect(a.usernames()).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('ecp server --cluster options', () => {
+  it('refuses the cluster flags without --cluster, and a URL that is not redis://, with exit code 2', async () => {
+    const alone = await runEcp(['server', '--port', '0', '--room', 'lobby']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--room, --node-id and --cluster-retention go with --cluster');
+    const http = await runEcp(['server', '--port', '0', '--cluster', 'http://127.0.0.1:6379']);
+    expect(http.code).toBe(2);
+    expect(http.stderr).toContain('cluster URL must start with redis:// or rediss://');
+    const retention = await runEcp([
+      'server',
+      '--port',
+      '0',
+      '--cluster',
+      'redis://127.0.0.1:6379',
+      '--cluster-retention',
+      '5',
+    ]);
+    expect(retention.code).toBe(2);
+    expect(retention.stderr).toContain('retention must be an integer >= 100');
   });
 });
