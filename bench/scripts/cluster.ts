@@ -6,7 +6,7 @@
  * /proc/PID/stat over the measurement window). Prints a Markdown table of
  * medians; docs/benchmarks.md ("Cluster on Redis") holds the figures and what they mean.
  *
- *   npx tsx bench/scripts/cluster.ts [--rounds 3] [--clients 60] [--duration 4] [--nodes 1,2,3]
+ *   npx tsx bench/scripts/cluster.ts [--rounds 3] [--clients 60] [--duration 4] [--nodes 1,2,3] [--rate 0]
  *
  * Needs `redis-server` on the PATH (it starts its own, on a free port, without persistence).
  */
@@ -32,6 +32,13 @@ const values = scriptOptions(
     },
     duration: { type: 'number', default: 4, min: 1, describe: 'Seconds of each measurement window' },
     nodes: { type: 'string', default: '1,2,3', describe: 'Cluster sizes to measure, comma-separated' },
+    rate: {
+      type: 'number',
+      default: 0,
+      min: 0,
+      describe:
+        'Messages per second from all senders together (open loop); 0: closed loop, as fast as it goes',
+    },
   },
 );
 const sizes = values.nodes.split(',').map((text) => {
@@ -141,7 +148,7 @@ try {
             otherEndpoints: nodes.slice(1).map((node) => node.endpoint),
             password: PASSWORD,
           },
-          { clients: values.clients, durationSeconds: values.duration, runs: 1 },
+          { clients: values.clients, durationSeconds: values.duration, runs: 1, rate: values.rate },
           {
             progress: ({ phase }) => {
               if (phase === 'measuring') from ??= sample();
@@ -185,6 +192,6 @@ const lines = [
   }),
 ];
 process.stdout.write(
-  `\n${values.clients} clients spread over the nodes, ${values.duration} s windows, ${values.rounds} rounds (order rotated)\n\n${lines.join('\n')}\n`,
+  `\n${values.clients} clients spread over the nodes, ${values.rate > 0 ? `${values.rate} msg/s open loop` : 'closed loop'}, ${values.duration} s windows, ${values.rounds} rounds (order rotated)\n\n${lines.join('\n')}\n`,
 );
 await finish();

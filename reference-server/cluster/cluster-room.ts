@@ -134,6 +134,8 @@ export class ClusterRoom implements RoomService, LogSink {
   readonly #reader: LogReader;
   #heartbeat: NodeJS.Timeout | undefined;
   #heartbeatRunning = false;
+  /** Recoveries started, so a stale one knows it is. */
+  #recoveries = 0;
   /** No reaping of other nodes before this time (they are reconnecting too). */
   #reapAfter = 0;
 
@@ -313,17 +315,22 @@ export class ClusterRoom implements RoomService, LogSink {
    * read everything up to the log's current end, then resend what the log does not hold yet.
    */
   async #recover(): Promise<void> {
+    // A recovery the link interrupted may wake up later: only the latest one may finish.
+    const attempt = ++this.#recoveries;
+    const current = () => attempt === this.#recoveries && this.#state === 'recovering';
     const k = this.#keys;
     // A new epoch as proposal: if Redis kept the room we read back the old one.
     const { roomKey, epoch } = await ensureRoom(this.#link, k, { roomKey: this.#roomKey, epoch: newEpoch() });
+    if (!current()) return;
     if (epoch !== this.#epoch) await this.#restore(roomKey, epoch);
+    if (!current()) return;
     // Every node lost the link too: give their leases time to be renewed before judging them.
     this.#reapAfter = Date.now() + this.#leaseMs + this.#heartbeatMs;
     await this.beatOnce('');
     const last = (await this.#link.writer.xrevrange(k.log, '+', '-', 'COUNT', 1)) as [string, string[]][];
     this.#reader.resume();
     if (last.length > 0) await this.#reader.reached(last[0]![0]);
-    if (this.#state !== 'recovering') return;
+    if (!current()) return;
     this.#state = 'up';
     this.clusterStats.linkUp = true;
     for (const op of this.#pending.values()) this.#send(op);
