@@ -3,7 +3,8 @@
  * against 1, 2 and 3 nodes of one room on one Redis, with the bench's clients spread over the
  * nodes (`--target a,b,c`), rotating the order every round so the machine's noise falls on all
  * alike. For each: deliveries/s, latency p50/p99, the nodes' CPU and Redis's CPU (both read from
- * /proc/PID/stat over the measurement window). Prints a Markdown table of
+ * /proc/PID/stat over the measurement window), and after the bench the latency of one message at a
+ * time from a member of the first node to a member of the last (the hop without any queue). Prints a Markdown table of
  * medians; docs/benchmarks.md ("Cluster on Redis") holds the figures and what they mean.
  *
  *   npx tsx bench/scripts/cluster.ts [--rounds 3] [--clients 60] [--duration 4] [--nodes 1,2,3] [--rate 0]
@@ -13,8 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { median } from 'simple-statistics';
-import { type Endpoint, findFreePort, waitUntilAccepting } from '../../transport/index.ts';
+import { generateRsaKeyPair } from '../../protocol/index.ts';
+import { type Endpoint, findFreePort, formatEndpoint, waitUntilAccepting } from '../../transport/index.ts';
 import { runBench } from '../bench-runner.ts';
+import { ChatMember } from '../chat-member.ts';
 import { formatNumber } from '../report-format.ts';
 import { finish, PASSWORD, scriptOptions } from './harness.ts';
 
@@ -107,12 +110,57 @@ interface Figures {
   redisCpu: number[];
   /** Deliveries per second of node CPU: what the nodes could do if the load generator kept up. */
   perNodeCore: number[];
+  /** One message at a time, from a member of the first node to a member of the last: ms. */
+  pingP50: number[];
+  pingP99: number[];
+}
+
+const PINGS = 200;
+const pingKeys = await Promise.all([generateRsaKeyPair(2048), generateRsaKeyPair(2048)]);
+
+/** The Redis hop without queueing: PINGS messages one after the other, each awaited at the far member. */
+async function pingPong(first: Endpoint, last: Endpoint): Promise<{ p50: number; p99: number }> {
+  const join = (endpoint: Endpoint, username: string, index: number) =>
+    ChatMember.join({ url: formatEndpoint(endpoint), username, password: PASSWORD, keys: pingKeys[index]! });
+  const sender = await join(first, 'ping-a', 0);
+  const receiver = await join(last, 'ping-b', 1);
+  const times: number[] = [];
+  try {
+    for (let n = 0; n < PINGS; n++) {
+      const text = `ping ${n}`;
+      const arrived = new Promise<void>((resolve) => {
+        const onChat = (from: string, received: string | undefined) => {
+          if (from !== 'ping-a' || received !== text) return;
+          receiver.off('chat', onChat);
+          resolve();
+        };
+        receiver.on('chat', onChat);
+      });
+      const sentAt = performance.now();
+      sender.send(sender.chatLine(text));
+      await arrived;
+      times.push(performance.now() - sentAt);
+    }
+  } finally {
+    await Promise.all([sender.leave(), receiver.leave()]);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(PINGS * 0.5)]!, p99: times[Math.floor(PINGS * 0.99)]! };
 }
 const configurations = ['single', ...sizes.map((size) => `${size} node${size === 1 ? '' : 's'}`)];
 const results = new Map<string, Figures>(
   configurations.map((name) => [
     name,
-    { deliveries: [], p50: [], p99: [], nodeCpu: [], redisCpu: [], perNodeCore: [] },
+    {
+      deliveries: [],
+      p50: [],
+      p99: [],
+      nodeCpu: [],
+      redisCpu: [],
+      perNodeCore: [],
+      pingP50: [],
+      pingP99: [],
+    },
   ]),
 );
 
@@ -169,6 +217,9 @@ try {
           figures.redisCpu.push((to.redis - from.redis) / seconds);
           figures.perNodeCore.push(run.deliveries.deliveriesPerSecond / nodeCores);
         }
+        const ping = await pingPong(nodes[0]!.endpoint, nodes.at(-1)!.endpoint);
+        figures.pingP50.push(ping.p50);
+        figures.pingP99.push(ping.p99);
         process.stderr.write(
           `round ${round + 1}/${values.rounds} ${name}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} deliveries/s, p99 ${run.latency.perDelivery.p99Ms} ms, lost ${run.deliveries.lost}\n`,
         );
@@ -184,11 +235,11 @@ try {
 const medianOf = (figures: number[]) => (figures.length > 0 ? median(figures) : Number.NaN);
 const single = median(results.get('single')!.deliveries);
 const lines = [
-  '| configuration | median deliveries/s | runs | ratio to single | p50 ms | p99 ms | node CPU (cores, all nodes) | Redis CPU (cores) | deliveries per node CPU second |',
-  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| configuration | median deliveries/s | runs | ratio to single | p50 ms | p99 ms | node CPU (cores, all nodes) | Redis CPU (cores) | deliveries per node CPU second | one at a time p50 ms | one at a time p99 ms |',
+  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...configurations.map((name) => {
     const f = results.get(name)!;
-    return `| ${name} | ${formatNumber(median(f.deliveries), 0)} | ${f.deliveries.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(f.deliveries) / single).toFixed(2)} | ${median(f.p50).toFixed(2)} | ${median(f.p99).toFixed(2)} | ${medianOf(f.nodeCpu).toFixed(2)} | ${medianOf(f.redisCpu).toFixed(2)} | ${formatNumber(medianOf(f.perNodeCore), 0)} |`;
+    return `| ${name} | ${formatNumber(median(f.deliveries), 0)} | ${f.deliveries.map((v) => formatNumber(v, 0)).join(', ')} | ${(median(f.deliveries) / single).toFixed(2)} | ${median(f.p50).toFixed(2)} | ${median(f.p99).toFixed(2)} | ${medianOf(f.nodeCpu).toFixed(2)} | ${medianOf(f.redisCpu).toFixed(2)} | ${formatNumber(medianOf(f.perNodeCore), 0)} | ${medianOf(f.pingP50).toFixed(2)} | ${medianOf(f.pingP99).toFixed(2)} |`;
   }),
 ];
 process.stdout.write(
