@@ -99,6 +99,10 @@ export async function runFuzzCommand(
   let spec: TargetSpec;
   try {
     spec = targetSpecFrom(args, { limits: EMBEDDED_LIMITS });
+    if (spec.kind === 'running' && spec.otherEndpoints !== undefined) {
+      // A history's trace and the scenario written from it name no endpoint: one is all they replay on.
+      throw new RangeError('ecp fuzz runs its histories against one endpoint: give --target one URL');
+    }
     if (args.insecure) console.error(`ecp fuzz: ${INSECURE_WARNING}`);
   } catch (error) {
     if (!(error instanceof RangeError || error instanceof TransportError)) throw error;
