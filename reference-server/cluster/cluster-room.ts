@@ -533,9 +533,11 @@ export class ClusterRoom implements RoomService, LogSink {
   }
 
   #applyChat(entry: Extract<LogEntry, { kind: 'chat' }>): void {
+    // Ours is confirmed even when it is not delivered: it is in the log, never to be sent again.
+    this.#confirm(entry.publishId, entry.sentAt);
+    // From someone who is no longer a member (removed while its node was cut off): not delivered.
     if (this.#roster.ownerOf(entry.name) !== entry.owner) return;
     const sender = this.#byOwner.get(entry.owner);
-    this.#confirm(entry.publishId, entry.sentAt);
     const line = encodeChatLine(sender?.prefix ?? chatPrefix(entry.name), entry.message, entry.encrypted);
     const victims = this.#deliver(sender?.member, line, undefined);
     if (sender !== undefined && sender.phase === 'joined' && !sender.member.deliver(line)) {
