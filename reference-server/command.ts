@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
-import { DEFAULT_RETENTION, DEFAULT_ROOM } from './cluster/options.ts';
+import { DEFAULT_RETENTION, DEFAULT_ROOM, redactUrl } from './cluster/options.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import {
   DEFAULT_HOST,
@@ -326,6 +326,9 @@ async function handler(args: ServerArgs): Promise<void> {
   }
 
   for (const endpoint of server.endpoints) console.log(`ECP server listening on ${endpoint}`);
+  if (args.cluster !== undefined) {
+    console.log(`room ${args.room ?? DEFAULT_ROOM} shared through ${redactUrl(args.cluster)}`);
+  }
   if (passwordGenerated) console.log(`password: ${server.password}`);
   if (server.metricsPort !== undefined) {
     console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);

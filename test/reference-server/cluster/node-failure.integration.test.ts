@@ -63,7 +63,7 @@ async function spawnNode(nodeId: string, port: number): Promise<ChildProcess> {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('listening on')) resolve();
+      if (output.includes(`room test shared through ${redis.url}`)) resolve();
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
