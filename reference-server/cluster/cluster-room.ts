@@ -31,9 +31,10 @@ import {
   registerClusterMetrics,
 } from './cluster-metrics.ts';
 import type { ClusterLink } from './link.ts';
-import { chatHead, type LogEntry, parseEntry } from './log-entry.ts';
+import { type LogEntry, parseEntry } from './log-entry.ts';
 import { LogReader, type LogSink } from './log-reader.ts';
 import { clusterNotices } from './notices.ts';
+import { Publisher } from './publisher.ts';
 import type { RoomKeys } from './redis-keys.ts';
 import { ensureRoom, newEpoch } from './room-key.ts';
 import { Roster } from './roster.ts';
@@ -48,19 +49,6 @@ interface LocalMember {
   phase: 'reserving' | 'admitted' | 'joined' | 'gone';
   prefix: string;
 }
-
-/** What waits to be confirmed by the log: chats until read back, leaves until their script answered. */
-type PendingOp =
-  | {
-      kind: 'chat';
-      publishId: string;
-      name: string;
-      owner: string;
-      message: string;
-      encrypted: boolean;
-      bytes: number;
-    }
-  | { kind: 'leave'; name: string; owner: string; node: string };
 
 export interface ClusterRoomOptions {
   link: ClusterLink;
@@ -90,22 +78,19 @@ export function parseSnapshot(reply: unknown): Snapshot {
   return { names, owners, lastId, lastSeq: Number(lastSeq) };
 }
 
-/** Chat messages per script call: a turn's worth, without holding Redis long for the others. */
-const CHAT_BATCH = 256;
-
 const NOT_SENT_LINE = encodeLine({ type: 'system', message: clusterNotices.notSent });
 const REMOVED_LINE = encodeLine({ type: 'system', message: clusterNotices.removed });
 
 export class ClusterRoom implements RoomService, LogSink {
   readonly clusterStats: ClusterStats = createClusterStats();
   readonly #latency: Histogram = createLatencyHistogram();
+  readonly #publisher: Publisher;
   readonly #link: ClusterLink;
   readonly #keys: RoomKeys;
   readonly #nodeId: string;
   /** This run of the node: owners and publish IDs made here are never made again. */
   readonly #instance = randomBytes(6).toString('hex');
   readonly #retention: number;
-  readonly #maxUnconfirmedBytes: number;
   readonly #stats: ServerStats;
   readonly #logger: Logger;
   readonly #leaseMs: number;
@@ -118,12 +103,6 @@ export class ClusterRoom implements RoomService, LogSink {
   readonly #byMember = new Map<RoomMember, LocalMember>();
   readonly #byOwner = new Map<string, LocalMember>();
   #nextOwner = 0;
-  #nextPublish = 0;
-  /** Sent (or to send) but not confirmed, in the order they were made. */
-  readonly #pending = new Map<string, PendingOp>();
-  #unconfirmedBytes = 0;
-  /** Made this turn, sent at its end (#flush). */
-  #toSend: PendingOp[] = [];
   /** Owners of members of ours whose leave is sent but not yet read back. */
   readonly #leavingOwners = new Set<string>();
   /** The sequence number of the last entry delivered; undefined after a reset (the next one is taken as is). */
@@ -144,7 +123,6 @@ export class ClusterRoom implements RoomService, LogSink {
     this.#keys = options.keys;
     this.#nodeId = options.nodeId;
     this.#retention = options.retention;
-    this.#maxUnconfirmedBytes = options.maxUnconfirmedBytes;
     this.#stats = options.stats;
     this.#logger = options.logger;
     this.#leaseMs = options.leaseMs;
@@ -152,6 +130,16 @@ export class ClusterRoom implements RoomService, LogSink {
     this.#roomKey = options.roomKey;
     this.#epoch = options.epoch;
     this.#reader = new LogReader(this.#link.reader, this.#keys.log, '0-0', this);
+    this.#publisher = new Publisher({
+      link: this.#link,
+      keys: this.#keys,
+      retention: this.#retention,
+      maxUnconfirmedBytes: options.maxUnconfirmedBytes,
+      instance: this.#instance,
+      stats: this.clusterStats,
+      latency: this.#latency,
+      onLeaveRefused: (owner) => this.#leavingOwners.delete(owner),
+    });
   }
 
   /** The room as of one point of its log (start-up): who is in it, and where to read on. */
@@ -211,7 +199,7 @@ export class ClusterRoom implements RoomService, LogSink {
     this.#byMember.set(member, local);
     this.#byOwner.set(local.owner, local);
     // What this node sent before (a leave of this very name, say) must reach Redis first.
-    this.#flush();
+    this.#publisher.flush();
     const k = this.#keys;
     return this.#link
       .run(
@@ -231,7 +219,7 @@ export class ClusterRoom implements RoomService, LogSink {
         (): Admission => {
           // Unknown whether Redis ran it: a leave (which does nothing if it did not) settles it.
           this.#forget(local);
-          this.#enqueue({ kind: 'leave', name, owner: local.owner, node: this.#nodeId });
+          this.#publisher.leave(name, local.owner, this.#nodeId);
           return 'room_unavailable';
         },
       );
@@ -242,29 +230,19 @@ export class ClusterRoom implements RoomService, LogSink {
     if (local === undefined) return false;
     this.#forget(local);
     this.#leavingOwners.add(local.owner);
-    this.#enqueue({ kind: 'leave', name: local.name, owner: local.owner, node: this.#nodeId });
+    this.#publisher.leave(local.name, local.owner, this.#nodeId);
     return true;
   }
 
   relay(sender: RoomMember, message: string, encrypted: boolean): void {
     const local = this.#byMember.get(sender);
     if (local === undefined || local.phase === 'reserving') return;
-    const bytes = message.length;
-    if (this.#unconfirmedBytes + bytes > this.#maxUnconfirmedBytes) {
+    if (!this.#publisher.chat(local.name, local.owner, message, encrypted)) {
       this.clusterStats.refusedMessages++;
       if (!sender.deliver(NOT_SENT_LINE)) sender.evictSlowReader('cap');
       return;
     }
     this.#stats.messagesRelayed++;
-    this.#enqueue({
-      kind: 'chat',
-      publishId: `${this.#instance}.${++this.#nextPublish}`,
-      name: local.name,
-      owner: local.owner,
-      message,
-      encrypted,
-      bytes,
-    });
   }
 
   close(): void {
@@ -295,6 +273,7 @@ export class ClusterRoom implements RoomService, LogSink {
   onDown(): void {
     if (this.#stopped) return;
     this.#state = 'down';
+    this.#publisher.active = false;
     this.clusterStats.linkUp = false;
     this.#reader.pause();
   }
@@ -333,9 +312,10 @@ export class ClusterRoom implements RoomService, LogSink {
     if (!current()) return;
     this.#state = 'up';
     this.clusterStats.linkUp = true;
-    for (const op of this.#pending.values()) this.#send(op);
+    this.#publisher.active = true;
+    this.#publisher.resendAll();
     this.#logger.info(
-      { resent: this.#pending.size, recoveredEvents: this.clusterStats.recoveredEvents },
+      { resent: this.#publisher.pending, recoveredEvents: this.clusterStats.recoveredEvents },
       'cluster recovered',
     );
   }
@@ -412,74 +392,6 @@ export class ClusterRoom implements RoomService, LogSink {
     }
   }
 
-  // --- publishing ---
-
-  #enqueue(op: PendingOp): void {
-    const id = op.kind === 'chat' ? op.publishId : `leave ${op.owner}`;
-    this.#pending.set(id, op);
-    if (op.kind === 'chat') {
-      this.#unconfirmedBytes += op.bytes;
-      this.clusterStats.unconfirmedMessages++;
-    }
-    if (this.#state === 'up') this.#send(op);
-  }
-
-  /** Sends at the end of this turn, with the other messages of the turn. */
-  #send(op: PendingOp): void {
-    this.#toSend.push(op);
-    if (this.#toSend.length === 1) queueMicrotask(() => this.#flush());
-  }
-
-  /** Consecutive chats go in one script call (at most CHAT_BATCH), leaves in their own, in order. */
-  #flush(): void {
-    const ops = this.#toSend;
-    if (ops.length === 0) return;
-    this.#toSend = [];
-    // Down meanwhile: they wait in #pending; recovery sends them.
-    if (this.#state !== 'up') return;
-    const k = this.#keys;
-    let chat: (string | number)[] = [this.#retention];
-    const sendChat = () => {
-      if (chat.length === 1) return;
-      // Confirmed when read back; if the link dropped, recovery resends what is not in the log.
-      this.#link.run('CHAT', [k.seq, k.log], chat).catch(() => undefined);
-      chat = [this.#retention];
-    };
-    const sentAt = Date.now();
-    for (const op of ops) {
-      if (op.kind === 'chat') {
-        chat.push(chatHead({ ...op, sentAt }), op.message);
-        if (chat.length > 2 * CHAT_BATCH) sendChat();
-        continue;
-      }
-      sendChat();
-      this.#link
-        .run(
-          'LEAVE',
-          [k.owners, k.order, k.seq, k.log, k.names(op.node)],
-          [op.name, op.owner, this.#retention],
-        )
-        .then(
-          (id) => {
-            this.#pending.delete(`leave ${op.owner}`);
-            // Nothing to read back: the name was not (or no longer) this owner's.
-            if (id === null) this.#leavingOwners.delete(op.owner);
-          },
-          () => undefined,
-        );
-    }
-    sendChat();
-  }
-
-  #confirm(publishId: string, sentAt: number): void {
-    const op = this.#pending.get(publishId);
-    if (op === undefined || op.kind !== 'chat') return;
-    this.#pending.delete(publishId);
-    this.#unconfirmedBytes -= op.bytes;
-    this.clusterStats.unconfirmedMessages--;
-    this.#latency.observe(Math.max(0, Date.now() - sentAt) / 1000);
-  }
-
   // --- delivering the log ---
 
   apply(_id: string, fields: string[]): boolean {
@@ -534,7 +446,7 @@ export class ClusterRoom implements RoomService, LogSink {
 
   #applyChat(entry: Extract<LogEntry, { kind: 'chat' }>): void {
     // Ours is confirmed even when it is not delivered: it is in the log, never to be sent again.
-    this.#confirm(entry.publishId, entry.sentAt);
+    this.#publisher.confirm(entry.publishId, entry.sentAt);
     // From someone who is no longer a member (removed while its node was cut off): not delivered.
     if (this.#roster.ownerOf(entry.name) !== entry.owner) return;
     const sender = this.#byOwner.get(entry.owner);
