@@ -24,4 +24,6 @@ export const authErrors = {
   serverFull: 'Server full',
   /** Only from a server that limits connections per address (an option, off by default). */
   tooManyFromAddress: 'Too many connections from your address',
+  /** Only from a node of a clustered room that cannot reach the room's Redis to admit anyone. */
+  roomUnavailable: 'Room unavailable, try again later',
 } as const;

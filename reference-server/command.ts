@@ -10,6 +10,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '../protocol/index.ts';
 import { TransportError } from '../transport/index.ts';
 import { AdminToken, AdminTokenError, readAdminToken } from './admin/auth.ts';
+import { DEFAULT_RETENTION, DEFAULT_ROOM, redactUrl } from './cluster/options.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import {
   DEFAULT_HOST,
@@ -48,6 +49,10 @@ interface ServerArgs {
   'web-client': boolean;
   'max-connections': number;
   'max-username-length': number;
+  cluster: string | undefined;
+  room: string | undefined;
+  'node-id': string | undefined;
+  'cluster-retention': number | undefined;
 }
 
 const EXIT_INVALID_OPTIONS = 2;
@@ -207,6 +212,24 @@ function builder(yargs: Argv): Argv<ServerArgs> {
         default: DEFAULT_LIMITS.maxUsernameLength,
         describe: 'Longest username, characters',
       },
+      cluster: {
+        type: 'string',
+        describe:
+          'Share one room with every node on this Redis: redis://[user:password@]host:port (rediss:// for TLS)',
+      },
+      room: {
+        type: 'string',
+        describe: `With --cluster: the room's name; nodes with the same Redis and room serve one room [default: ${DEFAULT_ROOM}]`,
+      },
+      'node-id': {
+        type: 'string',
+        describe:
+          'With --cluster: this node, the same across restarts so a restart leaves no ghost users [default: host name and process id]',
+      },
+      'cluster-retention': {
+        type: 'number',
+        describe: `With --cluster: room log entries Redis keeps, how far a node may fall behind and still catch up [default: ${DEFAULT_RETENTION}]`,
+      },
     })
     .example('$0 server --port 0', 'listen on a free port with a generated password')
     .example(
@@ -220,6 +243,10 @@ function builder(yargs: Argv): Argv<ServerArgs> {
     .example(
       '$0 server --max-messages-per-second 20 --max-connections-per-address 8',
       'flood control for a public server',
+    )
+    .example(
+      '$0 server --cluster redis://127.0.0.1:6379 --node-id a --port 8881',
+      'a node of a room shared through Redis (start more with other ids and ports)',
     )
     .example(
       'ECP_PASSWORD=secret123 $0 server --metrics-port 9100',
@@ -280,6 +307,15 @@ async function handler(args: ServerArgs): Promise<void> {
             host: args['admin-host'] ?? DEFAULT_HOST,
             token: adminToken(args['admin-token-file']),
           };
+    if (
+      args.cluster === undefined &&
+      (args.room !== undefined || args['node-id'] !== undefined || args['cluster-retention'] !== undefined)
+    ) {
+      throw new OptionsError('--room, --node-id and --cluster-retention go with --cluster');
+    }
+    if (args.cluster !== undefined && args['admin-port'] !== undefined) {
+      throw new OptionsError('--admin-port is not available with --cluster');
+    }
     if (!(args['ws-ping-interval'] > 0)) {
       throw new OptionsError(
         `--ws-ping-interval must be a positive number of seconds, got ${args['ws-ping-interval']}`,
@@ -307,6 +343,16 @@ async function handler(args: ServerArgs): Promise<void> {
       logLevel: args['log-level'] as LogLevel,
       metricsPort: args['metrics-port'],
       ...(admin === undefined ? {} : { admin }),
+      ...(args.cluster === undefined
+        ? {}
+        : {
+            cluster: {
+              url: args.cluster,
+              ...(args.room === undefined ? {} : { room: args.room }),
+              ...(args['node-id'] === undefined ? {} : { nodeId: args['node-id'] }),
+              ...(args['cluster-retention'] === undefined ? {} : { retention: args['cluster-retention'] }),
+            },
+          }),
     };
   } catch (error) {
     if (!(error instanceof OptionsError)) throw error;
@@ -330,6 +376,9 @@ async function handler(args: ServerArgs): Promise<void> {
 
   for (const endpoint of server.endpoints) console.log(`ECP server listening on ${endpoint}`);
   for (const url of server.webClientUrls) console.log(`Web client on ${url}`);
+  if (args.cluster !== undefined) {
+    console.log(`room ${args.room ?? DEFAULT_ROOM} shared through ${redactUrl(args.cluster)}`);
+  }
   if (passwordGenerated) console.log(`password: ${server.password}`);
   if (server.metricsPort !== undefined) {
     console.log(`metrics on http://${formatAddress(server.host, server.metricsPort)}/metrics`);

@@ -18,6 +18,11 @@ import { serverAdminActions } from './admin/actions.ts';
 import { AdminToken } from './admin/auth.ts';
 import type { ThrottleSettings } from './admin/failure-throttle.ts';
 import { type AdminServer, startAdminServer } from './admin/http-server.ts';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+} from './cluster/options.ts';
 import { FlowControl, MAX_INPUT_BYTES_PER_TURN, watermarksFor } from './flow-control.ts';
 import { encodeLine } from './line-encoder.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
@@ -36,6 +41,7 @@ import {
 import { FlushQueue } from './outbox.ts';
 import { PasswordCheck } from './password.ts';
 import { Room } from './room.ts';
+import type { RoomService } from './room-service.ts';
 import { Session, type SessionContext } from './session.ts';
 import { createStats, type ServerStats, snapshotStats } from './stats.ts';
 import { WebClient } from './web-client.ts';
@@ -87,6 +93,11 @@ export interface ServerOptions extends FloodOptions {
    * the ECP endpoint stays at its path. Default on.
    */
   webClient?: boolean;
+  /**
+   * Serve one room together with every other node on this Redis (`url`) and room name: membership
+   * and messages go through Redis (docs/protocol.md, Clustering). Default: a room of this process.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface EcpServer {
@@ -171,7 +182,8 @@ class ReferenceServer implements EcpServer {
   readonly #metricsPort: number | undefined;
   readonly #shutdownGraceMs: number;
   readonly #stats = createStats();
-  readonly #room: Room;
+  #room: RoomService;
+  readonly #cluster: ResolvedClusterOptions | undefined;
   readonly #context: SessionContext;
   readonly #sessions = new Set<Session>();
   /** Connections refused for being over the limit, still saying so. */
@@ -202,7 +214,22 @@ class ReferenceServer implements EcpServer {
     if (options.admin !== undefined) checkPort(options.admin.port, 'adminPort');
     this.#adminHost = checkHost(options.admin?.host ?? DEFAULT_HOST);
     this.#adminToken = options.admin === undefined ? undefined : new AdminToken(options.admin.token);
-    this.logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+    this.#cluster = resolveCluster(options);
+    const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+    // Several nodes write to one place: every line says which node wrote it.
+    this.logger = this.#cluster === undefined ? logger : logger.child({ node: this.#cluster.nodeId });
+    if (this.#cluster !== undefined && options.rotateKeyOnLeave) {
+      throw new OptionsError(
+        'rotateKeyOnLeave is not available with a cluster (one key is shared by every node)',
+      );
+    }
+    // The admin API acts on this process's room (announce, rotate the key): in a cluster those go
+    // through the room's log on every node, which the admin API does not do.
+    if (this.#cluster !== undefined && options.admin !== undefined) {
+      throw new OptionsError(
+        'the admin API is not available with a cluster: run it on a server without --cluster',
+      );
+    }
     this.#room = new Room({
       stats: this.#stats,
       rotateKeyOnLeave: options.rotateKeyOnLeave ?? false,
@@ -288,6 +315,12 @@ class ReferenceServer implements EcpServer {
     const webClient =
       this.#options.webClient !== false && endpoints.some(servesPages) ? await WebClient.load() : undefined;
     try {
+      if (this.#cluster !== undefined) {
+        // Loaded only here, so a server without a cluster never loads ioredis.
+        const { openClusterRoom } = await import('./cluster/index.ts');
+        this.#room = await openClusterRoom({ ...this.#cluster, stats: this.#stats, logger: this.logger });
+        this.#context.room = this.#room;
+      }
       for (const endpoint of endpoints) {
         const listenOptions =
           webClient !== undefined && servesPages(endpoint)
@@ -300,10 +333,12 @@ class ReferenceServer implements EcpServer {
       if (this.#metricsPort !== undefined) {
         // prom-client is loaded only by a server that serves metrics.
         const { createMetricsRegistry, startMetricsServer } = await import('./metrics.ts');
+        const registry = createMetricsRegistry(this.#stats);
+        this.#room.registerMetrics?.(registry);
         this.#metrics = await startMetricsServer({
           host: this.#metricsHost,
           port: this.#metricsPort,
-          registry: createMetricsRegistry(this.#stats),
+          registry,
           isHealthy: () => this.#closing === undefined,
         });
       }
@@ -312,6 +347,7 @@ class ReferenceServer implements EcpServer {
       await this.#metrics?.close();
       await Promise.all(this.#listeners.map((listener) => listener.close()));
       this.#listeners = [];
+      await this.#room.shutdown?.();
       throw error;
     }
     const first = this.#listeners[0]!;
@@ -341,6 +377,9 @@ class ReferenceServer implements EcpServer {
   #startAdmin(token: AdminToken): Promise<AdminServer> {
     const admin = this.#options.admin!;
     const startedAt = Date.now();
+    const room = this.#room;
+    // The constructor refuses the admin API with a cluster, so the room is this process's own.
+    if (!(room instanceof Room)) throw new OptionsError('the admin API is not available with a cluster');
     return startAdminServer({
       host: this.#adminHost,
       port: admin.port,
@@ -349,7 +388,7 @@ class ReferenceServer implements EcpServer {
       logger: this.logger,
       ...(admin.throttle === undefined ? {} : { throttle: admin.throttle }),
       actions: serverAdminActions({
-        room: this.#room,
+        room,
         sessions: this.#sessions,
         stats: this.#stats,
         startedAt,
@@ -489,8 +528,18 @@ class ReferenceServer implements EcpServer {
     }
     clearTimeout(graceTimer);
     await listenersClosed;
+    await this.#room.shutdown?.();
     await this.#metrics?.close();
     await adminClosed;
     this.logger.info('closed');
+  }
+}
+
+function resolveCluster(options: ServerOptions): ResolvedClusterOptions | undefined {
+  if (options.cluster === undefined) return undefined;
+  try {
+    return resolveClusterOptions(options.cluster);
+  } catch (error) {
+    throw new OptionsError((error as Error).message);
   }
 }

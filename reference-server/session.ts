@@ -25,12 +25,13 @@ import { encodeLine } from './line-encoder.ts';
 import type { Logger } from './logger.ts';
 import { type FlushQueue, Outbox } from './outbox.ts';
 import type { PasswordCheck } from './password.ts';
-import type { Room, RoomMember } from './room.ts';
+import type { RoomMember } from './room.ts';
+import type { Admission, RoomService } from './room-service.ts';
 import type { BadInputKind, HandshakeFailureReason, ServerStats, SlowReaderRule } from './stats.ts';
 
 /** What every session of one server shares. */
 export interface SessionContext {
-  room: Room;
+  room: RoomService;
   limits: Readonly<Limits>;
   password: PasswordCheck;
   flushQueue: FlushQueue;
@@ -55,7 +56,9 @@ export type CloseReason =
   | 'bad_framing'
   | 'shutdown'
   /** An operator disconnected the member (the admin API's kick). */
-  | 'kicked';
+  | 'kicked'
+  /** The room no longer counts this member (a cluster removed it) and said so. */
+  | 'removed';
 
 const SHUTTING_DOWN_LINE = encodeLine({ type: 'system', message: notices.shuttingDown });
 
@@ -80,6 +83,8 @@ export class Session implements RoomMember {
   /** Messages received but not processed yet: the gate said wait. The connection is paused meanwhile. */
   #held: string[] | undefined;
   #heldFrom = 0;
+  /** The room is deciding on our join (a cluster asks Redis): input waits, held, until it has. */
+  #admitting = false;
   readonly #logger: Logger;
   readonly #onClosed: (session: Session) => void;
   readonly #openedAt = Date.now();
@@ -204,6 +209,11 @@ export class Session implements RoomMember {
     this.#finish();
   }
 
+  /** The room no longer counts this member: its last line, then close. */
+  dismiss(lastLine: Buffer): void {
+    this.#closeWith(lastLine, 'removed', 'going_away');
+  }
+
   /** The server is shutting down: tell this client, flush, close. The room is already closed (silent leaves). */
   shutdown(): void {
     this.#closeWith(SHUTTING_DOWN_LINE, 'shutdown', 'going_away');
@@ -234,10 +244,12 @@ export class Session implements RoomMember {
 
   /** The gate lets input go on: the messages kept first, then the connection again. */
   #resumeInput(): void {
+    if (this.#admitting) return;
     const held = this.#held;
     if (held !== undefined) {
       while (this.#heldFrom < held.length) {
         if (this.#state !== 'handshaking' && this.#state !== 'member') return;
+        if (this.#admitting) return;
         const line = held[this.#heldFrom]!;
         if (!this.#gate.admit(line.length)) return;
         held[this.#heldFrom++] = '';
@@ -313,8 +325,9 @@ export class Session implements RoomMember {
     // The room delivers to us (and could even evict us) while admitting us, so be a member already.
     this.username = verdict.username;
     this.#state = 'member';
+    let admission: boolean | Promise<Admission>;
     try {
-      context.room.join(this, verdict.publicKey);
+      admission = context.room.join(this, verdict.publicKey);
     } catch {
       // The key passed every check yet cannot wrap the room key: refuse it like any unusable key.
       this.#state = 'handshaking';
@@ -322,10 +335,53 @@ export class Session implements RoomMember {
       this.#refuse('invalid_public_key', authErrors.invalidPublicKey('cannot encrypt the room key with it'));
       return;
     }
+    if (typeof admission === 'boolean') this.#joined();
+    else this.#awaitAdmission(admission);
+  }
+
+  #joined(): void {
     clearTimeout(this.#handshakeTimer);
-    if ((this.#state as SessionState) === 'member') {
-      this.#logger.info({ username: this.username, users: context.room.size }, 'joined');
+    if (this.#state === 'member') {
+      this.#logger.info({ username: this.username, users: this.#context.room.size }, 'joined');
     }
+  }
+
+  /**
+   * A clustered room answers once the name is reserved cluster-wide. Meanwhile lines are held
+   * (the connection paused), and processed in order once the answer is in.
+   */
+  #awaitAdmission(admission: Promise<Admission>): void {
+    this.#admitting = true;
+    if (this.#held === undefined) {
+      this.#held = [];
+      this.#heldFrom = 0;
+    }
+    this.#connection.pause();
+    void admission.then((outcome) => {
+      this.#admitting = false;
+      if (this.#state !== 'member') return;
+      if (outcome === 'admitted') {
+        this.#joined();
+      } else {
+        const context = this.#context;
+        this.#state = 'handshaking';
+        const name = this.username;
+        this.username = '';
+        if (outcome === 'room_unavailable') {
+          this.#refuse('room_unavailable', authErrors.roomUnavailable);
+          return;
+        }
+        if (Date.now() - this.#openedAt >= context.limits.handshakeTimeoutMs) {
+          // The handshake timer fired while we were waiting for the cluster.
+          this.#refuse('handshake_timeout', authErrors.handshakeTimeout);
+          return;
+        }
+        context.stats.handshakeFailures.username_taken++;
+        this.#logger.info({ reason: 'username_taken', username: name }, 'handshake refused');
+        this.deliver(encodeLine({ type: 'system', message: notices.usernameTaken }));
+      }
+      this.#resumeInput();
+    });
   }
 
   /**

@@ -12,7 +12,9 @@ export type HandshakeFailureReason =
   | 'handshake_timeout'
   | 'server_full'
   /** Over the per-address connection limit (an option, off by default). */
-  | 'address_limit';
+  | 'address_limit'
+  /** A clustered room could not reach its Redis to reserve the name. */
+  | 'room_unavailable';
 
 /** Which rule found a reader slow: its output did not drain for the timeout, or passed the cap. */
 export type SlowReaderRule = 'timeout' | 'cap';
@@ -101,6 +103,7 @@ export function createStats(): ServerStats {
       handshake_timeout: 0,
       server_full: 0,
       address_limit: 0,
+      room_unavailable: 0,
     },
     badInput: {
       invalid_json: 0,
