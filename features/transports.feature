@@ -19,5 +19,5 @@ Feature: Transports
   Scenario: A plain client on the TLS port is told to use TLS
     Given mallory connects to the same port without TLS
     When mallory sends a valid handshake
-    Then mallory receives an auth_error starting "This port speaks ECP over tls://"
+    Then mallory receives an auth_error naming the port's transport
     And the server closes mallory's connection

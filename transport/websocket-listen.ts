@@ -15,7 +15,7 @@ import type { Connection, Listener, ListenOptions } from './connection.ts';
 import { type Endpoint, formatEndpoint, formatHostPort } from './endpoint.ts';
 import { TransportError } from './errors.ts';
 import { closeServer, listenOn } from './listening.ts';
-import { httpError } from './sniff.ts';
+import { httpError, looksLikeTlsHandshake, wrongTransportAnswer } from './sniff.ts';
 import { TLS_CIPHERS, TLS_MIN_VERSION } from './tls.ts';
 import { WebSocketConnection } from './websocket-connection.ts';
 import { KeepAlive } from './websocket-keep-alive.ts';
@@ -130,5 +130,44 @@ function createServer(endpoint: Endpoint, options: ListenOptions, reject: Reject
   server.on('tlsClientError', (error: Error & { code?: string }, socket: Socket) =>
     reject(socket, 'tls_handshake_failed', error.code ?? error.message),
   );
+  answerPlainClientsBeforeTls(server, options.handshakeTimeoutMs, reject);
   return server;
+}
+
+/**
+ * A plain ECP client on a wss:// port would only see a failed TLS handshake it cannot read
+ * (ECP-TR-04): look at each connection's first bytes before the HTTPS server's own TLS handshake
+ * starts, answer a client of another transport in its terms, and hand a TLS hello on unchanged.
+ */
+function answerPlainClientsBeforeTls(
+  server: Server,
+  handshakeTimeoutMs: number,
+  reject: RejectConnection,
+): void {
+  // The HTTPS server's one 'connection' listener starts its TLS handshake: it runs after the sniff.
+  const startTls = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => {});
+    // The wait for the first byte counts against the handshake timeout, as on a tls:// port.
+    const timer = setTimeout(() => {
+      reject(socket, 'tls_handshake_timeout');
+      socket.destroy();
+    }, handshakeTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      if (!looksLikeTlsHandshake(first)) {
+        const answer = wrongTransportAnswer(first, 'wss');
+        reject(socket, 'not_tls', answer?.description ?? 'bytes that are not a TLS handshake');
+        if (answer?.reply === undefined) socket.destroy();
+        else socket.end(answer.reply);
+        return;
+      }
+      socket.unshift(first);
+      for (const listener of startTls) listener.call(server, socket);
+    });
+  });
 }

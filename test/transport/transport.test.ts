@@ -259,7 +259,7 @@ describe('what goes wrong below ECP, and what each side says', () => {
   });
 
   it('a plain client on a TLS or WebSocket port gets an auth_error line it can read', async () => {
-    for (const transport of ['tls', 'ws'] as const) {
+    for (const transport of ['tls', 'ws', 'wss'] as const) {
       const served = await serve(transport);
       const port = served.url.split(':')[2]!.replace('/ecp', '');
       const plain = await open(`tcp://127.0.0.1:${port}`);

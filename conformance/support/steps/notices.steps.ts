@@ -59,6 +59,20 @@ Then(
   },
 );
 
+Then(
+  "{member} receives an auth_error naming the port's transport",
+  async function (this: ConformanceWorld, label: string) {
+    // tls:// or wss://: the scenario's port, whichever TLS transport the run speaks.
+    const prefix = `This port speaks ECP over ${this.endpoint.transport}://`;
+    await this.expectLine(
+      label,
+      (line) =>
+        isAnswer(line) && line.message?.type === 'auth_error' && line.message.message.startsWith(prefix),
+      `${label} receives an auth_error whose message begins ${JSON.stringify(prefix)}`,
+    );
+  },
+);
+
 // --- system notices --------------------------------------------------------------------------
 
 Then('{member} receives a system notice', async function (this: ConformanceWorld, label: string) {
