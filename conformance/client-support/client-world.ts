@@ -51,6 +51,8 @@ export class ClientWorld extends World<ClientWorldParameters> {
   readonly genuineFromBob = new Set<string>(['welcome, alice']);
   /** Texts the user gave the client, in order. */
   readonly typed: string[] = [];
+  /** How many chat messages the kit wrote to the client, by sender (whatever their payload). */
+  readonly #chatsSentAs = new Map<string, number>();
 
   constructor(options: IWorldOptions<ClientWorldParameters>) {
     super(options);
@@ -258,11 +260,44 @@ export class ClientWorld extends World<ClientWorldParameters> {
     }
   }
 
-  /** bob sends `text` under the current key; the client shows it (the proof it holds that key). */
+  /**
+   * bob sends `text` under the current key; the client shows it (the proof it holds that key).
+   * When the client has shown a line for every message bob sent before, the next line it shows
+   * from bob is its answer to this one: one that is not `text` (undecryptable, say) fails at once
+   * instead of after the timeout.
+   */
   async proveKeyTaken(text: string): Promise<void> {
+    const client = this.client!;
+    const allShown = this.#shownFrom('bob') === (this.#chatsSentAs.get('bob') ?? 0);
+    const linesBefore = client.lines.length;
     this.sendFromBob(text);
-    if (this.readsOutput) await this.shows('bob', text, true);
-    else await new Promise((resolve) => setTimeout(resolve, this.graceMs));
+    if (!this.readsOutput) {
+      await new Promise((resolve) => setTimeout(resolve, this.graceMs));
+      return;
+    }
+    await this.shows('bob', text, true, allShown ? linesBefore : undefined);
+  }
+
+  /** How many stdout lines show a chat message from `sender`, decrypted or not. */
+  #shownFrom(sender: string): number {
+    return (this.client?.lines ?? []).filter(
+      ({ shown }) => (shown.kind === 'chat' || shown.kind === 'undecryptable') && shown.sender === sender,
+    ).length;
+  }
+
+  /** Counts a chat message the kit writes, by its sender. */
+  #countChat(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    const { type, sender } = message as Record<string, unknown>;
+    if (type === 'message' && typeof sender === 'string') {
+      this.#chatsSentAs.set(sender, (this.#chatsSentAs.get(sender) ?? 0) + 1);
+    }
   }
 
   /** A sealed payload under the room's current key (or another). */
@@ -286,6 +321,7 @@ export class ClientWorld extends World<ClientWorldParameters> {
   /** The kit writes one line to the client: as a message, split one byte per write, or as a frame without its line feed. */
   async sendLine(text: string, how?: 'split' | 'no-line-feed'): Promise<void> {
     const connection = await this.connection();
+    this.#countChat(text);
     if (how === 'split') {
       this.wire.add('kit → client', text, 'one byte per write');
       const bytes = Buffer.from(`${text}\n`);
@@ -305,6 +341,7 @@ export class ClientWorld extends World<ClientWorldParameters> {
   /** The kit writes bytes as they are (not UTF-8, a character split across writes, ...). */
   async sendBytes(bytes: Buffer, cuts: number[], why: string): Promise<void> {
     const connection = await this.connection();
+    this.#countChat(bytes.toString('utf8'));
     this.wire.add('kit → client', bytes.toString('latin1'), why);
     await connection.sendSplit(bytes, cuts, cuts.length > 0 ? 50 : 0);
   }
@@ -344,11 +381,22 @@ export class ClientWorld extends World<ClientWorldParameters> {
     return found;
   }
 
-  /** Waits until the client shows a chat message from `sender` with `text` (contract rules C2, C3). */
-  async shows(sender: string, text: string, encrypted: boolean): Promise<NumberedLine> {
+  /**
+   * Waits until the client shows a chat message from `sender` with `text` (contract rules C2, C3).
+   * With `answerAfter`, the first line from `sender` after that many stdout lines is the client's
+   * answer to this message: if it is another, the wait ends there.
+   */
+  async shows(sender: string, text: string, encrypted: boolean, answerAfter?: number): Promise<NumberedLine> {
+    const what = `the client shows ${JSON.stringify(text)} from ${sender}`;
     const found = await this.#waitForLine(
       (line) => line.shown.kind === 'chat' && line.shown.sender === sender && line.shown.text === text,
-      `the client shows ${JSON.stringify(text)} from ${sender}`,
+      what,
+      answerAfter === undefined
+        ? undefined
+        : (line) =>
+            line.number > answerAfter &&
+            (line.shown.kind === 'chat' || line.shown.kind === 'undecryptable') &&
+            line.shown.sender === sender,
     );
     if (found.shown.kind === 'chat' && found.shown.encrypted !== encrypted) {
       this.fail({
@@ -367,15 +415,26 @@ export class ClientWorld extends World<ClientWorldParameters> {
     }
   }
 
-  async #waitForLine(matches: (line: NumberedLine) => boolean, what: string): Promise<NumberedLine> {
+  async #waitForLine(
+    matches: (line: NumberedLine) => boolean,
+    what: string,
+    isAnswer?: (line: NumberedLine) => boolean,
+  ): Promise<NumberedLine> {
     const client = this.client!;
     let seen = 0;
+    let answer: NumberedLine | undefined;
     const found = await new Promise<NumberedLine | undefined>((resolve) => {
       const check = (): void => {
         this.checkContractQuietly();
         for (; seen < client.lines.length; seen++) {
-          if (matches(client.lines[seen]!)) {
-            finish(client.lines[seen]);
+          const line = client.lines[seen]!;
+          if (matches(line)) {
+            finish(line);
+            return;
+          }
+          if (isAnswer?.(line)) {
+            answer = line;
+            finish(undefined);
             return;
           }
         }
@@ -392,6 +451,14 @@ export class ClientWorld extends World<ClientWorldParameters> {
     });
     if (found) return found;
     this.checkContract();
+    if (answer) {
+      const { kind, ...shown } = answer.shown;
+      const instead = kind === 'undecryptable' ? { ...shown, undecryptable: true } : shown;
+      this.fail({
+        expected: what,
+        actual: `stdout line ${answer.number} shows ${JSON.stringify(instead)}: its line for this message, since every earlier message from that sender has its own`,
+      });
+    }
     const shown = client.lines
       .filter((line) => line.shown.kind === 'chat' || line.shown.kind === 'undecryptable')
       .map((line) => {
