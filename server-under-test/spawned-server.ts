@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type HostPort, waitUntilAccepting } from '../transport/index.ts';
 import { stopWhenKitEnds } from './kit-exit.ts';
 import { OutputTail } from './output-tail.ts';
+import { groupAlive } from './process-group.ts';
 
 export interface SpawnOptions {
   /** Shell command; every `{port}` is replaced by the port, every `{password}` by the password. */
@@ -160,15 +161,6 @@ export function shellQuote(text: string): string {
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

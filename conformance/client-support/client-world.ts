@@ -1,35 +1,32 @@
 /**
- * The World of one client scenario: the kit plays the room (a scripted peer on the chosen
- * transport, playing a v1 room as the prototype's server does) and drives the client under test
- * through the driver contract. Every check fails through `fail()`, naming the requirement, what
- * was expected and what happened; the After hook attaches the wire transcript and the client's
- * own output.
+ * The World of one client scenario: the kit plays the room (kit-room.ts: a scripted peer on the
+ * chosen transport, playing a v1 room as the prototype's server does) and drives the client under
+ * test through the driver contract (client-output.ts reads what it shows and how it ends). Every
+ * check fails through `fail()`, naming the requirement, what was expected and what happened; the
+ * After hook attaches the wire transcript and the client's own output.
  */
 import { randomBytes } from 'node:crypto';
 import { type IWorldOptions, World } from '@cucumber/cucumber';
-import { Fernet, notices, sealText } from '../../protocol/index.ts';
+import { Fernet, sealText } from '../../protocol/index.ts';
 import { shellQuote } from '../../server-under-test/index.ts';
-import { type PeerConnection, pythonJson, type ScriptedPeer, startPeer, V1Room } from '../peer/index.ts';
+import { type PeerConnection, pythonJson, type ScriptedPeer, type V1Room } from '../peer/index.ts';
 import { requirementIdsOf } from '../requirements.ts';
-import { ConformanceFailure, formatFailure } from '../support/failure.ts';
+import { ConformanceFailure, type FailureDetails, formatFailure } from '../support/failure.ts';
+import { ClientOutput } from './client-output.ts';
 import type { ClientWorldParameters } from './client-parameters.ts';
-import { ClientProcess, type NumberedLine } from './client-process.ts';
+import { ClientProcess, type NumberedLine, type ProcessExit } from './client-process.ts';
 import { type ClientRunContext, clientRunContext } from './client-run-context.ts';
+import type { ClientScenario } from './client-scenario.ts';
 import { CONTRACT_RULES, type ContractRule } from './driver-contract.ts';
+import { CLIENT_USERNAME, KitRoom, type RoomPlay } from './kit-room.ts';
 import { WireLog } from './wire-log.ts';
 
-/** The name the client joins with; the room is the scenario's own, so it needs no uniqueness. */
-export const CLIENT_USERNAME = 'alice';
-/** No scenario asks for more than a few messages: more than this is a flood. */
-const MAX_CLIENT_MESSAGES = 1000;
+export { CLIENT_USERNAME, describe, type RoomPlay } from './kit-room.ts';
 
 /** Which certificate the room presents over TLS. */
 export type RoomCertificate = 'matching' | 'other-host' | 'untrusted';
 
-/** What the room does with the client's handshake. */
-export type RoomPlay = 'room' | 'name-taken';
-
-export class ClientWorld extends World<ClientWorldParameters> {
+export class ClientWorld extends World<ClientWorldParameters> implements ClientScenario {
   requirementIds: string[] = [];
   readonly wire = new WireLog();
   /** The room's password; the client is given `clientPassword`. */
@@ -37,20 +34,15 @@ export class ClientWorld extends World<ClientWorldParameters> {
   clientPassword = this.password;
   certificate: RoomCertificate = 'matching';
   play: RoomPlay = 'room';
-  room: V1Room | undefined;
-  peer: ScriptedPeer | undefined;
   client: ClientProcess | undefined;
   /** The text of a scenario's long line, for the step that checks it. */
   longText: string | undefined;
-  #handshake: Record<string, unknown> | undefined;
-  /** Chat messages from the client already taken by a step. */
-  #chatsTaken = 0;
-  /** Woken on every message from the client (the room reads the same messages on its own). */
-  readonly #arrivals = new Set<() => void>();
   /** Texts bob sent under a key the client holds: the only ones the client may show as his. */
   readonly genuineFromBob = new Set<string>(['welcome, alice']);
   /** Texts the user gave the client, in order. */
   readonly typed: string[] = [];
+  #kit: KitRoom | undefined;
+  readonly #output = new ClientOutput(this);
 
   constructor(options: IWorldOptions<ClientWorldParameters>) {
     super(options);
@@ -68,6 +60,10 @@ export class ClientWorld extends World<ClientWorldParameters> {
     return this.parameters.timeoutMs;
   }
 
+  get startTimeoutMs(): number {
+    return this.parameters.startTimeoutMs;
+  }
+
   /** Whether the client writes what it shows (the whole driver contract) or is judged at the wire. */
   get readsOutput(): boolean {
     return this.parameters.output === 'json';
@@ -78,7 +74,7 @@ export class ClientWorld extends World<ClientWorldParameters> {
     return Math.min(300, this.timeoutMs);
   }
 
-  fail(details: { expected: string; actual: string; hint?: string }): never {
+  fail(details: FailureDetails): never {
     throw new ConformanceFailure(
       formatFailure(this.requirementIds, this.run.requirements, details),
       this.requirementIds,
@@ -96,29 +92,30 @@ export class ClientWorld extends World<ClientWorldParameters> {
 
   // --- the room -------------------------------------------------------------------------------
 
+  get #room(): KitRoom {
+    if (!this.#kit) throw new Error('the client was not started');
+    return this.#kit;
+  }
+
+  get room(): V1Room | undefined {
+    return this.#kit?.room;
+  }
+
+  get peer(): ScriptedPeer | undefined {
+    return this.#kit?.peer;
+  }
+
   /** Starts the kit's room on the run's transport, then the client under test. */
   async startClient(): Promise<void> {
-    const room = new V1Room({
-      password: this.password,
-      encode: (message) => {
-        const text = pythonJson(message);
-        this.wire.add('kit → client', text);
-        return text;
-      },
-    });
-    this.room = room;
-    this.wire.addKey(room.roomKey);
-    const transport = this.parameters.transport;
-    this.peer = await startPeer((connection) => this.#serve(connection), {
-      listen: `${transport}://127.0.0.1:0${transport === 'ws' || transport === 'wss' ? '/ecp' : ''}`,
-      ...(this.run.certificates ? { tls: this.run.certificates[this.certificate] } : {}),
-    });
-    const url = this.peer.url;
+    const kit = new KitRoom(this, this.password);
+    this.#kit = kit;
+    const certificates = this.run.certificates;
+    const peer = await kit.listen(this.parameters.transport, this.play, certificates?.[this.certificate]);
     const fill = (shown: boolean): string =>
       this.parameters.command
-        .replaceAll('{url}', shellQuote(url))
+        .replaceAll('{url}', shellQuote(peer.url))
         .replaceAll('{host}', '127.0.0.1')
-        .replaceAll('{port}', String(this.peer!.port))
+        .replaceAll('{port}', String(peer.port))
         .replaceAll('{username}', shellQuote(CLIENT_USERNAME))
         .replaceAll('{password}', shown ? '{password}' : shellQuote(this.clientPassword))
         .replaceAll('{ca}', shellQuote(this.run.caFile ?? ''));
@@ -126,112 +123,14 @@ export class ClientWorld extends World<ClientWorldParameters> {
     this.client.start();
   }
 
-  #serve(connection: PeerConnection): unknown {
-    connection.connection.on('message', (text) => {
-      this.wire.add('client → kit', text);
-      for (const wake of this.#arrivals) wake();
-      if (connection.received.length > MAX_CLIENT_MESSAGES) {
-        this.client?.stopFor(
-          `flooded: it sent more than ${MAX_CLIENT_MESSAGES} messages in one scenario, and was stopped`,
-        );
-        connection.destroy();
-      }
-    });
-    if (this.play === 'room') return this.room!.serve(connection);
-    return this.#refuseTakenName(connection);
-  }
-
-  /** Answers every handshake as the prototype answers a taken name: a notice, the connection kept. */
-  async #refuseTakenName(connection: PeerConnection): Promise<void> {
-    for await (const message of connection.messages()) {
-      if (message.type === 'handshake') {
-        const text = pythonJson({ type: 'system', message: notices.usernameTaken });
-        this.wire.add('kit → client', text);
-        connection.sendLine(text);
-      }
-    }
-  }
-
   /** The client's connection: the first the room accepted, waiting for it as long as a start may take. */
-  async connection(): Promise<PeerConnection> {
-    const peer = this.peer;
-    if (!peer) throw new Error('the client was not started');
-    if (peer.connections[0]) return peer.connections[0];
-    const started = this.parameters.startTimeoutMs;
-    try {
-      return await Promise.race([peer.accepted(0, started), this.#exitedBeforeConnecting()]);
-    } catch (error) {
-      const exit = this.client?.exit;
-      this.fail({
-        expected: `the client connects to ${peer.url} within ${started} ms of starting`,
-        actual: this.client?.fault
-          ? `the client ${this.client.fault}`
-          : exit
-            ? `the client exited (${exit.signal ?? `status ${exit.code}`}) without connecting`
-            : `no connection (${(error as Error).message}); the client is still running`,
-        hint: `Check the command: ${this.client?.commandLine}; its output is attached.`,
-      });
-    }
-  }
-
-  #exitedBeforeConnecting(): Promise<never> {
-    return new Promise((_, reject) => {
-      const client = this.client!;
-      const check = (): void => {
-        if (client.exit && !this.peer?.connections[0]) {
-          stop();
-          reject(new Error('exited'));
-        }
-      };
-      const stop = client.onChange(check);
-      check();
-    });
+  connection(): Promise<PeerConnection> {
+    return this.#room.connection();
   }
 
   /** The client's handshake (the first; later calls return the same). */
-  async handshake(): Promise<Record<string, unknown>> {
-    const connection = await this.connection();
-    if (this.#handshake) return this.#handshake;
-    const found = await this.#untilReceived(connection, (message) => message.type === 'handshake', 0);
-    if (!found) {
-      this.fail({
-        expected: `a handshake from the client within ${this.timeoutMs} ms of connecting`,
-        actual: `${connection.isClosed ? 'the connection closed' : 'no handshake'}; received: ${describe(connection.received)}`,
-      });
-    }
-    this.#handshake = found;
-    return found;
-  }
-
-  /**
-   * The `skip`+1-th message from the client that `matches`, waiting up to the timeout; undefined
-   * when it does not come. The kit's room reads the same messages with its own cursor.
-   */
-  #untilReceived(
-    connection: PeerConnection,
-    matches: (message: Record<string, unknown>) => boolean,
-    skip: number,
-  ): Promise<Record<string, unknown> | undefined> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (done) return;
-        const found = connection.received.filter(matches)[skip];
-        if (found) finish(found);
-        else if (connection.isClosed || this.client?.fault) finish(undefined);
-      };
-      const timer = setTimeout(() => finish(undefined), this.timeoutMs);
-      let done = false;
-      const finish = (found: Record<string, unknown> | undefined): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.#arrivals.delete(check);
-        resolve(found);
-      };
-      this.#arrivals.add(check);
-      void connection.whenClosed.then(check);
-      check();
-    });
+  handshake(): Promise<Record<string, unknown>> {
+    return this.#room.handshake();
   }
 
   /**
@@ -245,28 +144,29 @@ export class ClientWorld extends World<ClientWorldParameters> {
   }
 
   /** Waits until the room lists the client as a member. */
-  async untilMember(): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
-    while (!this.room!.members.some((member) => member.name === CLIENT_USERNAME)) {
-      if (Date.now() > deadline) {
-        this.fail({
-          expected: 'the client is admitted to the room',
-          actual: `received: ${describe((await this.connection()).received)}`,
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  untilMember(): Promise<void> {
+    return this.#room.untilMember();
   }
 
-  /** bob sends `text` under the current key; the client shows it (the proof it holds that key). */
+  /**
+   * bob sends `text` under the current key; the client shows it (the proof it holds that key).
+   * When the client has shown a line for every message bob sent before, the next line it shows
+   * from bob is its answer to this one: one that is not `text` (undecryptable, say) fails at once
+   * instead of after the timeout.
+   */
   async proveKeyTaken(text: string): Promise<void> {
-    this.sendFromBob(text);
-    if (this.readsOutput) await this.shows('bob', text, true);
-    else await new Promise((resolve) => setTimeout(resolve, this.graceMs));
+    const allShown = this.#output.shownFrom('bob') === this.#room.chatsSentAs('bob');
+    const linesBefore = this.client!.lines.length;
+    await this.sendFromBob(text);
+    if (!this.readsOutput) {
+      await new Promise((resolve) => setTimeout(resolve, this.graceMs));
+      return;
+    }
+    await this.#output.shows('bob', text, true, allShown ? linesBefore : undefined);
   }
 
   /** A sealed payload under the room's current key (or another). */
-  seal(text: string, key = this.room!.roomKey, now?: Date): string {
+  seal(text: string, key = this.#room.room.roomKey, now?: Date): string {
     const fernet = new Fernet(key);
     return now
       ? Buffer.from(fernet.encrypt(text, { now }), 'ascii').toString('base64')
@@ -284,36 +184,18 @@ export class ClientWorld extends World<ClientWorldParameters> {
   }
 
   /** The kit writes one line to the client: as a message, split one byte per write, or as a frame without its line feed. */
-  async sendLine(text: string, how?: 'split' | 'no-line-feed'): Promise<void> {
-    const connection = await this.connection();
-    if (how === 'split') {
-      this.wire.add('kit → client', text, 'one byte per write');
-      const bytes = Buffer.from(`${text}\n`);
-      await connection.sendSplit(
-        bytes,
-        Array.from({ length: bytes.length }, (_, index) => index),
-      );
-    } else if (how === 'no-line-feed') {
-      this.wire.add('kit → client', text, 'a frame without a line feed');
-      connection.sendRaw(text);
-    } else {
-      this.wire.add('kit → client', text);
-      connection.sendLine(text);
-    }
+  sendLine(text: string, how?: 'split' | 'no-line-feed'): Promise<void> {
+    return this.#room.sendLine(text, how);
   }
 
   /** The kit writes bytes as they are (not UTF-8, a character split across writes, ...). */
-  async sendBytes(bytes: Buffer, cuts: number[], why: string): Promise<void> {
-    const connection = await this.connection();
-    this.wire.add('kit → client', bytes.toString('latin1'), why);
-    await connection.sendSplit(bytes, cuts, cuts.length > 0 ? 50 : 0);
+  sendBytes(bytes: Buffer, cuts: number[], why: string): Promise<void> {
+    return this.#room.sendBytes(bytes, cuts, why);
   }
 
   /** A new room key for the client, mid-session. */
   rotateKey(): string {
-    const key = this.room!.rotateKey();
-    this.wire.addKey(key);
-    return key;
+    return this.#room.rotateKey();
   }
 
   // --- the user -------------------------------------------------------------------------------
@@ -327,130 +209,28 @@ export class ClientWorld extends World<ClientWorldParameters> {
   // --- what the client does -------------------------------------------------------------------
 
   /** The client's next chat message on the wire. */
-  async nextChat(): Promise<Record<string, unknown>> {
-    const connection = await this.connection();
-    const found = await this.#untilReceived(
-      connection,
-      (message) => message.type === 'message',
-      this.#chatsTaken,
-    );
-    if (!found) {
-      this.fail({
-        expected: `a chat message from the client within ${this.timeoutMs} ms of its user typing ${JSON.stringify(this.typed.at(-1))}`,
-        actual: `${connection.isClosed ? 'the connection closed' : 'nothing'}${this.client?.fault ? `; the client ${this.client.fault}` : ''}; received: ${describe(connection.received)}`,
-      });
-    }
-    this.#chatsTaken += 1;
-    return found;
+  nextChat(): Promise<Record<string, unknown>> {
+    return this.#room.nextChat();
   }
 
   /** Waits until the client shows a chat message from `sender` with `text` (contract rules C2, C3). */
-  async shows(sender: string, text: string, encrypted: boolean): Promise<NumberedLine> {
-    const found = await this.#waitForLine(
-      (line) => line.shown.kind === 'chat' && line.shown.sender === sender && line.shown.text === text,
-      `the client shows ${JSON.stringify(text)} from ${sender}`,
-    );
-    if (found.shown.kind === 'chat' && found.shown.encrypted !== encrypted) {
-      this.fail({
-        expected: `the client shows ${JSON.stringify(text)} from ${sender} with "encrypted": ${encrypted}`,
-        actual: `stdout line ${found.number} says "encrypted": ${found.shown.encrypted}`,
-      });
-    }
-    return found;
+  shows(sender: string, text: string, encrypted: boolean): Promise<NumberedLine> {
+    return this.#output.shows(sender, text, encrypted);
   }
 
   /** The contract lines broken so far, as a failure. */
   checkContract(): void {
-    const broken = this.client?.lines.find((line) => line.shown.kind === 'broken');
-    if (broken && broken.shown.kind === 'broken') {
-      this.failContract(broken.shown.rule, `stdout line ${broken.number}: ${broken.shown.detail}`);
-    }
-  }
-
-  async #waitForLine(matches: (line: NumberedLine) => boolean, what: string): Promise<NumberedLine> {
-    const client = this.client!;
-    let seen = 0;
-    const found = await new Promise<NumberedLine | undefined>((resolve) => {
-      const check = (): void => {
-        this.checkContractQuietly();
-        for (; seen < client.lines.length; seen++) {
-          if (matches(client.lines[seen]!)) {
-            finish(client.lines[seen]);
-            return;
-          }
-        }
-        if (client.exit || client.fault || this.contractBroken) finish(undefined);
-      };
-      const timer = setTimeout(() => finish(undefined), this.timeoutMs);
-      const stop = client.onChange(check);
-      const finish = (line: NumberedLine | undefined): void => {
-        clearTimeout(timer);
-        stop();
-        resolve(line);
-      };
-      check();
-    });
-    if (found) return found;
-    this.checkContract();
-    const shown = client.lines
-      .filter((line) => line.shown.kind === 'chat' || line.shown.kind === 'undecryptable')
-      .map((line) => {
-        const { kind: _kind, ...shown } = line.shown;
-        return JSON.stringify(shown);
-      })
-      .slice(-5);
-    this.fail({
-      expected: `${what} within ${this.timeoutMs} ms`,
-      actual: client.fault
-        ? `the client ${client.fault}`
-        : `${client.exit ? `the client exited (${client.exit.signal ?? `status ${client.exit.code}`}); ` : ''}shown so far: ${shown.length > 0 ? shown.join(', ') : 'no chat message'}`,
-    });
-  }
-
-  /** Whether a stdout line broke the contract (waits end early on it). */
-  contractBroken = false;
-  checkContractQuietly(): void {
-    this.contractBroken = this.client?.lines.some((line) => line.shown.kind === 'broken') ?? false;
+    this.#output.checkContract();
   }
 
   /** Waits for the client to exit, up to `timeoutMs` (at least the time it may take to end cleanly). */
-  async exits(rule: ContractRule): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const client = this.client!;
-    const limit = Math.max(this.timeoutMs, this.parameters.startTimeoutMs / 2);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, limit);
-      const stop = client.onChange(() => client.exit && finish());
-      function finish(): void {
-        clearTimeout(timer);
-        stop();
-        resolve();
-      }
-      if (client.exit) finish();
-    });
-    if (!client.exit) {
-      await client.stop();
-      this.failContract(
-        rule,
-        `the client was still running ${limit} ms later, and was stopped with its process group`,
-      );
-    }
-    return client.exit!;
+  exits(rule: ContractRule): Promise<ProcessExit> {
+    return this.#output.exits(rule);
   }
 
   /** Stops the client and the room, whatever state they are in. */
   async closeAll(): Promise<void> {
     await this.client?.stop();
-    await this.peer?.close();
+    await this.#kit?.close();
   }
-}
-
-export function describe(received: readonly Record<string, unknown>[]): string {
-  if (received.length === 0) return 'nothing';
-  return received
-    .slice(-4)
-    .map((message) => {
-      const text = JSON.stringify(message);
-      return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    })
-    .join(', ');
 }

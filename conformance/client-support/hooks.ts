@@ -13,7 +13,7 @@ import {
   setDefaultTimeout,
   setWorldConstructor,
 } from '@cucumber/cucumber';
-import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
+import { TRANSPORT_TAGS } from '../transport-tags.ts';
 import type { ClientWorldParameters } from './client-parameters.ts';
 import { closeClientRunContext, openClientRunContext } from './client-run-context.ts';
 import { ClientWorld } from './client-world.ts';
@@ -27,18 +27,6 @@ BeforeAll(async function () {
 });
 
 AfterAll(() => closeClientRunContext());
-
-const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => boolean; why: string }> = {
-  '@byte-stream': {
-    applies: isByteStream,
-    why: 'checks how lines travel in a byte stream; WebSocket carries one message per frame',
-  },
-  '@websocket': {
-    applies: (transport) => transport === 'ws' || transport === 'wss',
-    why: 'checks the WebSocket mapping',
-  },
-  '@tls': { applies: usesTls, why: 'checks TLS' },
-};
 
 Before(function (this: ClientWorld, { pickle }) {
   const tags = pickle.tags.map((tag) => tag.name);

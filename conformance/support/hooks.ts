@@ -13,9 +13,9 @@ import {
   setDefaultTimeout,
   setWorldConstructor,
 } from '@cucumber/cucumber';
-import { isByteStream, type TransportName, usesTls } from '../../transport/index.ts';
 import { markFailedScenarioEnd, takeFailedScenarioEnd } from '../failed-scenario-end.ts';
 import { AFTER_PREVIOUS_SCENARIO, SERVER_OUTPUT_FILE } from '../results.ts';
+import { TRANSPORT_TAGS } from '../transport-tags.ts';
 import type { ConformanceWorldParameters } from '../world-parameters.ts';
 import { closeRunContext, openRunContext, runContext } from './run-context.ts';
 import { ConformanceWorld } from './world.ts';
@@ -34,22 +34,10 @@ AfterAll(async () => {
 });
 
 /**
- * Scenarios that only make sense on some transports carry a tag that says which; elsewhere they are
- * skipped, and the report says why. On a room with several endpoints, such a scenario's clients
- * connect only to the endpoints of the transports it is about.
+ * Scenarios that only make sense on some transports carry a tag that says which (TRANSPORT_TAGS);
+ * elsewhere they are skipped, and the report says why. On a room with several endpoints, such a
+ * scenario's clients connect only to the endpoints of the transports it is about.
  */
-const TRANSPORT_TAGS: Record<string, { applies: (transport: TransportName) => boolean; why: string }> = {
-  '@byte-stream': {
-    applies: isByteStream,
-    why: 'checks how lines travel in a byte stream (split, joined, raw bytes); WebSocket carries one message per frame and has scenarios of its own',
-  },
-  '@websocket': {
-    applies: (transport) => transport === 'ws' || transport === 'wss',
-    why: 'checks the WebSocket mapping',
-  },
-  '@tls': { applies: usesTls, why: 'checks TLS' },
-};
-
 Before(function (this: ConformanceWorld, { pickle }) {
   const rules = pickle.tags.flatMap(({ name }) => TRANSPORT_TAGS[name] ?? []);
   if (rules.length === 0) return undefined;

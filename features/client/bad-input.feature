@@ -11,7 +11,7 @@ Feature: Bad input and key changes (client)
     Then the client shows "still here" from bob, encrypted
     And the client is still connected
 
-  @ECP-MSG-03 @core @lab-13
+  @ECP-MSG-03 @core @lab-13 @message-level
   Scenario: The client ignores a message of a type it does not know
     Given the client has joined the room
     When the kit sends the client the line "{\"type\": \"reaction\", \"emoji\": \"+1\", \"sender\": \"bob\"}"
@@ -19,7 +19,7 @@ Feature: Bad input and key changes (client)
     Then the client shows "after the reaction" from bob, encrypted
     And the client is still connected
 
-  @ECP-MSG-03 @core @lab-13
+  @ECP-MSG-03 @core @lab-13 @message-level
   Scenario: The client ignores fields it does not know
     Given the client has joined the room
     When bob sends "with extras" sealed with the room key, with fields the client does not know
@@ -37,7 +37,7 @@ Feature: Bad input and key changes (client)
     When bob sends a text long enough for a line of nearly 1 MiB, sealed with the room key
     Then the client shows bob's long text, encrypted
 
-  @ECP-MSG-05 @robustness @lab-13
+  @ECP-MSG-05 @robustness @lab-13 @message-level
   Scenario: The client ignores JSON lines that are not objects
     Given the client has joined the room
     When the kit sends the client the line "[]"
@@ -46,7 +46,7 @@ Feature: Bad input and key changes (client)
     And bob sends "after the arrays" sealed with the room key
     Then the client shows "after the arrays" from bob, encrypted
 
-  @ECP-MSG-05 @robustness @lab-13
+  @ECP-MSG-05 @robustness @lab-13 @message-level
   Scenario: The client ignores a chat message without its fields
     Given the client has joined the room
     When the kit sends the client the line "{\"type\": \"message\", \"sender\": \"bob\"}"
@@ -66,14 +66,14 @@ Feature: Bad input and key changes (client)
     And bob sends "after the bad bytes" sealed with the room key
     Then the client shows "after the bad bytes" from bob, encrypted
 
-  @ECP-KX-07 @core @lab-13
+  @ECP-KX-07 @core @lab-13 @message-level
   Scenario: The client seals with a new room key sent mid-session
     Given the client has joined the room
     When the room sends the client a new room key
     And the user sends "under my new key"
     Then the kit receives "under my new key" sealed with the new room key
 
-  @ECP-KX-07 @core @lab-13
+  @ECP-KX-07 @core @lab-13 @message-level
   Scenario: The client decrypts with a new room key sent mid-session
     Given the client has joined the room
     When the room sends the client a new room key

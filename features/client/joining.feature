@@ -8,7 +8,7 @@ Feature: Joining a room (client)
     When the client joins the room
     Then the client's first message is a handshake with its username, the password and a public key, all strings
 
-  @ECP-KX-01 @core @lab-11
+  @ECP-KX-01 @core @lab-11 @message-level
   Scenario: The client presents an RSA public key of at least 2048 bits with exponent 65537
     When the client joins the room
     Then the client's public key is an RSA key of at least 2048 bits with exponent 65537, in PEM SubjectPublicKeyInfo
