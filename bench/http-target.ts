@@ -7,7 +7,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTarget, shellQuote, type Target } from '../server-under-test/index.ts';
-import { findFreePort, formatEndpoint } from '../transport/index.ts';
+import { findFreePort, formatEndpoint, waitUntilAccepting } from '../transport/index.ts';
+
+/** How long the spawned server may take to open its metrics and admin ports after its listeners. */
+const HTTP_PORTS_TIMEOUT_MS = 10_000;
 
 /** Where the load goes. */
 export interface HttpBenchTarget {
@@ -37,7 +40,8 @@ export async function startReferenceServerForHttp(): Promise<{
   const password = randomBytes(12).toString('base64url');
   let server: Target;
   try {
-    // The kit picks the TCP port ({port}) and waits for it; the other listeners are up by then (one process).
+    // The kit picks the TCP port ({port}) and waits for it to accept; the server opens its metrics
+    // and admin ports after its listeners, so those are waited for here.
     server = await openTarget({
       kind: 'spawned',
       password,
@@ -52,6 +56,13 @@ export async function startReferenceServerForHttp(): Promise<{
   } catch (error) {
     rmSync(directory, { recursive: true, force: true });
     throw error;
+  }
+  for (const port of [metricsPort, adminPort]) {
+    if (!(await waitUntilAccepting({ host: '127.0.0.1', port }, HTTP_PORTS_TIMEOUT_MS))) {
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+      throw new Error(`the spawned server did not open port ${port} within ${HTTP_PORTS_TIMEOUT_MS} ms`);
+    }
   }
   return {
     target: {
