@@ -13,6 +13,7 @@ import {
   setDefaultTimeout,
   setWorldConstructor,
 } from '@cucumber/cucumber';
+import type { Endpoint } from '../../transport/index.ts';
 import { markFailedScenarioEnd, takeFailedScenarioEnd } from '../failed-scenario-end.ts';
 import { AFTER_PREVIOUS_SCENARIO, SERVER_OUTPUT_FILE } from '../results.ts';
 import { TRANSPORT_TAGS } from '../transport-tags.ts';
@@ -43,14 +44,14 @@ Before(function (this: ConformanceWorld, { pickle }) {
   if (rules.length === 0) return undefined;
   const { endpoints } = this.target;
   // About one transport's wire: the clients are spread over the endpoints of that transport only.
-  const applicable = endpoints.filter((item) => rules.every((rule) => rule.applies(item.transport)));
-  if (applicable.length === 0) {
+  const applies = (item: Endpoint) => rules.every((rule) => rule.applies(item.transport));
+  if (!endpoints.some(applies)) {
     const transports = [...new Set(endpoints.map((item) => `${item.transport}://`))].join(' or ');
     const rule = rules.find((item) => !item.applies(endpoints[0]!.transport)) ?? rules[0]!;
     this.log(`Not checked over ${transports}: this scenario ${rule.why}.`);
     return 'skipped';
   }
-  this.keepTo(applicable);
+  this.keepTo(applies);
   return undefined;
 });
 

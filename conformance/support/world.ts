@@ -30,8 +30,8 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   /** What one step leaves for a later one: the payload sent, the password tried, ... */
   readonly notes: ScenarioNotes = {};
   readonly #clients = new ScenarioClients(this);
-  /** Where this scenario's clients connect: every endpoint of the target, unless kept to the first. */
-  #endpoints: readonly Endpoint[] | undefined;
+  /** Which of the target's endpoints this scenario's clients connect to: all, unless kept to some. */
+  #keep: ((endpoint: Endpoint) => boolean) | undefined;
   /** Made again in `begin()`, with the scenario's own tag. */
   #names = new ScenarioNames('', this.#clients.current);
   readonly #expect = new Expectations(this);
@@ -73,7 +73,8 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
 
   /** The endpoints this scenario's clients are spread over (scenario-clients.ts). */
   get endpoints(): readonly Endpoint[] {
-    return this.#endpoints ?? this.target.endpoints;
+    const all = this.target.endpoints;
+    return this.#keep === undefined ? all : all.filter(this.#keep);
   }
 
   /** The scenario's first endpoint: where a check about one connection's wire connects. */
@@ -82,11 +83,12 @@ export class ConformanceWorld extends World<ConformanceWorldParameters> {
   }
 
   /**
-   * Keeps the clients of this scenario to some of the target's endpoints: for scenarios about one
-   * transport's wire, on a room whose endpoints mix transports.
+   * Keeps the clients of this scenario to the target's endpoints that pass `applies`: for scenarios
+   * about one transport's wire, on a room whose endpoints mix transports. A rule, not a list: a
+   * spawned server restarted before the scenario listens on a new port.
    */
-  keepTo(endpoints: readonly Endpoint[]): void {
-    this.#endpoints = endpoints;
+  keepTo(applies: (endpoint: Endpoint) => boolean): void {
+    this.#keep = applies;
   }
 
   /** Where each client connected, for the report of a room with several endpoints. */
