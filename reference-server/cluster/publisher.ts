@@ -3,8 +3,7 @@
  * sent only when it is read back from the log (`confirm`), a leave when its script answered; until
  * then it stays here, so after a drop the node resends exactly what the log does not hold.
  * Messages made in one turn of the event loop (every connection read in it) go in one script call.
- * Bounded: chat beyond `maxUnconfirmedBytes`
- * is refused (the room tells the sender).
+ * Bounded: chat beyond `maxUnconfirmedBytes` is refused (the room tells the sender).
  */
 import type { Histogram } from 'prom-client';
 import type { ClusterStats } from './cluster-metrics.ts';
