@@ -100,8 +100,10 @@ export class LogReader {
         // The next read goes out before this batch is delivered: Redis holds it blocked and answers
         // it the moment an entry is appended, so entries appended while this node delivers come
         // back as soon as it is free, without a round trip to ask for them once it is.
+        // A read sent ahead and then not used (paused, resynced) blocks only while nothing follows
+        // its position, so it never holds back an entry the read after it would return.
         const last = lastId(reply);
-        if (last !== undefined) ahead = { from: last, reply: this.#read(last) };
+        if (last !== undefined && this.#open) ahead = { from: last, reply: this.#read(last) };
         await this.#deliver(reply);
       }
       this.#settleWaiters();
