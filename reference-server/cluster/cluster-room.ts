@@ -253,7 +253,8 @@ export class ClusterRoom implements RoomService, LogSink {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#heartbeat);
-    // The leaves of this node's members are in flight: let Redis answer them (it does in order).
+    // The leaves of this node's members go now, before RELEASE: Redis answers them in order.
+    this.#publisher.flush();
     if (this.#link.up) {
       const k = this.#keys;
       await this.#link

@@ -3,7 +3,8 @@
  * runs: XREAD BLOCK on a connection of its own. Each entry goes to the sink; an entry the sink
  * cannot take in order (a gap) stops the batch while the sink resyncs and moves the position.
  * While the link is down the reader waits; when it is back it goes on from where it stopped, so
- * every entry still in the log is delivered once, in order.
+ * every entry still in the log is delivered once, in order. The next read is sent before a batch is
+ * delivered, so a busy node never waits a round trip for entries already in the log.
  */
 import type { Redis } from 'ioredis';
 import { compareStreamIds } from './log-entry.ts';
@@ -18,6 +19,14 @@ export interface LogSink {
   apply(id: string, fields: string[]): boolean;
   /** Puts the sink back in step with the room and returns the log position to read on from. */
   resync(): Promise<string>;
+}
+
+/** XREAD's answer: for each stream, its entries as [ID, field list]. */
+type Reply = [string, [string, string[]][]][];
+
+/** The ID of the last entry of a reply. */
+function lastId(reply: Reply): string | undefined {
+  return reply.at(-1)?.[1].at(-1)?.[0];
 }
 
 export class LogReader {
@@ -65,38 +74,60 @@ export class LogReader {
   }
 
   async #run(): Promise<void> {
+    /** A read already sent, and the position it reads from. */
+    let ahead: { from: string; reply: Promise<Reply | null> } | undefined;
     while (!this.#stopped) {
       if (!this.#open) {
+        ahead = undefined;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
         this.#wake = undefined;
         continue;
       }
-      let reply: unknown;
+      // The read sent ahead counts only if it reads on from where delivery stopped (no resync since).
+      const pending = ahead?.from === this.position ? ahead.reply : this.#read(this.position);
+      ahead = undefined;
+      let reply: Reply | null;
       try {
-        reply = await this.#redis.call(
-          'XREAD',
-          'COUNT',
-          BATCH_ENTRIES,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          this.#logKey,
-          this.position,
-        );
+        reply = await pending;
       } catch {
         // The connection dropped: the room pauses and resumes us once the link is back.
         this.#open = false;
         continue;
       }
-      if (reply !== null && !this.#stopped) await this.#deliver(reply as [string, [string, string[]][]][]);
+      if (reply !== null && !this.#stopped) {
+        // The next read goes out before this batch is delivered: Redis holds it blocked and answers
+        // it the moment an entry is appended, so entries appended while this node delivers come
+        // back as soon as it is free, without a round trip to ask for them once it is.
+        // A read sent ahead and then not used (paused, resynced) blocks only while nothing follows
+        // its position, so it never holds back an entry the read after it would return.
+        const last = lastId(reply);
+        if (last !== undefined && this.#open) ahead = { from: last, reply: this.#read(last) };
+        await this.#deliver(reply);
+      }
       this.#settleWaiters();
     }
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
-  async #deliver(reply: [string, [string, string[]][]][]): Promise<void> {
+  /** One XREAD from `from`. A read sent ahead and then dropped may fail unobserved: that is fine. */
+  #read(from: string): Promise<Reply | null> {
+    const reply = this.#redis.call(
+      'XREAD',
+      'COUNT',
+      BATCH_ENTRIES,
+      'BLOCK',
+      BLOCK_MS,
+      'STREAMS',
+      this.#logKey,
+      from,
+    ) as Promise<Reply | null>;
+    reply.catch(() => undefined);
+    return reply;
+  }
+
+  async #deliver(reply: Reply): Promise<void> {
     for (const [, entries] of reply) {
       for (const [id, fields] of entries) {
         if (this.#sink.apply(id, fields)) {

@@ -2,8 +2,8 @@
  * What this node appends to the room log, and what it still owes it. A chat message counts as
  * sent only when it is read back from the log (`confirm`), a leave when its script answered; until
  * then it stays here, so after a drop the node resends exactly what the log does not hold.
- * Messages made in one turn go in one script call. Bounded: chat beyond `maxUnconfirmedBytes`
- * is refused (the room tells the sender).
+ * Messages made in one turn of the event loop (every connection read in it) go in one script call.
+ * Bounded: chat beyond `maxUnconfirmedBytes` is refused (the room tells the sender).
  */
 import type { Histogram } from 'prom-client';
 import type { ClusterStats } from './cluster-metrics.ts';
@@ -130,9 +130,16 @@ export class Publisher {
     if (this.active) this.#send(op);
   }
 
-  /** Sends at the end of this turn, with the other messages of the turn. */
+  /**
+   * Sends at the end of this turn, with the other messages of the turn. setImmediate, not a
+   * microtask: a microtask runs after each connection's read, so every sender cost its own script
+   * call (about one per sender's window); at the end of the turn the reads of all the senders go
+   * in one, which wakes Redis and every node's reader once for them all.
+   */
   #send(op: PendingOp): void {
     this.#toSend.push(op);
-    if (this.#toSend.length === 1) queueMicrotask(() => this.flush());
+    if (this.#toSend.length === 1) setImmediate(this.#flushAtTurnEnd);
   }
+
+  readonly #flushAtTurnEnd = (): void => this.flush();
 }
