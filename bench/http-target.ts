@@ -57,12 +57,12 @@ export async function startReferenceServerForHttp(): Promise<{
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
-  for (const port of [metricsPort, adminPort]) {
-    if (!(await waitUntilAccepting({ host: '127.0.0.1', port }, HTTP_PORTS_TIMEOUT_MS))) {
-      await server.close();
-      rmSync(directory, { recursive: true, force: true });
-      throw new Error(`the spawned server did not open port ${port} within ${HTTP_PORTS_TIMEOUT_MS} ms`);
-    }
+  try {
+    await waitUntilServing([wsPort, metricsPort, adminPort]);
+  } catch (error) {
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
   }
   return {
     target: {
@@ -80,6 +80,18 @@ export async function startReferenceServerForHttp(): Promise<{
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until a spawned server's other ports accept connections: the kit waits for its first
+ * listener only, and the server opens its other listeners, /metrics and the admin API after it.
+ */
+export async function waitUntilServing(ports: readonly number[]): Promise<void> {
+  for (const port of ports) {
+    if (!(await waitUntilAccepting({ host: '127.0.0.1', port }, HTTP_PORTS_TIMEOUT_MS))) {
+      throw new Error(`the spawned server did not open port ${port} within ${HTTP_PORTS_TIMEOUT_MS} ms`);
+    }
+  }
 }
 
 /** bin/ecp.js of this kit: beside the sources (bench/), or two levels up from the compiled dist/bench/. */

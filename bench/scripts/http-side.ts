@@ -17,6 +17,7 @@ import { median } from 'simple-statistics';
 import { findFreePort } from '../../transport/index.ts';
 import { runBench } from '../bench-runner.ts';
 import { startHttpLoad } from '../http-load.ts';
+import { waitUntilServing } from '../http-target.ts';
 import { formatNumber } from '../report-format.ts';
 import { finish, PASSWORD, scriptOptions, spawned, startServer } from './harness.ts';
 
@@ -55,6 +56,7 @@ const server = await startServer(
     `--admin-port ${adminPort} --admin-token-file ${join(directory, 'admin.token')}`,
   ),
 );
+await waitUntilServing([wsPort, metricsPort, adminPort]);
 const http = {
   adminUrl: `http://127.0.0.1:${adminPort}`,
   token,
