@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ServerStats } from './stats.ts';
 
-export function createMetricsRegistry(stats: ServerStats): Registry {
-  const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
+/** A gauge in `registry` that reads its value from the stats when scraped: the hot path only counts. */
+export function gaugeReading(registry: Registry) {
+  return (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
       help,
@@ -19,7 +19,11 @@ export function createMetricsRegistry(stats: ServerStats): Registry {
         this.set(read());
       },
     });
-  const counter = (name: string, help: string, read: () => number) =>
+}
+
+/** A counter in `registry` that reads its total from the stats when scraped. */
+export function counterReading(registry: Registry) {
+  return (name: string, help: string, read: () => number) =>
     new Counter({
       name,
       help,
@@ -29,6 +33,12 @@ export function createMetricsRegistry(stats: ServerStats): Registry {
         this.inc(read());
       },
     });
+}
+
+export function createMetricsRegistry(stats: ServerStats): Registry {
+  const registry = new Registry();
+  const gauge = gaugeReading(registry);
+  const counter = counterReading(registry);
   const labelledCounter = (name: string, help: string, label: string, read: () => Record<string, number>) =>
     new Counter({
       name,

@@ -2,7 +2,8 @@
  * The cluster's own counters, and how /metrics shows them. Plain numbers on the hot path; the
  * publish-to-deliver histogram is observed once per message this node published.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
+import { counterReading, gaugeReading } from '../metrics.ts';
 
 export interface ClusterStats {
   linkUp: boolean;
@@ -46,25 +47,8 @@ export function createLatencyHistogram(): Histogram {
 }
 
 export function registerClusterMetrics(registry: Registry, stats: ClusterStats, latency: Histogram): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+  const gauge = gaugeReading(registry);
+  const counter = counterReading(registry);
   gauge('ecp_cluster_link_up', '1 while both connections to Redis are ready, else 0.', () =>
     stats.linkUp ? 1 : 0,
   );
