@@ -1,10 +1,10 @@
 /**
  * The `ecp` command: wires each area's command module together and nothing else.
  */
-import yargs, { type CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { rejectNonNumbers } from './number-options.ts';
 import { versionText } from './version.ts';
+import { hideBin, yargs } from './yargs.ts';
 
 /**
  * Each command's module, by the name typed, loaded only when needed: `ecp server` loads the server

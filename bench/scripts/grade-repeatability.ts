@@ -15,8 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { hideBin, yargs } from '../../bin/yargs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SOLUTIONS = ['python', 'typescript', 'go'] as const;

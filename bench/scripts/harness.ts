@@ -11,8 +11,8 @@
  *   await finish(passed);
  */
 import { basename } from 'node:path';
-import yargs, { type InferredOptionTypes, type Options } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { InferredOptionTypes, Options } from 'yargs';
+import { hideBin, yargs } from '../../bin/yargs.ts';
 import { openTarget, type Target, type TargetSpec, TargetStartError } from '../../server-under-test/index.ts';
 import { formatEndpoint } from '../../transport/index.ts';
 
