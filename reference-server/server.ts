@@ -17,7 +17,7 @@ import {
 import { serverAdminActions } from './admin/actions.ts';
 import { AdminToken } from './admin/auth.ts';
 import type { ThrottleSettings } from './admin/failure-throttle.ts';
-import { type AdminServer, startAdminServer } from './admin/http-server.ts';
+import type { AdminServer } from './admin/http-server.ts';
 import {
   type ClusterOptions,
   type ResolvedClusterOptions,
@@ -374,7 +374,9 @@ class ReferenceServer implements EcpServer {
     );
   }
 
-  #startAdmin(token: AdminToken): Promise<AdminServer> {
+  async #startAdmin(token: AdminToken): Promise<AdminServer> {
+    // node:http is loaded only by a server with an admin port (a plain server does not keep it).
+    const { startAdminServer } = await import('./admin/http-server.ts');
     const admin = this.#options.admin!;
     const startedAt = Date.now();
     const room = this.#room;

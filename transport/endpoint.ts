@@ -31,6 +31,10 @@ export function usesTls(transport: TransportName): boolean {
   return transport === 'tls' || transport === 'wss';
 }
 
+/** What every command prints when --insecure is given: the user should know what it costs. */
+export const INSECURE_WARNING =
+  "warning: --insecure: the server's certificate is not verified; anyone on the path can read and change everything";
+
 /**
  * Parses an endpoint. Throws a TransportError ECP_BAD_ENDPOINT that says what was expected.
  * `http://` and `https://` are refused with a hint: a WebSocket endpoint is `ws://` or `wss://`.

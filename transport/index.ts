@@ -6,7 +6,6 @@ import type { FastReceiveConnectOptions } from './capabilities.ts';
 import type { Connection, ConnectOptions, Listener, ListenOptions } from './connection.ts';
 import { type Endpoint, parseEndpoint, type TransportName } from './endpoint.ts';
 import { connectTcp, listenTcp } from './tcp.ts';
-import { connectTls, listenTls } from './tls.ts';
 
 export {
   type ConnectionCapabilities,
@@ -31,6 +30,7 @@ export {
   type Endpoint,
   formatEndpoint,
   formatHostPort,
+  INSECURE_WARNING,
   isByteStream,
   parseEndpoint,
   TRANSPORTS,
@@ -39,7 +39,6 @@ export {
 } from './endpoint.ts';
 export { TransportError, type TransportErrorCode } from './errors.ts';
 export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './ports.ts';
-export { INSECURE_WARNING, tlsVersionAccepted } from './tls.ts';
 export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket-mapping.ts';
 
 const CONNECTORS: Record<
@@ -52,8 +51,33 @@ const CONNECTORS: Record<
   wss: connectWebSocket,
 };
 
-// WebSocket's modules (ws, and node:http with it) are loaded by the first WebSocket connection or
-// listener: a TCP-only server or client does not keep them in memory.
+// node:tls is loaded by the first TLS connection or listener, and WebSocket's modules (ws, and
+// node:http with it) by the first WebSocket one: a TCP-only server or client does not keep them in
+// memory.
+async function connectTls(endpoint: Endpoint, options: FastReceiveConnectOptions): Promise<Connection> {
+  return (await import('./tls.ts')).connectTls(endpoint, options);
+}
+
+async function listenTls(
+  endpoint: Endpoint,
+  options: ListenOptions,
+  onConnection: (connection: Connection) => void,
+): Promise<Listener> {
+  return (await import('./tls.ts')).listenTls(endpoint, options, onConnection);
+}
+
+/**
+ * Whether a TLS handshake that offers only `version` succeeds at `endpoint`: how a test kit checks
+ * that a server refuses versions older than TLS 1.2.
+ */
+export async function tlsVersionAccepted(
+  endpoint: Endpoint,
+  version: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3',
+  timeoutMs?: number,
+): Promise<boolean> {
+  return (await import('./tls.ts')).tlsVersionAccepted(endpoint, version, timeoutMs);
+}
+
 async function connectWebSocket(endpoint: Endpoint, options: FastReceiveConnectOptions): Promise<Connection> {
   return (await import('./websocket-connect.ts')).connectWebSocket(endpoint, options);
 }

@@ -35,10 +35,6 @@ export const TLS_CIPHERS = [
   ...DEFAULT_CIPHERS.split(':').filter((suite) => !suite.startsWith('TLS_')),
 ].join(':');
 
-/** What every command prints when --insecure is given: the user should know what it costs. */
-export const INSECURE_WARNING =
-  "warning: --insecure: the server's certificate is not verified; anyone on the path can read and change everything";
-
 /** Options for node:tls shared by TLS clients of every transport (tls://, wss://). */
 export function tlsClientOptions(endpoint: Endpoint, options: ConnectOptions) {
   return {
