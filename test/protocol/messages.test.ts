@@ -195,6 +195,20 @@ describe('stringifyAscii', () => {
     );
   });
 
+  it('is JSON.stringify for any string of ASCII, quotes, backslashes and controls included (property)', () => {
+    const ascii = fc.string({
+      unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)),
+    });
+    fc.assert(
+      fc.property(ascii, (value) => {
+        expect(stringifyAscii(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 500 },
+    );
+    expect(stringifyAscii('gAAAAABn+/A=')).toBe('"gAAAAABn+/A="');
+    expect(stringifyAscii('a"b\\c\u007f')).toBe(JSON.stringify('a"b\\c\u007f'));
+  });
+
   it('gives ASCII JSON that parses back to the same value (property)', () => {
     fc.assert(
       fc.property(fc.json({ depthSize: 'small' }), (json) => {
