@@ -83,8 +83,12 @@ function flushTurn(): void {
   turnBytes = 0;
   for (let i = 0; i < members.length; i++) {
     const member = members[i]!;
-    if (!member.framed) member.socket.write(joined);
-    else member.socket.write((frames ??= Buffer.concat(lines.map(textFrame))));
+    if (!member.framed) {
+      member.socket.write(joined);
+      continue;
+    }
+    frames ??= Buffer.concat(lines.map(textFrame));
+    member.socket.write(frames);
   }
 }
 
