@@ -10,8 +10,8 @@
  *   TCP to a server of its own (the memory figure: peak RSS), and to the raw relay
  *   (bench/scripts/raw-relay.ts, the CPU floor) over the same three: deliveries/s, server CPU per
  *   delivery;
- * - open loop at a fixed rate over TCP, TLS and WebSocket, server and relay: p99 latency, and
- *   server CPU per delivery at the same load for every transport;
+ * - open loops at fixed rates (--rates) over TCP, TLS and WebSocket, server and relay: p99
+ *   latency, and server CPU per delivery at the same load for every transport;
  * - members: RSS with N joined members, fresh server per N, and the slope (bytes per member).
  *
  * Ratios are per round (the same round's TCP run), then the median over rounds. With
@@ -54,11 +54,11 @@ const options = scriptOptions(
       describe: 'Clients of the closed and open loops',
     },
     duration: { type: 'number', default: 5, min: 1, describe: 'Seconds of each measurement window' },
-    rate: {
-      type: 'number',
-      default: 1000,
-      min: 1,
-      describe: 'Open loop: messages/s in total (x clients deliveries/s), for the p99 comparison',
+    rates: {
+      type: 'string',
+      default: '500,1000',
+      describe:
+        'Open loops: messages/s in total (x clients deliveries/s), for p99 and CPU per delivery at the same load',
     },
     members: {
       type: 'string',
@@ -78,6 +78,11 @@ const options = scriptOptions(
   },
 );
 
+const rates = options.rates.split(',').map((value) => {
+  const messagesPerSecond = Number(value);
+  if (!(messagesPerSecond > 0)) throw new RangeError(`--rates: not a rate: ${value}`);
+  return messagesPerSecond;
+});
 const memberCounts = options.members.split(',').map((value) => {
   const count = Number(value);
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--members: not a count: ${value}`);
@@ -192,7 +197,10 @@ async function bench(side: Side, config: Partial<BenchConfig>): Promise<BenchRep
 
 type Run = BenchReport['runs'][number];
 const closed: Record<string, Run[]> = {};
-const open: Record<string, Run[]> = {};
+/** The open loops' runs, by rate. */
+const open = new Map<number, Record<string, Run[]>>(
+  rates.map((messagesPerSecond) => [messagesPerSecond, {}]),
+);
 function record(table: Record<string, Run[]>, name: string, run: Run): void {
   const runs = table[name] ?? [];
   runs.push(run);
@@ -227,13 +235,15 @@ try {
         `round ${round + 1}/${options.rounds} closed ${side.name}: ${formatNumber(run.deliveries.deliveriesPerSecond, 0)} deliveries/s, server ${run.server.cpuCores?.toFixed(2)} cores, lost ${run.deliveries.lost}`,
       );
     }
-    for (let i = 0; i < openSides.length; i++) {
-      const side = openSides[(i + round) % openSides.length]!;
-      const run = await bench(side, { rate: options.rate });
-      record(open, side.name, run);
-      log(
-        `round ${round + 1}/${options.rounds} open ${side.name}: p99 ${run.latency.perDelivery.p99Ms} ms, lost ${run.deliveries.lost}`,
-      );
+    for (const [messagesPerSecond, table] of open) {
+      for (let i = 0; i < openSides.length; i++) {
+        const side = openSides[(i + round) % openSides.length]!;
+        const run = await bench(side, { rate: messagesPerSecond });
+        record(table, side.name, run);
+        log(
+          `round ${round + 1}/${options.rounds} open ${messagesPerSecond} msg/s ${side.name}: p99 ${run.latency.perDelivery.p99Ms} ms, lost ${run.deliveries.lost}`,
+        );
+      }
     }
   }
 } finally {
@@ -274,15 +284,38 @@ const ratio = (table: Record<string, Run[]>, a: string, b: string, figure: (run:
   med((table[a] ?? []).map((run, round) => figure(run) / figure(table[b]![round]!)));
 const mb = (bytes: number) => formatNumber(bytes / 1e6, 1);
 const fit = members.length >= 2 ? linearRegression(members.map((m) => [m.count, m.rssBytes])) : undefined;
-const lost = Object.values({ ...closed, ...open })
-  .flat()
+const lost = [closed, ...open.values()]
+  .flatMap((table) => Object.values(table).flat())
   .reduce((sum, run) => sum + run.deliveries.lost, 0);
 
 const idleRow = (values: number[]) => `${mb(med(values))} (${values.map(mb).join(', ')})`;
 const TRANSPORTS = ['tcp', 'tls', 'ws'] as const;
 /** The relay's side for a transport: 'raw relay' (tcp), 'raw relay tls', 'raw relay ws'. */
 const relayOf = (transport: string) => (transport === 'tcp' ? 'raw relay' : `raw relay ${transport}`);
-const atRate = `at ${formatNumber(options.rate * options.clients, 0)} deliveries/s (open loop)`;
+
+/** The rows of one open-loop rate: CPU per delivery at the same load, and p99. */
+function openRows(messagesPerSecond: number, table: Record<string, Run[]>): [string, string][] {
+  const atRate = `at ${formatNumber(messagesPerSecond * options.clients, 0)} deliveries/s (open loop)`;
+  return [
+    ...TRANSPORTS.map((transport): [string, string] => [
+      `server CPU per delivery ${atRate}, ${transport}, ns (raw relay)`,
+      `${formatNumber(med(of(table, transport, perDelivery)), 0)} (${formatNumber(med(of(table, relayOf(transport), perDelivery)), 0)})`,
+    ]),
+    [`TCP / raw relay, CPU per delivery ${atRate}`, ratio(table, 'tcp', 'raw relay', perDelivery).toFixed(2)],
+    ...(['tls', 'ws'] as const).map((transport): [string, string] => [
+      `${transport.toUpperCase()} / TCP, deliveries per server CPU second ${atRate} (raw relay: the same)`,
+      `${ratio(table, transport, 'tcp', perCpuSecond).toFixed(2)} (relay ${ratio(table, relayOf(transport), 'raw relay', perCpuSecond).toFixed(2)})`,
+    ]),
+    ...TRANSPORTS.map((transport): [string, string] => [
+      `p99 ${atRate}, ${transport}, ms (raw relay)`,
+      `${formatNumber(med(of(table, transport, p99)), 2)} (${formatNumber(med(of(table, relayOf(transport), p99)), 2)})`,
+    ]),
+    [
+      `p99 ${atRate}, TLS / TCP; WS / TCP (raw relay: the same)`,
+      `${ratio(table, 'tls', 'tcp', p99).toFixed(2)}; ${ratio(table, 'ws', 'tcp', p99).toFixed(2)} (relay ${ratio(table, 'raw relay tls', 'raw relay', p99).toFixed(2)}; ${ratio(table, 'raw relay ws', 'raw relay', p99).toFixed(2)})`,
+    ],
+  ];
+}
 
 const rows: [string, string][] = [
   ['idle RSS, `ecp server` (dist/), 3 s after the start, MB', idleRow(idle.after.atStart)],
@@ -319,22 +352,7 @@ const rows: [string, string][] = [
     'TCP / raw relay, CPU per delivery, closed loop',
     ratio(closed, 'tcp', 'raw relay', perDelivery).toFixed(2),
   ],
-  ...TRANSPORTS.map((transport): [string, string] => [
-    `server CPU per delivery ${atRate}, ${transport}, ns (raw relay)`,
-    `${formatNumber(med(of(open, transport, perDelivery)), 0)} (${formatNumber(med(of(open, relayOf(transport), perDelivery)), 0)})`,
-  ]),
-  ...(['tls', 'ws'] as const).map((transport): [string, string] => [
-    `${transport.toUpperCase()} / TCP, deliveries per server CPU second ${atRate} (raw relay: the same)`,
-    `${ratio(open, transport, 'tcp', perCpuSecond).toFixed(2)} (relay ${ratio(open, relayOf(transport), 'raw relay', perCpuSecond).toFixed(2)})`,
-  ]),
-  ...TRANSPORTS.map((transport): [string, string] => [
-    `p99 ${atRate}, ${transport}, ms (raw relay)`,
-    `${formatNumber(med(of(open, transport, p99)), 2)} (${formatNumber(med(of(open, relayOf(transport), p99)), 2)})`,
-  ]),
-  [
-    'p99 TLS / TCP; WS / TCP (raw relay: the same)',
-    `${ratio(open, 'tls', 'tcp', p99).toFixed(2)}; ${ratio(open, 'ws', 'tcp', p99).toFixed(2)} (relay ${ratio(open, 'raw relay tls', 'raw relay', p99).toFixed(2)}; ${ratio(open, 'raw relay ws', 'raw relay', p99).toFixed(2)})`,
-  ],
+  ...[...open].flatMap(([messagesPerSecond, table]) => openRows(messagesPerSecond, table)),
   [
     'closed-loop runs flagged generator-bound; load workers busy (median)',
     `${
@@ -383,7 +401,7 @@ mkdirSync(options.out, { recursive: true });
 writeFileSync(join(options.out, 'lean.md'), `# A lean server\n\n${header}\n\n${table}\n`);
 writeFileSync(
   join(options.out, 'lean.json'),
-  `${JSON.stringify({ options, idle, members, closed: summarise(closed), open: summarise(open) }, null, 2)}\n`,
+  `${JSON.stringify({ options, idle, members, closed: summarise(closed), open: Object.fromEntries([...open].map(([messagesPerSecond, table]) => [messagesPerSecond, summarise(table)])) }, null, 2)}\n`,
 );
 
 /** Per side, each run's headline figures (the reports themselves are large). */
