@@ -71,6 +71,17 @@ export class SpawnedServer {
   async start(): Promise<void> {
     this.#exit = undefined;
     const outputStart = this.output.end;
+    // Registered before the child exists. The child runs from the moment it is forked, and may
+    // announce itself (a pid file, a line) while the kit has not yet been scheduled again: a signal
+    // sent to the kit then must already find the handler that stops the child, or it would end the
+    // kit by default and leave the server running.
+    let pid: number | undefined;
+    this.#forget = stopWhenKitEnds({
+      stop: () => this.stop(),
+      kill: () => {
+        if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+      },
+    });
     // A process group of its own, so stop() also ends what a wrapper script started.
     const child = spawn(this.#shellCommand, {
       shell: true,
@@ -78,10 +89,9 @@ export class SpawnedServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
-    const { pid } = child;
-    if (pid !== undefined) {
-      this.#forget = stopWhenKitEnds({ stop: () => this.stop(), kill: () => signalGroup(pid, 'SIGKILL') });
-    }
+    pid = child.pid;
+    // Not started at all (the 'exit' below says why): nothing to stop.
+    if (pid === undefined) this.#forget();
     child.stdout?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.output.append(chunk));
     child.once('exit', (code, signal) => {
