@@ -34,6 +34,18 @@ export function describeLoad(report: BenchReport): string {
   );
 }
 
+/** The text table of headline figures: a label, then median, min and max, in aligned columns. */
+function summaryTable(rows: string[][]): string[] {
+  const table = [['', 'median', 'min', 'max'], ...rows];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('   ')
+      .trimEnd(),
+  );
+}
+
 function cells(summary: FigureSummary, digits: number): [string, string, string] {
   return [
     formatNumber(summary.median, digits),
@@ -100,22 +112,14 @@ export function formatText(report: BenchReport): string {
     describeLoad(report),
     '',
   ];
-  const table = [
-    ['', 'median', 'min', 'max'],
-    ...FIGURES.map((figure) => {
-      const { label, digits } = HEADLINE_FIGURES[figure];
-      return [label, ...cells(report.summary[figure], digits)];
-    }),
-  ];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((r) => r[i]!.length)));
-  for (const row of table) {
-    lines.push(
-      row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-        .join('   ')
-        .trimEnd(),
-    );
-  }
+  lines.push(
+    ...summaryTable(
+      FIGURES.map((figure) => {
+        const { label, digits } = HEADLINE_FIGURES[figure];
+        return [label, ...cells(report.summary[figure], digits)];
+      }),
+    ),
+  );
   lines.push('');
   for (const run of report.runs) {
     const d = run.deliveries;
@@ -270,16 +274,7 @@ export function formatHttpText(report: HttpBenchReport): string {
     describeHttpLoad(report),
     '',
   ];
-  const table = [['', 'median', 'min', 'max'], ...httpCells(report)];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table) {
-    lines.push(
-      row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-        .join('   ')
-        .trimEnd(),
-    );
-  }
+  lines.push(...summaryTable(httpCells(report)));
   lines.push('', ...report.runs.map(httpRunLine));
   if (report.notes.length > 0) lines.push('', ...report.notes);
   const warned = httpWarnings(report);
