@@ -41,6 +41,33 @@ export { TransportError, type TransportErrorCode } from './errors.ts';
 export { canConnect, findFreePort, type HostPort, waitUntilAccepting } from './ports.ts';
 export { CLOSE_CODES, ECP_SUBPROTOCOL } from './websocket-mapping.ts';
 
+// node:tls is loaded by the first TLS connection or listener, and WebSocket's modules (ws, and
+// node:http with it) by the first WebSocket one: a TCP-only server or client does not keep them in
+// memory.
+/** A function of a module that is imported on the function's first call. */
+function importedOnFirstCall<A extends unknown[], R>(
+  load: () => Promise<(...args: A) => Promise<R>>,
+): (...args: A) => Promise<R> {
+  return async (...args) => (await load())(...args);
+}
+
+const connectTls = importedOnFirstCall(async () => (await import('./tls.ts')).connectTls);
+const listenTls = importedOnFirstCall(async () => (await import('./tls.ts')).listenTls);
+const connectWebSocket = importedOnFirstCall(
+  async () => (await import('./websocket-connect.ts')).connectWebSocket,
+);
+const listenWebSocket = importedOnFirstCall(
+  async () => (await import('./websocket-listen.ts')).listenWebSocket,
+);
+
+/**
+ * Whether a TLS handshake that offers only `version` succeeds at `endpoint`: how a test kit checks
+ * that a server refuses versions older than TLS 1.2.
+ */
+export const tlsVersionAccepted = importedOnFirstCall(
+  async () => (await import('./tls.ts')).tlsVersionAccepted,
+);
+
 const CONNECTORS: Record<
   TransportName,
   (endpoint: Endpoint, options: FastReceiveConnectOptions) => Promise<Connection>
@@ -50,45 +77,6 @@ const CONNECTORS: Record<
   ws: connectWebSocket,
   wss: connectWebSocket,
 };
-
-// node:tls is loaded by the first TLS connection or listener, and WebSocket's modules (ws, and
-// node:http with it) by the first WebSocket one: a TCP-only server or client does not keep them in
-// memory.
-async function connectTls(endpoint: Endpoint, options: FastReceiveConnectOptions): Promise<Connection> {
-  return (await import('./tls.ts')).connectTls(endpoint, options);
-}
-
-async function listenTls(
-  endpoint: Endpoint,
-  options: ListenOptions,
-  onConnection: (connection: Connection) => void,
-): Promise<Listener> {
-  return (await import('./tls.ts')).listenTls(endpoint, options, onConnection);
-}
-
-/**
- * Whether a TLS handshake that offers only `version` succeeds at `endpoint`: how a test kit checks
- * that a server refuses versions older than TLS 1.2.
- */
-export async function tlsVersionAccepted(
-  endpoint: Endpoint,
-  version: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3',
-  timeoutMs?: number,
-): Promise<boolean> {
-  return (await import('./tls.ts')).tlsVersionAccepted(endpoint, version, timeoutMs);
-}
-
-async function connectWebSocket(endpoint: Endpoint, options: FastReceiveConnectOptions): Promise<Connection> {
-  return (await import('./websocket-connect.ts')).connectWebSocket(endpoint, options);
-}
-
-async function listenWebSocket(
-  endpoint: Endpoint,
-  options: ListenOptions,
-  onConnection: (connection: Connection) => void,
-): Promise<Listener> {
-  return (await import('./websocket-listen.ts')).listenWebSocket(endpoint, options, onConnection);
-}
 
 const LISTENERS: Record<
   TransportName,
