@@ -1,30 +1,14 @@
 import { createCipheriv, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CryptoError, FERNET_MAX_CLOCK_SKEW_SECONDS, Fernet } from '../../protocol/index.ts';
+import { fernetVectors } from '../vectors/vectors.ts';
 import { thrownCryptoError } from './crypto-error.ts';
 
 // The Fernet specification's own vectors, kept verbatim in the repository (test/vectors/SOURCE.md).
-const VECTORS = new URL('../vectors/fernet/', import.meta.url);
-
-interface Vector {
-  secret: string;
-  token: string;
-  now: string;
-  src?: string;
-  iv?: number[];
-  ttl_sec?: number;
-  desc?: string;
-}
-
-function vectors(name: string): Vector[] {
-  return JSON.parse(readFileSync(new URL(name, VECTORS), 'utf8')) as Vector[];
-}
-
-const generate = vectors('generate.json');
-const verify = vectors('verify.json');
-const invalid = vectors('invalid.json');
+const generate = fernetVectors('generate');
+const verify = fernetVectors('verify');
+const invalid = fernetVectors('invalid');
 
 function base64urlPadded(bytes: Uint8Array): string {
   const text = Buffer.from(bytes).toString('base64url');

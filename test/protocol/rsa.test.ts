@@ -6,7 +6,6 @@ import {
   privateDecrypt,
   publicEncrypt,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,46 +18,11 @@ import {
   oaepEncrypt,
   type RsaKeyPair,
 } from '../../protocol/index.ts';
+import { OAEP_FILES, type WycheproofGroup, wycheproofFile } from '../vectors/vectors.ts';
 import { thrownCryptoError } from './crypto-error.ts';
 
 // Project Wycheproof's vectors, kept in the repository (test/vectors/SOURCE.md).
-const VECTORS = new URL('../vectors/wycheproof/', import.meta.url);
-const FILES = [
-  'rsa_oaep_2048_sha256_mgf1sha256_test.json',
-  'rsa_oaep_misc_2048_sha256_mgf1sha256_extract.json',
-];
-
-interface WycheproofTest {
-  tcId: number;
-  comment: string;
-  flags: string[];
-  msg: string;
-  ct: string;
-  label: string;
-  result: 'valid' | 'invalid' | 'acceptable';
-}
-
-interface WycheproofGroup {
-  type: string;
-  keySize: number;
-  sha: string;
-  mgf: string;
-  mgfSha: string;
-  privateKeyPkcs8: string;
-  privateKeyPem: string;
-  tests: WycheproofTest[];
-}
-
-interface WycheproofFile {
-  algorithm: string;
-  numberOfTests: number;
-  testGroups: WycheproofGroup[];
-}
-
-const files = FILES.map((name) => ({
-  name,
-  data: JSON.parse(readFileSync(new URL(name, VECTORS), 'utf8')) as WycheproofFile,
-}));
+const files = OAEP_FILES.map((name) => ({ name, data: wycheproofFile(name) }));
 
 const cases = files.flatMap(({ name, data }) =>
   data.testGroups.flatMap((group) => group.tests.map((test) => ({ file: name, group, test }))),

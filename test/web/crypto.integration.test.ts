@@ -1,50 +1,15 @@
-/**
- * The browser client's crypto module (web-client/crypto.js) inside Chromium: the same Fernet and
- * Wycheproof RSA-OAEP vectors as the protocol library's tests, read here and evaluated in the page,
- * and the v1 encodings across the two implementations (a key the library wraps, the page unwraps;
- * a text either seals, the other opens).
- */
-import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fernet, importPublicKeyPem, openText, sealText, wrapRoomKey } from '../../protocol/index.ts';
 import { type EcpServer, startServer } from '../../reference-server/index.ts';
+import { fernetVectors, OAEP_FILES, wycheproofFile } from '../vectors/vectors.ts';
 import { chromiumMissing, launchChromium, openPage } from './browser.ts';
 
-const VECTORS = new URL('../vectors/', import.meta.url);
-const readJson = (path: string) => JSON.parse(readFileSync(new URL(path, VECTORS), 'utf8'));
-
-interface FernetVector {
-  secret: string;
-  token: string;
-  now: string;
-  src?: string;
-  iv?: number[];
-  ttl_sec?: number;
-  desc?: string;
-}
-
-interface WycheproofTest {
-  tcId: number;
-  comment: string;
-  msg: string;
-  ct: string;
-  label: string;
-  result: 'valid' | 'invalid' | 'acceptable';
-}
-
-interface WycheproofFile {
-  testGroups: Array<{ privateKeyPkcs8: string; tests: WycheproofTest[] }>;
-}
-
-const generate = readJson('fernet/generate.json') as FernetVector[];
-const verify = readJson('fernet/verify.json') as FernetVector[];
-const invalid = readJson('fernet/invalid.json') as FernetVector[];
-const oaepCases = [
-  'wycheproof/rsa_oaep_2048_sha256_mgf1sha256_test.json',
-  'wycheproof/rsa_oaep_misc_2048_sha256_mgf1sha256_extract.json',
-].flatMap((file) =>
-  (readJson(file) as WycheproofFile).testGroups.flatMap((group) =>
+const generate = fernetVectors('generate');
+const verify = fernetVectors('verify');
+const invalid = fernetVectors('invalid');
+const oaepCases = OAEP_FILES.flatMap((file) =>
+  wycheproofFile(file).testGroups.flatMap((group) =>
     group.tests.map((test) => ({ file, key: group.privateKeyPkcs8, test })),
   ),
 );
